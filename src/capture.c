@@ -1,0 +1,346 @@
+/* capture: the state of the traced process as the records reveal it (see capture.h). */
+#include "capture.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "linetable.h"
+#include "u64map.h"
+#include "xmalloc.h"
+
+/* One definition of a code object; a later CODE_OBJECT with the same id replaces it. */
+struct code_version {
+	char *function;
+	char *file;
+	uint8_t *linetable;
+	size_t linetable_len;
+	int32_t firstlineno;
+};
+
+/*
+ * A value that changes over the capture, remembered as it was at the last
+ * mark: `at_mark` holds the value from before the first change after the
+ * last mark (epoch == the capture's epoch), NULL if there was none.
+ */
+struct versioned {
+	void *now;
+	void *at_mark;
+	uint64_t epoch;
+};
+
+struct thread {
+	uint64_t tid;
+	struct versioned name;		/* char * */
+	uint32_t *stack;		/* trie node ids, outermost first */
+	size_t depth, stack_cap;
+};
+
+/* A node of the stack trie: the stack `parent` with one frame pushed. */
+struct stack_node {
+	uint32_t parent;
+	bool is_entry;
+	uint64_t code_id;
+	int64_t instruction_offset;
+};
+
+struct capture {
+	const struct capture_header *header;
+	uint64_t epoch;
+
+	struct thread *threads;
+	size_t n_threads, threads_cap;
+	struct u64map thread_by_tid;
+	uint32_t current;		/* thread index, NO_THREAD before any switch */
+
+	struct versioned *codes;	/* struct code_version * */
+	size_t n_codes, codes_cap;
+	struct u64map code_by_id;
+
+	struct stack_node *nodes;	/* nodes[0] is the empty stack */
+	size_t n_nodes, nodes_cap;
+	struct u64map node_by_key;
+
+	struct frame_text *rendered;
+	size_t rendered_cap;
+	char error[120];
+};
+
+static void
+free_code(void *p)
+{
+	struct code_version *code = p;
+
+	if (code != NULL) {
+		free(code->function);
+		free(code->file);
+		free(code->linetable);
+		free(code);
+	}
+}
+
+/* Replace the value of v, keeping its value at the last mark. */
+static void
+versioned_set(struct capture *cap, struct versioned *v, void *value, void (*free_value)(void *))
+{
+	if (v->epoch != cap->epoch) {
+		free_value(v->at_mark);
+		v->at_mark = v->now;
+		v->epoch = cap->epoch;
+	} else {
+		free_value(v->now);
+	}
+	v->now = value;
+}
+
+static void *
+versioned_at_mark(const struct capture *cap, const struct versioned *v)
+{
+	return v->epoch == cap->epoch ? v->at_mark : v->now;
+}
+
+struct capture *
+capture_new(const struct capture_header *header)
+{
+	struct capture *cap = xcalloc(1, sizeof *cap);
+
+	cap->header = header;
+	cap->current = NO_THREAD;
+	u64map_init(&cap->thread_by_tid);
+	u64map_init(&cap->code_by_id);
+	u64map_init(&cap->node_by_key);
+	cap->nodes_cap = 64;
+	cap->nodes = xreallocarray(NULL, cap->nodes_cap, sizeof *cap->nodes);
+	cap->nodes[0] = (struct stack_node){ 0 };
+	cap->n_nodes = 1;
+	return cap;
+}
+
+void
+capture_free(struct capture *cap)
+{
+	if (cap == NULL)
+		return;
+	for (size_t i = 0; i < cap->n_threads; i++) {
+		free(cap->threads[i].name.now);
+		free(cap->threads[i].name.at_mark);
+		free(cap->threads[i].stack);
+	}
+	for (size_t i = 0; i < cap->n_codes; i++) {
+		free_code(cap->codes[i].now);
+		free_code(cap->codes[i].at_mark);
+	}
+	free(cap->threads);
+	free(cap->codes);
+	free(cap->nodes);
+	free(cap->rendered);
+	u64map_free(&cap->thread_by_tid);
+	u64map_free(&cap->code_by_id);
+	u64map_free(&cap->node_by_key);
+	free(cap);
+}
+
+const char *
+capture_error(const struct capture *cap)
+{
+	return cap->error;
+}
+
+void
+capture_mark(struct capture *cap)
+{
+	cap->epoch++;
+}
+
+static uint32_t
+thread_for_tid(struct capture *cap, uint64_t tid)
+{
+	uint32_t index = (uint32_t)cap->n_threads;
+
+	if (!u64map_insert(&cap->thread_by_tid, tid, index, &index))
+		return index;
+	if (cap->n_threads == cap->threads_cap) {
+		cap->threads_cap = cap->threads_cap ? cap->threads_cap * 2 : 8;
+		cap->threads = xreallocarray(cap->threads, cap->threads_cap, sizeof *cap->threads);
+	}
+	/* A new thread had no name at the last mark. */
+	cap->threads[index] = (struct thread){ .tid = tid, .name = { .epoch = cap->epoch } };
+	cap->n_threads++;
+	return index;
+}
+
+static void
+define_code(struct capture *cap, const struct record *rec)
+{
+	uint32_t index = (uint32_t)cap->n_codes;
+	struct code_version *code = xmalloc(sizeof *code);
+
+	code->function = xstrdup(rec->u.code.function);
+	code->file = xstrdup(rec->u.code.file);
+	code->linetable = (uint8_t *)xmemdup(rec->u.code.linetable, rec->u.code.linetable_len);
+	code->linetable_len = rec->u.code.linetable_len;
+	code->firstlineno = rec->u.code.firstlineno;
+	if (u64map_insert(&cap->code_by_id, rec->u.code.id, index, &index)) {
+		if (cap->n_codes == cap->codes_cap) {
+			cap->codes_cap = cap->codes_cap ? cap->codes_cap * 2 : 64;
+			cap->codes = xreallocarray(cap->codes, cap->codes_cap, sizeof *cap->codes);
+		}
+		cap->codes[index] = (struct versioned){ .epoch = cap->epoch };
+		cap->n_codes++;
+	}
+	versioned_set(cap, &cap->codes[index], code, free_code);
+}
+
+/* The key of child (parent, frame) in node_by_key; `attempt` resolves hash collisions. */
+static uint64_t
+node_key(const struct stack_node *n, uint64_t attempt)
+{
+	uint64_t h = u64map_hash(n->code_id ^ attempt * UINT64_C(0x9e3779b97f4a7c15));
+
+	h = u64map_hash(h ^ (uint64_t)n->instruction_offset);
+	return h ^ ((uint64_t)n->parent << 1 | n->is_entry);
+}
+
+static uint32_t
+child_node(struct capture *cap, const struct stack_node *want)
+{
+	for (uint64_t attempt = 0;; attempt++) {
+		uint64_t key = node_key(want, attempt);
+		uint32_t index = (uint32_t)cap->n_nodes;
+		if (!u64map_insert(&cap->node_by_key, key, index, &index)) {
+			const struct stack_node *n = &cap->nodes[index];
+			if (n->parent == want->parent && n->code_id == want->code_id &&
+			    n->instruction_offset == want->instruction_offset && n->is_entry == want->is_entry)
+				return index;
+			continue;
+		}
+		if (cap->n_nodes == cap->nodes_cap) {
+			cap->nodes_cap *= 2;
+			cap->nodes = xreallocarray(cap->nodes, cap->nodes_cap, sizeof *cap->nodes);
+		}
+		cap->nodes[cap->n_nodes++] = *want;
+		return index;
+	}
+}
+
+static void
+push_frame(struct capture *cap, const struct record *rec)
+{
+	struct thread *t = &cap->threads[cap->current];
+	struct stack_node want = {
+		.parent = t->depth ? t->stack[t->depth - 1] : 0,
+		.is_entry = rec->u.push.is_entry,
+		.code_id = rec->u.push.code_id,
+		.instruction_offset = rec->u.push.instruction_offset,
+	};
+	uint32_t node = child_node(cap, &want);
+
+	if (t->depth == t->stack_cap) {
+		t->stack_cap = t->stack_cap ? t->stack_cap * 2 : 16;
+		t->stack = xreallocarray(t->stack, t->stack_cap, sizeof *t->stack);
+	}
+	t->stack[t->depth++] = node;
+}
+
+bool
+capture_apply(struct capture *cap, const struct record *rec)
+{
+	switch (rec->type) {
+	case REC_CONTEXT_SWITCH:
+		cap->current = thread_for_tid(cap, rec->u.context_switch.tid);
+		break;
+	case REC_THREAD_NAME: {
+		/* Before any context switch, memray names thread 0. */
+		uint32_t thread = cap->current != NO_THREAD ? cap->current : thread_for_tid(cap, 0);
+		versioned_set(cap, &cap->threads[thread].name, xstrdup(rec->u.thread.name), free);
+		break;
+	}
+	case REC_CODE_OBJECT:
+		define_code(cap, rec);
+		break;
+	case REC_FRAME_PUSH:
+	case REC_FRAME_POP:
+		if (cap->current == NO_THREAD) {
+			strcpy(cap->error, "frame record before any context switch");
+			return false;
+		}
+		if (rec->type == REC_FRAME_PUSH) {
+			push_frame(cap, rec);
+		} else {
+			/* Popping past the bottom is undefined in memray: stop at empty. */
+			struct thread *t = &cap->threads[cap->current];
+			t->depth -= rec->u.pop.count < t->depth ? rec->u.pop.count : t->depth;
+		}
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+uint32_t
+capture_current_thread(const struct capture *cap)
+{
+	return cap->current;
+}
+
+uint32_t
+capture_current_stack(const struct capture *cap)
+{
+	const struct thread *t;
+
+	if (cap->current == NO_THREAD)
+		return 0;
+	t = &cap->threads[cap->current];
+	return t->depth ? t->stack[t->depth - 1] : 0;
+}
+
+uint64_t
+capture_thread_tid(const struct capture *cap, uint32_t thread)
+{
+	return cap->threads[thread].tid;
+}
+
+const char *
+capture_thread_name(const struct capture *cap, uint32_t thread)
+{
+	return versioned_at_mark(cap, &cap->threads[thread].name);
+}
+
+/* memray's frameToLocation (§5.2): an unknown code object renders as "", "", 0. */
+static struct frame_text
+frame_text(const struct capture *cap, const struct stack_node *n)
+{
+	uint32_t index;
+	const struct code_version *code = NULL;
+
+	if (u64map_get(&cap->code_by_id, n->code_id, &index))
+		code = versioned_at_mark(cap, &cap->codes[index]);
+	if (code == NULL)
+		return (struct frame_text){ "", "", 0 };
+	return (struct frame_text){
+		code->function, code->file,
+		linetable_line(cap->header->python_version, code->linetable, code->linetable_len,
+		    code->firstlineno, n->instruction_offset),
+	};
+}
+
+size_t
+capture_render_stack(struct capture *cap, uint32_t stack, uint32_t thread,
+    const struct frame_text **frames)
+{
+	size_t depth = 0;
+
+	for (uint32_t n = stack; n != 0; n = cap->nodes[n].parent) {
+		if (depth == cap->rendered_cap) {
+			cap->rendered_cap = cap->rendered_cap ? cap->rendered_cap * 2 : 64;
+			cap->rendered = xreallocarray(cap->rendered, cap->rendered_cap, sizeof *cap->rendered);
+		}
+		cap->rendered[depth++] = frame_text(cap, &cap->nodes[n]);
+	}
+	if (thread != NO_THREAD && cap->threads[thread].tid == cap->header->main_tid) {
+		uint64_t skip = cap->header->skipped_frames_on_main_tid;
+		depth -= skip < depth ? (size_t)skip : depth;
+	}
+	*frames = cap->rendered;
+	return depth;
+}

@@ -1,0 +1,66 @@
+/*
+ * capture: the state of the traced process as the records reveal it.
+ *
+ * Threads (tid, name, Python stack), code objects, the stack trie that
+ * gives every distinct Python stack a small id, and the native frame
+ * table.  It grows with distinct code objects, stacks and threads, never
+ * with the number of records.
+ *
+ * One pass needs "the state at the peak" after the peak has been passed.
+ * The report calls capture_mark() whenever the state now is the one to
+ * report; a thread name or code object changed after the last mark keeps
+ * its value at the mark beside its new one (capture-format.md §0), and
+ * the rendering functions show the values at the last mark.
+ */
+#ifndef MT_CAPTURE_H
+#define MT_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record_decoder.h"
+
+#define NO_THREAD UINT32_MAX
+
+struct capture;
+
+struct frame_text {
+	const char *function;
+	const char *file;
+	int32_t line;
+};
+
+struct capture *capture_new(const struct capture_header *header);
+void capture_free(struct capture *cap);
+
+/*
+ * Apply any record but an ALLOCATION.  Returns false for a record memray
+ * cannot place (capture_error() says why): a frame push or pop before any
+ * context switch.
+ */
+bool capture_apply(struct capture *cap, const struct record *rec);
+const char *capture_error(const struct capture *cap);
+
+/* The thread of the last CONTEXT_SWITCH (NO_THREAD before the first). */
+uint32_t capture_current_thread(const struct capture *cap);
+/* The stack id on top of the current thread's Python stack (0: empty). */
+uint32_t capture_current_stack(const struct capture *cap);
+
+/* The state now is the state to report (see above). */
+void capture_mark(struct capture *cap);
+
+uint64_t capture_thread_tid(const struct capture *cap, uint32_t thread);
+/* The thread's name at the last mark, or NULL if it had none. */
+const char *capture_thread_name(const struct capture *cap, uint32_t thread);
+
+/*
+ * The Python stack `stack` as memray's stack_trace() renders it for a row
+ * of `thread`: most recent frame first, the main thread's outermost
+ * skipped_frames_on_main_tid frames left out (§5.4).  The array is the
+ * capture's and is overwritten by the next call.
+ */
+size_t capture_render_stack(struct capture *cap, uint32_t stack, uint32_t thread,
+    const struct frame_text **frames);
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * csv_writer: memray's CSV (capture-format.md §9.2).
+ *
+ * Python's csv.writer default dialect: a field is quoted only when it
+ * holds a comma, a quote, CR or LF, with quotes doubled (libcsv's
+ * csv_fwrite does the quoting).  memray ends lines with CR LF; we end them
+ * with LF unless --crlf asks for memray's exact bytes.
+ */
+#include <csv.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "writer.h"
+#include "xmalloc.h"
+
+struct csv_state {
+	FILE *out;
+	const char *eol;
+	char *stack;		/* the stack_trace field being built */
+	size_t stack_len, stack_cap;
+};
+
+static void
+write_field(FILE *out, const char *text, size_t len)
+{
+	if (memchr(text, ',', len) || memchr(text, '"', len) || memchr(text, '\r', len) ||
+	    memchr(text, '\n', len))
+		csv_fwrite(out, text, len);
+	else
+		fwrite(text, 1, len, out);
+}
+
+static void
+append(struct csv_state *s, const char *text, size_t len)
+{
+	if (s->stack_len + len > s->stack_cap) {
+		s->stack_cap = (s->stack_len + len) * 2;
+		s->stack = xrealloc(s->stack, s->stack_cap);
+	}
+	memcpy(s->stack + s->stack_len, text, len);
+	s->stack_len += len;
+}
+
+static void *
+csv_begin(const struct writer_config *config)
+{
+	struct csv_state *s = xcalloc(1, sizeof *s);
+
+	s->out = config->out;
+	s->eol = config->crlf ? "\r\n" : "\n";
+	fprintf(s->out, "allocator,num_allocations,size,tid,thread_name,stack_trace%s", s->eol);
+	return s;
+}
+
+/*
+ * memray's format_thread_name: Python's hex() of the tid read as a signed
+ * 64-bit integer, then " (name)" if the thread has a non-empty name; -1 is
+ * "merged thread".
+ */
+static void
+format_thread_name(char *buf, size_t size, uint64_t tid, const char *name)
+{
+	int64_t signed_tid = (int64_t)tid;
+	uint64_t magnitude = signed_tid < 0 ? (uint64_t)0 - tid : tid;
+
+	if (signed_tid == -1) {
+		snprintf(buf, size, "merged thread");
+		return;
+	}
+	int n = snprintf(buf, size, "%s0x%" PRIx64, signed_tid < 0 ? "-" : "", magnitude);
+	if (name != NULL && *name != '\0' && n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, " (%s)", name);
+}
+
+static void
+csv_row(void *state, const struct output_row *row)
+{
+	struct csv_state *s = state;
+	char number[32];
+	size_t name_len = 40 + (row->thread_name ? strlen(row->thread_name) : 0);
+	char *thread_name = xmalloc(name_len);
+
+	fprintf(s->out, "%s,%" PRIu64 ",%" PRIu64 ",%" PRId64 ",", row->allocator,
+	    row->n_allocations, row->size, (int64_t)row->tid);
+	format_thread_name(thread_name, name_len, row->tid, row->thread_name);
+	write_field(s->out, thread_name, strlen(thread_name));
+	free(thread_name);
+	fputc(',', s->out);
+
+	s->stack_len = 0;
+	for (size_t i = 0; i < row->n_frames; i++) {
+		const struct frame_text *f = &row->frames[i];
+		if (i > 0)
+			append(s, "|", 1);
+		append(s, f->function, strlen(f->function));
+		append(s, ";", 1);
+		append(s, f->file, strlen(f->file));
+		int n = snprintf(number, sizeof number, ";%" PRId32, f->line);
+		append(s, number, (size_t)n);
+	}
+	write_field(s->out, s->stack ? s->stack : "", s->stack_len);
+	fputs(s->eol, s->out);
+}
+
+static void
+csv_end(void *state)
+{
+	struct csv_state *s = state;
+
+	free(s->stack);
+	free(s);
+}
+
+const struct writer_ops csv_writer = {
+	.name = "csv",
+	.begin = csv_begin,
+	.row = csv_row,
+	.end = csv_end,
+};

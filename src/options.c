@@ -1,0 +1,142 @@
+/* options: the command line (see options.h). */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "message.h"
+#include "writer.h"
+
+enum {
+	OPT_LEAKS = 256,
+	OPT_TEMPORARY,
+	OPT_THRESHOLD,
+	OPT_CRLF,
+	OPT_STRICT
+};
+
+static const struct option long_options[] = {
+	{ "format", required_argument, NULL, 'f' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "leaks", no_argument, NULL, OPT_LEAKS },
+	{ "temporary-allocations", no_argument, NULL, OPT_TEMPORARY },
+	{ "temporary-allocation-threshold", required_argument, NULL, OPT_THRESHOLD },
+	{ "crlf", no_argument, NULL, OPT_CRLF },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static noreturn void __attribute__((format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROGRAM_NAME ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry '" PROGRAM_NAME " --help' for more information.\n", stderr);
+	exit(2);
+}
+
+static noreturn void
+help(void)
+{
+	printf("Usage: %s [OPTION]... [FILE]\n", PROGRAM_NAME);
+	puts("Turn a memray capture file into a report, as `memray transform` does.\n"
+	     "With no FILE, or when FILE is -, read standard input.  The capture may be\n"
+	     "raw, lz4-compressed (memray's default) or zstd-compressed.\n"
+	     "\n"
+	     "  -f, --format=FORMAT   csv (default); also accepted in any case\n"
+	     "  -o, --output=FILE     write the report to FILE (only once it is complete)\n"
+	     "      --leaks           allocations never freed, instead of the high-water mark\n"
+	     "      --temporary-allocations\n"
+	     "                        allocations freed soon after they were made\n"
+	     "      --temporary-allocation-threshold=N\n"
+	     "                        the same, freed within N other allocations of the thread\n"
+	     "      --crlf            end CSV lines with CR LF, as memray does\n"
+	     "      --strict          a damaged record stream is an error (exit 1), not a warning\n"
+	     "  -h, --help            show this help and exit\n"
+	     "  -V, --version         show the version and exit\n"
+	     "\n"
+	     "The default report is the high-water mark: what was live when the heap peaked.\n"
+	     "Exit status: 0 on success (also when a damaged capture was reported up to the\n"
+	     "damage, with a warning), 1 on error, 2 on a usage error.");
+	exit(0);
+}
+
+static uint64_t
+parse_threshold(const char *arg)
+{
+	char *end;
+	uintmax_t n;
+
+	errno = 0;
+	n = strtoumax(arg, &end, 10);
+	if (*arg == '\0' || *arg == '-' || *end != '\0' || errno != 0 || n > UINT64_MAX)
+		usage_error("invalid temporary allocation threshold '%s'", arg);
+	return (uint64_t)n;
+}
+
+void
+options_parse(int argc, char **argv, struct options *opts)
+{
+	const char *mode_option = NULL;
+	int c;
+
+	memset(opts, 0, sizeof *opts);
+	opts->transform.writer = &csv_writer;
+	opts->transform.mode = REPORT_PEAK;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":f:o:hV", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			opts->transform.writer = writer_find(optarg);
+			if (opts->transform.writer == NULL)
+				usage_error("unknown format '%s' (known: %s)", optarg, writer_names());
+			break;
+		case 'o':
+			opts->output = optarg;
+			break;
+		case OPT_LEAKS:
+		case OPT_TEMPORARY:
+		case OPT_THRESHOLD: {
+			const char *name = c == OPT_LEAKS ? "--leaks" : c == OPT_TEMPORARY ?
+			    "--temporary-allocations" : "--temporary-allocation-threshold";
+			if (mode_option != NULL && strcmp(mode_option, name) != 0)
+				usage_error("%s and %s cannot be combined", mode_option, name);
+			mode_option = name;
+			opts->transform.mode = c == OPT_LEAKS ? REPORT_LEAKS : REPORT_TEMPORARY;
+			opts->transform.threshold = c == OPT_THRESHOLD ? parse_threshold(optarg) : 1;
+			break;
+		}
+		case OPT_CRLF:
+			opts->transform.crlf = true;
+			break;
+		case OPT_STRICT:
+			opts->transform.strict = true;
+			break;
+		case 'h':
+			help();
+		case 'V':
+			printf("%s %s\n", PROGRAM_NAME, PACKAGE_VERSION);
+			exit(0);
+		case ':':
+			usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind > 1)
+		usage_error("one capture at a time (got %d files)", argc - optind);
+	if (optind < argc)
+		opts->input = argv[optind];
+}

@@ -1,0 +1,618 @@
+/*
+ * record_decoder: the header and the records of a capture (see record_decoder.h).
+ *
+ * Each record is parsed from a cursor over the buffer.  A parse either
+ * completes or reports that the buffer ended inside the record; decoder
+ * state (deltas, pointer cache) is changed only once a record is complete,
+ * so an incomplete record is simply parsed again after a refill.
+ */
+#include "record_decoder.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allocator.h"
+#include "varint.h"
+#include "xmalloc.h"
+
+#define INITIAL_BUFFER (256 * 1024)
+/* Refill before a record when fewer bytes than the longest fixed-size record remain. */
+#define REFILL_THRESHOLD 64
+/* A longer record (a string or line table) is taken for damage, not data. */
+#define MAX_RECORD_SIZE (256u * 1024 * 1024)
+#define POINTER_CACHE_SIZE 15
+
+static const uint8_t MAGIC[MAGIC_LENGTH] = { 'm', 'e', 'm', 'r', 'a', 'y', 0 };
+
+/* Record type bytes of formats 12 and 13 (capture-format.md §3.1). */
+enum {
+	TYPE_TRAILER = 1,
+	TYPE_MEMORY_RECORD = 2,
+	TYPE_NATIVE_TRACE_INDEX = 5,
+	TYPE_MEMORY_MAP_START = 6,
+	TYPE_SEGMENT_HEADER = 7,
+	TYPE_SEGMENT = 8,
+	TYPE_THREAD_RECORD = 10,
+	TYPE_CONTEXT_SWITCH = 12,
+	TYPE_CODE_OBJECT = 14
+};
+
+enum parse {
+	PARSE_OK,
+	PARSE_SHORT,		/* the buffer ends inside the record */
+	PARSE_BAD		/* dec->error says why */
+};
+
+#define TRY(expr)                                                            \
+	do {                                                                 \
+		enum parse try_status_ = (expr);                             \
+		if (try_status_ != PARSE_OK)                                 \
+			return try_status_;                                  \
+	} while (0)
+
+struct cursor {
+	const uint8_t *p;
+	const uint8_t *end;
+};
+
+struct record_decoder {
+	struct byte_source *src;
+	uint8_t *buf;
+	size_t cap, pos, end;
+	uint64_t buf_offset;	/* stream offset of buf[0] */
+	bool eof;
+	bool finished;		/* REC_END or REC_ERROR was returned */
+	enum record_type final_type;
+
+	struct capture_header header;
+
+	/* Encoding state (capture-format.md §1.4, §3.2). */
+	uint64_t last_data_ptr;
+	uint64_t last_native_id;
+	uint64_t last_ip;
+	int32_t last_firstlineno;
+	uint64_t pointer_cache[POINTER_CACHE_SIZE];
+	uint64_t native_frames;		/* NATIVE_TRACE_INDEX records so far */
+	uint64_t segments_pending;	/* SEGMENT records owed to a SEGMENT_HEADER */
+
+	uint64_t counts[RECORD_TYPE_COUNT];
+	char error[200];
+	uint64_t error_offset;
+};
+
+static enum parse
+bad(struct record_decoder *dec, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dec->error, sizeof dec->error, fmt, ap);
+	va_end(ap);
+	return PARSE_BAD;
+}
+
+static enum parse
+take_bytes(struct cursor *c, size_t n, const uint8_t **out)
+{
+	if ((size_t)(c->end - c->p) < n)
+		return PARSE_SHORT;
+	*out = c->p;
+	c->p += n;
+	return PARSE_OK;
+}
+
+static enum parse
+take_u8(struct cursor *c, uint8_t *v)
+{
+	if (c->p == c->end)
+		return PARSE_SHORT;
+	*v = *c->p++;
+	return PARSE_OK;
+}
+
+/* Fixed-width fields are little-endian (the writer's x86-64 or aarch64 memory). */
+static enum parse
+take_u64(struct cursor *c, uint64_t *v)
+{
+	const uint8_t *b;
+
+	TRY(take_bytes(c, 8, &b));
+	*v = 0;
+	for (int i = 7; i >= 0; i--)
+		*v = (*v << 8) | b[i];
+	return PARSE_OK;
+}
+
+static enum parse
+take_i32(struct cursor *c, int32_t *v)
+{
+	const uint8_t *b;
+
+	TRY(take_bytes(c, 4, &b));
+	*v = (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
+	return PARSE_OK;
+}
+
+static enum parse
+take_bool(struct record_decoder *dec, struct cursor *c, bool *v, const char *what)
+{
+	uint8_t b;
+
+	TRY(take_u8(c, &b));
+	if (b > 1)
+		return bad(dec, "invalid %s flag %u", what, b);
+	*v = b;
+	return PARSE_OK;
+}
+
+static enum parse
+take_varint(struct record_decoder *dec, struct cursor *c, uint64_t *v)
+{
+	switch (varint_read(&c->p, c->end, v)) {
+	case VARINT_OK:
+		return PARSE_OK;
+	case VARINT_SHORT:
+		return PARSE_SHORT;
+	case VARINT_BAD:
+		break;
+	}
+	return bad(dec, "invalid varint");
+}
+
+static enum parse
+take_svarint(struct record_decoder *dec, struct cursor *c, int64_t *v)
+{
+	uint64_t z;
+
+	TRY(take_varint(dec, c, &z));
+	*v = zigzag_decode(z);
+	return PARSE_OK;
+}
+
+static enum parse
+take_cstr(struct cursor *c, const char **s)
+{
+	const uint8_t *nul = memchr(c->p, 0, (size_t)(c->end - c->p));
+
+	if (nul == NULL)
+		return PARSE_SHORT;
+	*s = (const char *)c->p;
+	c->p = nul + 1;
+	return PARSE_OK;
+}
+
+/* A list of non-empty strings ended by an empty one (header fields 18-19). */
+static enum parse
+skip_cstr_list(struct cursor *c)
+{
+	const char *s;
+
+	do
+		TRY(take_cstr(c, &s));
+	while (*s != '\0');
+	return PARSE_OK;
+}
+
+/*
+ * Refill the buffer: keep the unread bytes, read more.  Returns false if
+ * nothing more could be had (end of data, or a record too long).
+ */
+static bool
+refill(struct record_decoder *dec)
+{
+	if (dec->eof)
+		return false;
+	if (dec->pos > 0) {
+		memmove(dec->buf, dec->buf + dec->pos, dec->end - dec->pos);
+		dec->buf_offset += dec->pos;
+		dec->end -= dec->pos;
+		dec->pos = 0;
+	}
+	if (dec->end == dec->cap) {
+		if (dec->cap >= MAX_RECORD_SIZE)
+			return false;
+		dec->cap *= 2;
+		dec->buf = xrealloc(dec->buf, dec->cap);
+	}
+	size_t n = byte_source_read(dec->src, dec->buf + dec->end, dec->cap - dec->end);
+	if (n == 0) {
+		dec->eof = true;
+		return false;
+	}
+	dec->end += n;
+	return true;
+}
+
+struct record_decoder *
+record_decoder_new(struct byte_source *src)
+{
+	struct record_decoder *dec = xcalloc(1, sizeof *dec);
+
+	dec->src = src;
+	dec->cap = INITIAL_BUFFER;
+	dec->buf = xmalloc(dec->cap);
+	return dec;
+}
+
+void
+record_decoder_free(struct record_decoder *dec)
+{
+	if (dec == NULL)
+		return;
+	free(dec->header.command_line);
+	free(dec->buf);
+	free(dec);
+}
+
+/* The header layout of format versions 10 to 13 (capture-format.md §2, §2.1). */
+static enum parse
+parse_header(struct record_decoder *dec, struct cursor *c, struct capture_header *h)
+{
+	const uint8_t *magic;
+	const char *command_line;
+	uint8_t file_format;
+
+	TRY(take_bytes(c, MAGIC_LENGTH, &magic));
+	TRY(take_i32(c, &h->version));
+	if (h->version < 10 || h->version > 13)
+		return bad(dec, "unsupported capture version %" PRId32, h->version);
+	if (h->version >= 12)
+		TRY(take_i32(c, &h->python_version));
+	TRY(take_bool(dec, c, &h->native_traces, "native traces"));
+	TRY(take_u8(c, &file_format));
+	if (file_format > FILE_FORMAT_AGGREGATED_ALLOCATIONS)
+		return bad(dec, "invalid file format %u", file_format);
+	h->file_format = file_format;
+	TRY(take_u64(c, &h->n_allocations));
+	TRY(take_u64(c, &h->n_frames));
+	TRY(take_u64(c, (uint64_t *)&h->start_time));
+	TRY(take_u64(c, (uint64_t *)&h->end_time));
+	TRY(take_cstr(c, &command_line));
+	TRY(take_i32(c, &h->pid));
+	TRY(take_u64(c, &h->main_tid));
+	TRY(take_u64(c, &h->skipped_frames_on_main_tid));
+	TRY(take_u8(c, &h->python_allocator));
+	if (h->version >= 11)
+		TRY(take_bool(dec, c, &h->trace_python_allocators, "trace python allocators"));
+	if (h->version >= 12)
+		TRY(take_bool(dec, c, &h->track_object_lifetimes, "track object lifetimes"));
+	if (h->version >= 13) {
+		const char *libdest;
+		TRY(take_cstr(c, &libdest));
+		TRY(skip_cstr_list(c));	/* site_packages */
+		TRY(skip_cstr_list(c));	/* sys_path */
+	}
+	h->command_line = xstrdup(command_line);
+	return PARSE_OK;
+}
+
+bool
+record_decoder_read_header(struct record_decoder *dec)
+{
+	struct capture_header h;
+
+	for (;;) {
+		struct cursor c = { dec->buf + dec->pos, dec->buf + dec->end };
+		memset(&h, 0, sizeof h);
+		if ((size_t)(c.end - c.p) >= MAGIC_LENGTH && memcmp(c.p, MAGIC, MAGIC_LENGTH) != 0)
+			break;
+		enum parse st = parse_header(dec, &c, &h);
+		if (st == PARSE_OK) {
+			dec->header = h;
+			dec->header.header_size = (uint64_t)(c.p - dec->buf);
+			dec->pos = (size_t)(c.p - dec->buf);
+			if (h.version < 12) {
+				snprintf(dec->error, sizeof dec->error,
+				    "unsupported capture version %" PRId32 " (memray before 1.19)", h.version);
+				dec->error_offset = MAGIC_LENGTH;
+				return false;
+			}
+			return true;
+		}
+		if (st == PARSE_BAD) {
+			/* The offending field is the byte just read, or the version. */
+			bool bad_version = h.version < 10 || h.version > 13;
+			dec->error_offset = bad_version ? MAGIC_LENGTH : (uint64_t)(c.p - dec->buf) - 1;
+			return false;
+		}
+		if (refill(dec))
+			continue;
+		if (dec->end < MAGIC_LENGTH)
+			break;
+		const char *why = byte_source_error(dec->src);
+		snprintf(dec->error, sizeof dec->error, "capture header cut short%s%s",
+		    why ? ": " : "", why ? why : "");
+		dec->error_offset = dec->end;
+		return false;
+	}
+	snprintf(dec->error, sizeof dec->error, "not a memray capture");
+	dec->error_offset = 0;
+	return false;
+}
+
+const struct capture_header *
+record_decoder_header(const struct record_decoder *dec)
+{
+	return &dec->header;
+}
+
+/*
+ * A pointer as ALLOCATION and OBJECT_RECORD store it (§3.3.6): a slot of
+ * the 15-entry cache, or (slot 15) a delta of address >> 3 that is then
+ * pushed into the cache.  The cache is a FIFO of missed addresses: hits
+ * do not reorder it, as in memray's RecordWriter.
+ */
+struct pointer {
+	uint64_t address;
+	bool miss;
+	uint64_t last_data_ptr;
+};
+
+static enum parse
+take_pointer(struct record_decoder *dec, struct cursor *c, unsigned slot, struct pointer *ptr)
+{
+	if (slot < POINTER_CACHE_SIZE) {
+		*ptr = (struct pointer){ .address = dec->pointer_cache[slot], .miss = false };
+		return PARSE_OK;
+	}
+	int64_t delta;
+	TRY(take_svarint(dec, c, &delta));
+	ptr->miss = true;
+	ptr->last_data_ptr = dec->last_data_ptr + (uint64_t)delta;
+	ptr->address = ptr->last_data_ptr << 3;
+	return PARSE_OK;
+}
+
+static void
+commit_pointer(struct record_decoder *dec, const struct pointer *ptr)
+{
+	if (!ptr->miss)
+		return;
+	dec->last_data_ptr = ptr->last_data_ptr;
+	memmove(dec->pointer_cache + 1, dec->pointer_cache,
+	    (POINTER_CACHE_SIZE - 1) * sizeof dec->pointer_cache[0]);
+	dec->pointer_cache[0] = ptr->address;
+}
+
+static enum parse
+parse_allocation(struct record_decoder *dec, struct cursor *c, uint8_t type, struct record *rec)
+{
+	struct pointer ptr;
+	uint8_t allocator = type & 7;
+	uint64_t native_id = dec->last_native_id, size = 0;
+
+	TRY(take_pointer(dec, c, (type >> 3) & 15, &ptr));
+	if (allocator == 0)
+		TRY(take_u8(c, &allocator));
+	enum allocator_kind kind = allocator_kind(allocator);
+	if (kind == ALLOCATOR_INVALID)
+		return bad(dec, "invalid allocator %u", allocator);
+	if (kind != SIMPLE_DEALLOCATOR) {
+		if (dec->header.native_traces) {
+			int64_t delta;
+			TRY(take_svarint(dec, c, &delta));
+			native_id += (uint64_t)delta;
+		}
+		TRY(take_varint(dec, c, &size));
+	}
+	if (!allocator_is_deallocator(kind) && native_id > dec->native_frames && dec->header.native_traces)
+		return bad(dec, "native frame id %" PRIu64 " out of range", native_id);
+	commit_pointer(dec, &ptr);
+	dec->last_native_id = native_id;
+	rec->type = REC_ALLOCATION;
+	rec->u.alloc.address = ptr.address;
+	rec->u.alloc.size = size;
+	rec->u.alloc.allocator = allocator;
+	/* Deallocators carry no stack (RecordReader::processAllocationRecord). */
+	rec->u.alloc.native_id = allocator_is_deallocator(kind) || !dec->header.native_traces ? 0 : native_id;
+	return PARSE_OK;
+}
+
+static enum parse
+parse_object(struct record_decoder *dec, struct cursor *c, uint8_t type, struct record *rec)
+{
+	struct pointer ptr;
+	uint64_t native_id = dec->last_native_id;
+
+	TRY(take_pointer(dec, c, (type >> 1) & 15, &ptr));
+	if (dec->header.native_traces && (type & 1)) {
+		int64_t delta;
+		TRY(take_svarint(dec, c, &delta));
+		native_id += (uint64_t)delta;
+	}
+	commit_pointer(dec, &ptr);
+	dec->last_native_id = native_id;
+	rec->type = REC_OBJECT;
+	return PARSE_OK;
+}
+
+static enum parse
+parse_code_object(struct record_decoder *dec, struct cursor *c, struct record *rec)
+{
+	int64_t delta;
+	uint64_t len;
+
+	TRY(take_varint(dec, c, &rec->u.code.id));
+	TRY(take_cstr(c, &rec->u.code.function));
+	TRY(take_cstr(c, &rec->u.code.file));
+	TRY(take_svarint(dec, c, &delta));
+	TRY(take_varint(dec, c, &len));
+	if (len > MAX_RECORD_SIZE)
+		return bad(dec, "line table of %" PRIu64 " bytes", len);
+	TRY(take_bytes(c, (size_t)len, &rec->u.code.linetable));
+	/* last_firstlineno is a C int in memray: the delta wraps at 32 bits. */
+	dec->last_firstlineno = (int32_t)((uint32_t)dec->last_firstlineno + (uint32_t)delta);
+	rec->type = REC_CODE_OBJECT;
+	rec->u.code.firstlineno = dec->last_firstlineno;
+	rec->u.code.linetable_len = (size_t)len;
+	return PARSE_OK;
+}
+
+static enum parse
+parse_native_frame(struct record_decoder *dec, struct cursor *c, struct record *rec)
+{
+	int64_t ip_delta, parent_delta;
+
+	TRY(take_svarint(dec, c, &ip_delta));
+	TRY(take_svarint(dec, c, &parent_delta));
+	/* The parent shares last_native_id with ALLOCATION (§3.3.8). */
+	dec->last_ip += (uint64_t)ip_delta;
+	dec->last_native_id += (uint64_t)parent_delta;
+	dec->native_frames++;
+	rec->type = REC_NATIVE_FRAME;
+	rec->u.native_frame.ip = dec->last_ip;
+	rec->u.native_frame.parent = dec->last_native_id;
+	return PARSE_OK;
+}
+
+static enum parse
+parse_segment(struct record_decoder *dec, struct cursor *c, struct record *rec)
+{
+	TRY(take_u64(c, &rec->u.segment.vaddr));
+	TRY(take_varint(dec, c, &rec->u.segment.memsz));
+	dec->segments_pending--;
+	rec->type = REC_SEGMENT;
+	return PARSE_OK;
+}
+
+/* One record of an ALL_ALLOCATIONS file, formats 12 and 13 (§3.1). */
+static enum parse
+parse_record(struct record_decoder *dec, struct cursor *c, struct record *rec)
+{
+	uint8_t type;
+
+	TRY(take_u8(c, &type));
+	if (dec->segments_pending > 0) {
+		if (type != TYPE_SEGMENT)
+			return bad(dec, "segment record expected, found type %u", type);
+		return parse_segment(dec, c, rec);
+	}
+	if (type & 0x80)
+		return parse_allocation(dec, c, type, rec);
+	if (type & 0x40) {
+		rec->type = REC_FRAME_PUSH;
+		rec->u.push.is_entry = type & 1;
+		TRY(take_varint(dec, c, &rec->u.push.code_id));
+		return take_svarint(dec, c, &rec->u.push.instruction_offset);
+	}
+	if (type & 0x20)
+		return parse_object(dec, c, type, rec);
+	if (type & 0x10) {
+		rec->type = REC_FRAME_POP;
+		rec->u.pop.count = (type & 0x0f) + 1u;
+		return PARSE_OK;
+	}
+	switch (type) {
+	case TYPE_TRAILER:
+		rec->type = REC_END;
+		return PARSE_OK;
+	case TYPE_MEMORY_RECORD: {
+		uint64_t rss, ms;
+		TRY(take_varint(dec, c, &rss));
+		TRY(take_varint(dec, c, &ms));
+		rec->type = REC_MEMORY;
+		return PARSE_OK;
+	}
+	case TYPE_NATIVE_TRACE_INDEX:
+		return parse_native_frame(dec, c, rec);
+	case TYPE_MEMORY_MAP_START:
+		rec->type = REC_MEMORY_MAP_START;
+		return PARSE_OK;
+	case TYPE_SEGMENT_HEADER:
+		TRY(take_cstr(c, &rec->u.segment_header.filename));
+		TRY(take_varint(dec, c, &rec->u.segment_header.num_segments));
+		TRY(take_u64(c, &rec->u.segment_header.load_address));
+		dec->segments_pending = rec->u.segment_header.num_segments;
+		rec->type = REC_SEGMENT_HEADER;
+		return PARSE_OK;
+	case TYPE_THREAD_RECORD:
+		rec->type = REC_THREAD_NAME;
+		return take_cstr(c, &rec->u.thread.name);
+	case TYPE_CONTEXT_SWITCH:
+		rec->type = REC_CONTEXT_SWITCH;
+		return take_u64(c, &rec->u.context_switch.tid);
+	case TYPE_CODE_OBJECT:
+		return parse_code_object(dec, c, rec);
+	default:
+		return bad(dec, "invalid record type %u", type);
+	}
+}
+
+static enum record_type
+finish(struct record_decoder *dec, struct record *rec, enum record_type type)
+{
+	dec->finished = true;
+	dec->final_type = type;
+	rec->type = type;
+	return type;
+}
+
+enum record_type
+record_decoder_next(struct record_decoder *dec, struct record *rec)
+{
+	if (dec->finished) {
+		rec->type = dec->final_type;
+		return rec->type;
+	}
+	for (;;) {
+		if (dec->end - dec->pos < REFILL_THRESHOLD)
+			refill(dec);
+		rec->offset = dec->buf_offset + dec->pos;
+		if (dec->pos == dec->end) {
+			const char *why = byte_source_error(dec->src);
+			if (why == NULL && dec->segments_pending == 0)
+				return finish(dec, rec, REC_END);
+			snprintf(dec->error, sizeof dec->error, "%s",
+			    why ? why : "segment records missing");
+			dec->error_offset = rec->offset;
+			return finish(dec, rec, REC_ERROR);
+		}
+		struct cursor c = { dec->buf + dec->pos, dec->buf + dec->end };
+		enum parse st = parse_record(dec, &c, rec);
+		if (st == PARSE_OK) {
+			dec->pos = (size_t)(c.p - dec->buf);
+			dec->counts[rec->type]++;
+			if (rec->type == REC_OBJECT || rec->type == REC_MEMORY)
+				continue;
+			if (rec->type == REC_END)
+				return finish(dec, rec, REC_END);
+			return rec->type;
+		}
+		if (st == PARSE_SHORT) {
+			if (refill(dec))
+				continue;
+			const char *why = byte_source_error(dec->src);
+			snprintf(dec->error, sizeof dec->error, "record cut short%s%s",
+			    why ? ": " : "", why ? why : "");
+		}
+		dec->error_offset = rec->offset;
+		return finish(dec, rec, REC_ERROR);
+	}
+}
+
+const char *
+record_decoder_error(const struct record_decoder *dec)
+{
+	return dec->error;
+}
+
+uint64_t
+record_decoder_error_offset(const struct record_decoder *dec)
+{
+	return dec->error_offset;
+}
+
+uint64_t
+record_decoder_offset(const struct record_decoder *dec)
+{
+	return dec->buf_offset + dec->pos;
+}
+
+const uint64_t *
+record_decoder_counts(const struct record_decoder *dec)
+{
+	return dec->counts;
+}

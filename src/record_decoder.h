@@ -1,0 +1,138 @@
+/*
+ * record_decoder: the header and the records of a capture, one at a time.
+ *
+ * Pulls bytes from a byte_source through a buffer of its own and turns
+ * them into `struct record`s (capture-format.md §2-§3).  It owns the state
+ * of the encoding itself (delta variables, the pointer cache, the
+ * SEGMENT_HEADER count) and nothing of the process that was traced: the
+ * records it returns carry absolute values.  OBJECT_RECORD and
+ * MEMORY_RECORD are decoded, counted and skipped, as transform ignores them.
+ *
+ * Strings in a record point into the decoder's buffer and stay valid until
+ * the next call.  A decoder error is a damaged record stream: memray treats
+ * it as the end of the data, and so does the caller (with a warning).
+ */
+#ifndef MT_RECORD_DECODER_H
+#define MT_RECORD_DECODER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "byte_source.h"
+
+#define MAGIC_LENGTH 7
+
+enum file_format {
+	FILE_FORMAT_ALL_ALLOCATIONS = 0,
+	FILE_FORMAT_AGGREGATED_ALLOCATIONS = 1
+};
+
+struct capture_header {
+	int32_t version;
+	int32_t python_version;		/* PY_VERSION_HEX; 0 if the format lacks it */
+	bool native_traces;
+	uint8_t file_format;
+	uint64_t n_allocations;		/* as written: not trusted */
+	uint64_t n_frames;
+	int64_t start_time;		/* ms since the epoch */
+	int64_t end_time;
+	char *command_line;
+	int32_t pid;
+	uint64_t main_tid;
+	uint64_t skipped_frames_on_main_tid;
+	uint8_t python_allocator;
+	bool trace_python_allocators;
+	bool track_object_lifetimes;
+	uint64_t header_size;		/* bytes, i.e. the offset of the first record */
+};
+
+enum record_type {
+	REC_ALLOCATION,
+	REC_FRAME_PUSH,
+	REC_FRAME_POP,
+	REC_CONTEXT_SWITCH,
+	REC_THREAD_NAME,
+	REC_CODE_OBJECT,
+	REC_NATIVE_FRAME,
+	REC_MEMORY_MAP_START,
+	REC_SEGMENT_HEADER,
+	REC_SEGMENT,
+	REC_OBJECT,		/* counted only, never returned */
+	REC_MEMORY,		/* counted only, never returned */
+	REC_END,		/* TRAILER, or the end of the data at a record boundary */
+	REC_ERROR,		/* damaged stream: see record_decoder_error() */
+	RECORD_TYPE_COUNT
+};
+
+struct record {
+	enum record_type type;
+	uint64_t offset;	/* of the record's first byte in the decompressed stream */
+	union {
+		struct {
+			uint64_t address;
+			uint64_t size;
+			uint64_t native_id;
+			uint8_t allocator;
+		} alloc;
+		struct {
+			uint64_t code_id;
+			int64_t instruction_offset;
+			bool is_entry;
+		} push;
+		struct {
+			unsigned count;
+		} pop;
+		struct {
+			uint64_t tid;
+		} context_switch;
+		struct {
+			const char *name;
+		} thread;
+		struct {
+			uint64_t id;
+			const char *function;
+			const char *file;
+			int32_t firstlineno;
+			const uint8_t *linetable;
+			size_t linetable_len;
+		} code;
+		struct {
+			uint64_t ip;
+			uint64_t parent;
+		} native_frame;
+		struct {
+			const char *filename;
+			uint64_t num_segments;
+			uint64_t load_address;
+		} segment_header;
+		struct {
+			uint64_t vaddr;
+			uint64_t memsz;
+		} segment;
+	} u;
+};
+
+struct record_decoder;
+
+struct record_decoder *record_decoder_new(struct byte_source *src);
+void record_decoder_free(struct record_decoder *dec);
+
+/*
+ * Read and check the header.  On failure returns false;
+ * record_decoder_error() and record_decoder_error_offset() say why.
+ */
+bool record_decoder_read_header(struct record_decoder *dec);
+const struct capture_header *record_decoder_header(const struct record_decoder *dec);
+
+/* The next record; REC_END and REC_ERROR repeat once reached. */
+enum record_type record_decoder_next(struct record_decoder *dec, struct record *rec);
+
+const char *record_decoder_error(const struct record_decoder *dec);
+uint64_t record_decoder_error_offset(const struct record_decoder *dec);
+/* Decompressed bytes consumed so far. */
+uint64_t record_decoder_offset(const struct record_decoder *dec);
+/* How many records of each type were decoded so far. */
+const uint64_t *record_decoder_counts(const struct record_decoder *dec);
+
+#endif

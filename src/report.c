@@ -1,0 +1,452 @@
+/*
+ * report: which allocations a report shows, grouped by stack (see report.h).
+ *
+ * Peak and leaks modes keep the live set: simple allocations by address,
+ * mmapped ranges in an interval_list.  Every live block (or mmap piece) is
+ * a member of its group's list, in record order, so the earliest live
+ * member, the representative, is the list head.  `current` and `peak`
+ * follow memray's HighWatermarkFinder exactly, quirks included (an
+ * allocation at a live address adds its size without taking the old one
+ * away; ties go to the latest record).
+ */
+#include "report.h"
+
+#include <stdlib.h>
+
+#include "allocator.h"
+#include "interval_list.h"
+#include "u64map.h"
+#include "xmalloc.h"
+
+#define NONE UINT32_MAX
+
+/* What a group shows: its totals and its representative. */
+struct group_value {
+	uint64_t n_allocations;
+	uint64_t size;
+	uint64_t seq;
+	uint32_t thread;
+	uint32_t generation;
+	uint8_t allocator;
+};
+
+struct group {
+	uint64_t native_id;
+	uint32_t stack;
+	uint32_t head, tail;		/* live members, oldest first (peak, leaks) */
+	struct group_value now;
+	struct group_value at_peak;	/* valid when epoch == report epoch (peak mode) */
+	uint64_t epoch;
+};
+
+/* A live block, or one piece of a live mmap. */
+struct member {
+	uint64_t seq;
+	uint64_t size;
+	uint32_t group;
+	uint32_t prev, next;		/* in the group's list; next also links the free list */
+	uint32_t thread;
+	uint32_t generation;
+	uint8_t allocator;
+};
+
+/* One of a thread's most recent allocations (temporary mode). */
+struct recent {
+	uint64_t address;
+	uint64_t size;
+	uint64_t seq;
+	uint64_t native_id;
+	uint32_t stack;
+	uint32_t thread;
+	uint32_t generation;
+	uint8_t allocator;
+};
+
+/* A thread's N+1 most recent allocations, newest at `front`. */
+struct recent_ring {
+	struct recent *items;
+	size_t cap, front, len;
+};
+
+struct report {
+	enum report_mode mode;
+	uint64_t buffer_size;		/* N+1 in temporary mode */
+	uint64_t seq;			/* allocation records so far */
+	uint64_t current, peak;
+	uint64_t epoch;			/* peaks so far */
+
+	struct group *groups;
+	size_t n_groups, groups_cap;
+	struct u64map group_by_key;
+
+	struct member *members;
+	size_t n_members, members_cap;
+	uint32_t free_members;
+	struct u64map live;		/* address -> member */
+	struct interval_list mappings;
+
+	struct recent_ring *rings;	/* by thread index */
+	size_t n_rings;
+
+	struct report_row *rows;
+};
+
+struct report *
+report_new(enum report_mode mode, uint64_t threshold)
+{
+	struct report *r = xcalloc(1, sizeof *r);
+
+	r->mode = mode;
+	r->buffer_size = threshold + 1 > threshold ? threshold + 1 : threshold;
+	r->free_members = NONE;
+	u64map_init(&r->group_by_key);
+	u64map_init(&r->live);
+	interval_list_init(&r->mappings);
+	return r;
+}
+
+void
+report_free(struct report *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n_rings; i++)
+		free(r->rings[i].items);
+	free(r->rings);
+	free(r->groups);
+	free(r->members);
+	free(r->rows);
+	u64map_free(&r->group_by_key);
+	u64map_free(&r->live);
+	interval_list_free(&r->mappings);
+	free(r);
+}
+
+uint64_t
+report_records(const struct report *r)
+{
+	return r->seq;
+}
+
+uint64_t
+report_peak_bytes(const struct report *r)
+{
+	return r->peak;
+}
+
+static uint32_t
+group_for(struct report *r, uint32_t stack, uint64_t native_id)
+{
+	/* Native ids are below 2^32: the decoder checks them against the frames seen. */
+	uint64_t key = (uint64_t)stack | native_id << 32;
+	uint32_t index = (uint32_t)r->n_groups;
+
+	if (!u64map_insert(&r->group_by_key, key, index, &index))
+		return index;
+	if (r->n_groups == r->groups_cap) {
+		r->groups_cap = r->groups_cap ? r->groups_cap * 2 : 256;
+		r->groups = xreallocarray(r->groups, r->groups_cap, sizeof *r->groups);
+	}
+	/* A new group had no members at the last peak. */
+	r->groups[index] = (struct group){
+		.native_id = native_id, .stack = stack, .head = NONE, .tail = NONE, .epoch = r->epoch,
+	};
+	r->n_groups++;
+	return index;
+}
+
+/* Before a group first changes after a peak, keep its value at the peak. */
+static void
+touch(struct report *r, struct group *g)
+{
+	if (r->mode == REPORT_PEAK && g->epoch != r->epoch) {
+		g->at_peak = g->now;
+		g->epoch = r->epoch;
+	}
+}
+
+static void
+take_representative(struct group *g, const struct member *m)
+{
+	g->now.seq = m->seq;
+	g->now.thread = m->thread;
+	g->now.generation = m->generation;
+	g->now.allocator = m->allocator;
+}
+
+static uint32_t
+new_member(struct report *r, const struct member *value)
+{
+	uint32_t index = r->free_members;
+
+	if (index != NONE) {
+		r->free_members = r->members[index].next;
+	} else {
+		if (r->n_members == r->members_cap) {
+			r->members_cap = r->members_cap ? r->members_cap * 2 : 1024;
+			r->members = xreallocarray(r->members, r->members_cap, sizeof *r->members);
+		}
+		index = (uint32_t)r->n_members++;
+	}
+	r->members[index] = *value;
+	return index;
+}
+
+/* Link member m into its group after `after` (NONE: at the head). */
+static void
+attach(struct report *r, uint32_t m, uint32_t after, uint64_t bytes)
+{
+	struct member *mem = &r->members[m];
+	struct group *g = &r->groups[mem->group];
+	uint32_t before = after == NONE ? g->head : r->members[after].next;
+
+	touch(r, g);
+	mem->prev = after;
+	mem->next = before;
+	if (after == NONE)
+		g->head = m;
+	else
+		r->members[after].next = m;
+	if (before == NONE)
+		g->tail = m;
+	else
+		r->members[before].prev = m;
+	if (g->head == m)
+		take_representative(g, mem);
+	g->now.n_allocations++;
+	g->now.size += bytes;
+}
+
+/* Unlink member m from its group, which loses `bytes`, and free it. */
+static void
+detach(struct report *r, uint32_t m, uint64_t bytes)
+{
+	struct member *mem = &r->members[m];
+	struct group *g = &r->groups[mem->group];
+
+	touch(r, g);
+	if (mem->prev == NONE)
+		g->head = mem->next;
+	else
+		r->members[mem->prev].next = mem->next;
+	if (mem->next == NONE)
+		g->tail = mem->prev;
+	else
+		r->members[mem->next].prev = mem->prev;
+	if (g->head != NONE && g->head != m && mem->prev == NONE)
+		take_representative(g, &r->members[g->head]);
+	g->now.n_allocations--;
+	g->now.size -= bytes;
+	mem->next = r->free_members;
+	r->free_members = m;
+}
+
+static uint32_t
+add_member(struct report *r, const struct alloc_event *ev)
+{
+	struct member value = {
+		.seq = r->seq, .size = ev->size, .group = group_for(r, ev->stack, ev->native_id),
+		.thread = ev->thread, .generation = ev->generation, .allocator = ev->allocator,
+	};
+	uint32_t m = new_member(r, &value);
+
+	attach(r, m, r->groups[value.group].tail, ev->size);
+	return m;
+}
+
+/* How a munmap changes the members that own mmap pieces. */
+static uint32_t
+observe_mapping(void *ctx, uint32_t owner, enum interval_change change, uint64_t removed)
+{
+	struct report *r = ctx;
+	struct group *g = &r->groups[r->members[owner].group];
+
+	switch (change) {
+	case INTERVAL_DROPPED:
+		detach(r, owner, removed);
+		return NONE;
+	case INTERVAL_SHRUNK:
+		touch(r, g);
+		g->now.size -= removed;
+		return NONE;
+	case INTERVAL_SPLIT: {
+		/* The second piece is a member of its own with the same record (it counts). */
+		struct member copy = r->members[owner];
+		uint32_t piece = new_member(r, &copy);
+		attach(r, piece, owner, 0);
+		r->groups[copy.group].now.size -= removed;
+		return piece;
+	}
+	}
+	return NONE;
+}
+
+static uint64_t
+range_end(uint64_t address, uint64_t size)
+{
+	return size > UINT64_MAX - address ? UINT64_MAX : address + size;
+}
+
+/* Peak and leaks modes: the live set, and memray's current/peak. */
+static bool
+track_live(struct report *r, const struct alloc_event *ev)
+{
+	uint32_t m, old;
+
+	switch (allocator_kind(ev->allocator)) {
+	case SIMPLE_ALLOCATOR:
+		r->current += ev->size;
+		m = add_member(r, ev);
+		if (!u64map_insert(&r->live, ev->address, m, &old)) {
+			/* The old block is replaced; `current` keeps its bytes (HighWatermarkFinder). */
+			detach(r, old, r->members[old].size);
+			u64map_set(&r->live, ev->address, m);
+		}
+		break;
+	case SIMPLE_DEALLOCATOR:
+		if (u64map_remove(&r->live, ev->address, &old)) {
+			r->current -= r->members[old].size;
+			detach(r, old, r->members[old].size);
+		}
+		break;
+	case RANGED_ALLOCATOR:
+		if (ev->size > 0) {
+			m = add_member(r, ev);
+			interval_list_add(&r->mappings, ev->address, range_end(ev->address, ev->size), m);
+		}
+		r->current += ev->size;
+		break;
+	case RANGED_DEALLOCATOR:
+		r->current -= interval_list_remove(&r->mappings, ev->address,
+		    range_end(ev->address, ev->size), observe_mapping, r);
+		break;
+	case ALLOCATOR_INVALID:
+		break;
+	}
+	if (r->mode == REPORT_LEAKS)
+		return true;
+	if (r->current >= r->peak) {
+		r->peak = r->current;
+		r->epoch++;
+		return true;
+	}
+	return false;
+}
+
+static struct recent_ring *
+ring_for(struct report *r, uint32_t thread)
+{
+	if (thread >= r->n_rings) {
+		size_t n = (size_t)thread + 1;
+		r->rings = xreallocarray(r->rings, n, sizeof *r->rings);
+		for (size_t i = r->n_rings; i < n; i++)
+			r->rings[i] = (struct recent_ring){ 0 };
+		r->n_rings = n;
+	}
+	return &r->rings[thread];
+}
+
+static void
+ring_push_front(struct recent_ring *ring, uint64_t limit, const struct recent *item)
+{
+	if (ring->len == ring->cap && ring->cap < limit) {
+		/* Grow, and lay the ring out from index 0 again. */
+		size_t cap = ring->cap ? ring->cap * 2 : 16;
+		if (cap > limit)
+			cap = (size_t)limit;
+		struct recent *items = xreallocarray(NULL, cap, sizeof *items);
+		for (size_t k = 0; k < ring->len; k++)
+			items[k] = ring->items[(ring->front + k) % ring->cap];
+		free(ring->items);
+		ring->items = items;
+		ring->cap = cap;
+		ring->front = 0;
+	}
+	ring->front = (ring->front + ring->cap - 1) % ring->cap;
+	ring->items[ring->front] = *item;
+	if (ring->len < ring->cap)
+		ring->len++;
+}
+
+/*
+ * Temporary mode (TemporaryAllocationsAggregator): a free matches the
+ * newest of its thread's recent allocations at that address (for munmap,
+ * of that size too).  The match stays in the ring, so it may match again.
+ */
+static void
+track_temporary(struct report *r, const struct alloc_event *ev)
+{
+	struct recent_ring *ring = ring_for(r, ev->thread);
+	enum allocator_kind kind = allocator_kind(ev->allocator);
+
+	if (!allocator_is_deallocator(kind)) {
+		struct recent item = {
+			.address = ev->address, .size = ev->size, .seq = r->seq, .native_id = ev->native_id,
+			.stack = ev->stack, .thread = ev->thread, .generation = ev->generation,
+			.allocator = ev->allocator,
+		};
+		ring_push_front(ring, r->buffer_size, &item);
+		return;
+	}
+	for (size_t k = 0; k < ring->len; k++) {
+		const struct recent *e = &ring->items[(ring->front + k) % ring->cap];
+		if (e->address != ev->address || (kind == RANGED_DEALLOCATOR && e->size != ev->size))
+			continue;
+		uint32_t group = group_for(r, e->stack, e->native_id);
+		struct group *g = &r->groups[group];
+		if (g->now.n_allocations == 0 || e->seq < g->now.seq) {
+			g->now.seq = e->seq;
+			g->now.thread = e->thread;
+			g->now.generation = e->generation;
+			g->now.allocator = e->allocator;
+		}
+		g->now.n_allocations++;
+		g->now.size += e->size;
+		return;
+	}
+}
+
+bool
+report_allocation(struct report *r, const struct alloc_event *ev)
+{
+	bool mark = true;
+
+	if (r->mode == REPORT_TEMPORARY)
+		track_temporary(r, ev);
+	else
+		mark = track_live(r, ev);
+	r->seq++;
+	return mark;
+}
+
+static int
+by_seq(const void *a, const void *b)
+{
+	const struct report_row *x = a, *y = b;
+
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+size_t
+report_rows(struct report *r, const struct report_row **rows)
+{
+	size_t n = 0;
+
+	free(r->rows);
+	r->rows = xreallocarray(NULL, r->n_groups ? r->n_groups : 1, sizeof *r->rows);
+	for (size_t i = 0; i < r->n_groups; i++) {
+		const struct group *g = &r->groups[i];
+		const struct group_value *v =
+		    r->mode == REPORT_PEAK && g->epoch == r->epoch ? &g->at_peak : &g->now;
+		if (v->n_allocations == 0)
+			continue;
+		r->rows[n++] = (struct report_row){
+			.seq = v->seq, .n_allocations = v->n_allocations, .size = v->size,
+			.native_id = g->native_id, .stack = g->stack, .thread = v->thread,
+			.generation = v->generation, .allocator = v->allocator,
+		};
+	}
+	qsort(r->rows, n, sizeof *r->rows, by_seq);
+	*rows = r->rows;
+	return n;
+}

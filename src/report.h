@@ -1,0 +1,71 @@
+/*
+ * report: which allocations a report shows, grouped by stack.
+ *
+ * Fed every allocation record in order, in one pass, it keeps what the
+ * mode needs (capture-format.md §8):
+ *   peak       the live set at the high-water mark (§8.2): it keeps the
+ *              live set now and, for every group changed since the last
+ *              peak, the group as it was at that peak;
+ *   leaks      the live set after the last record (§8.3);
+ *   temporary  allocations freed by their own thread while among its
+ *              N+1 most recent allocations (§8.4).
+ * Groups are keyed by (Python stack, native stack).  A group's allocator,
+ * thread and generation come from its earliest member (fix F1), and rows
+ * come out sorted by that member's sequence number, as memray 1.20 sorts.
+ */
+#ifndef MT_REPORT_H
+#define MT_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum report_mode {
+	REPORT_PEAK,
+	REPORT_LEAKS,
+	REPORT_TEMPORARY
+};
+
+/* One allocation record with the context the capture gives it. */
+struct alloc_event {
+	uint64_t address;
+	uint64_t size;
+	uint64_t native_id;
+	uint32_t stack;		/* capture stack id; 0 for deallocators */
+	uint32_t thread;	/* capture thread index */
+	uint32_t generation;	/* memory-map generation (native captures) */
+	uint8_t allocator;
+};
+
+struct report_row {
+	uint64_t seq;		/* the earliest member's allocation record index */
+	uint64_t n_allocations;
+	uint64_t size;
+	uint64_t native_id;
+	uint32_t stack;
+	uint32_t thread;
+	uint32_t generation;
+	uint8_t allocator;
+};
+
+struct report;
+
+/* threshold: N of --temporary-allocation-threshold (temporary mode only). */
+struct report *report_new(enum report_mode mode, uint64_t threshold);
+void report_free(struct report *r);
+
+/*
+ * Account for the next allocation record.  Returns true when the state
+ * after this record is the one to report so far (a new peak; in leaks and
+ * temporary modes, every record): the caller then marks the capture.
+ */
+bool report_allocation(struct report *r, const struct alloc_event *ev);
+
+/* The rows, sorted by seq.  The array belongs to the report. */
+size_t report_rows(struct report *r, const struct report_row **rows);
+
+/* Allocation records seen, and the high-water mark in bytes. */
+uint64_t report_records(const struct report *r);
+uint64_t report_peak_bytes(const struct report *r);
+
+#endif

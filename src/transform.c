@@ -1,0 +1,147 @@
+/* transform: the pipeline from input bytes to a written report (see transform.h). */
+#include "transform.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "allocator.h"
+#include "byte_source.h"
+#include "capture.h"
+#include "message.h"
+#include "record_decoder.h"
+
+struct pipeline {
+	const struct transform_options *opts;
+	struct byte_source *src;
+	struct record_decoder *dec;
+	struct capture *cap;
+	struct report *report;
+};
+
+static void
+pipeline_free(struct pipeline *p)
+{
+	report_free(p->report);
+	capture_free(p->cap);
+	record_decoder_free(p->dec);
+	byte_source_close(p->src);
+}
+
+/* Write the rows through the writer, as memray's transform reporter does. */
+static void
+write_report(struct pipeline *p, FILE *out)
+{
+	const struct capture_header *h = record_decoder_header(p->dec);
+	struct writer_config config = { .out = out, .crlf = p->opts->crlf, .header = h };
+	const struct report_row *rows;
+	size_t n = report_rows(p->report, &rows);
+	void *w = p->opts->writer->begin(&config);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct report_row *r = &rows[i];
+		struct output_row row = {
+			.allocator = allocator_name(r->allocator),
+			.n_allocations = r->n_allocations,
+			.size = r->size,
+			.tid = capture_thread_tid(p->cap, r->thread),
+			.thread_name = capture_thread_name(p->cap, r->thread),
+		};
+		/*
+		 * Without native symbols memray's hybrid stack falls back to the
+		 * whole Python stack, main-thread frames included (§6.4).
+		 */
+		uint32_t skip_thread = h->native_traces ? NO_THREAD : r->thread;
+		row.n_frames = capture_render_stack(p->cap, r->stack, skip_thread, &row.frames);
+		p->opts->writer->row(w, &row);
+	}
+	p->opts->writer->end(w);
+}
+
+/* Returns false if the record stream cannot be reported (fatal). */
+static bool
+read_records(struct pipeline *p)
+{
+	struct record rec;
+	const char *orphan = NULL;	/* a frame record before any context switch */
+	uint64_t orphan_offset = 0;
+
+	for (;;) {
+		switch (record_decoder_next(p->dec, &rec)) {
+		case REC_END:
+			/* memray reads past such a frame record only in peak mode (§0). */
+			if (orphan != NULL && p->opts->mode == REPORT_PEAK) {
+				error("%s (byte %" PRIu64 ")", orphan, orphan_offset);
+				return false;
+			}
+			return true;
+		case REC_ERROR:
+			if (p->opts->strict) {
+				error("damaged record stream: %s (byte %" PRIu64 ")",
+				    record_decoder_error(p->dec), record_decoder_error_offset(p->dec));
+				return false;
+			}
+			warning("damaged record stream: %s (byte %" PRIu64 "); "
+			    "reporting the records before it",
+			    record_decoder_error(p->dec), record_decoder_error_offset(p->dec));
+			return true;
+		case REC_ALLOCATION: {
+			uint32_t thread = capture_current_thread(p->cap);
+			if (orphan != NULL || thread == NO_THREAD) {
+				error("%s (byte %" PRIu64 ")",
+				    orphan ? orphan : "allocation record before any context switch",
+				    orphan ? orphan_offset : rec.offset);
+				return false;
+			}
+			bool dealloc = allocator_is_deallocator(allocator_kind(rec.u.alloc.allocator));
+			struct alloc_event ev = {
+				.address = rec.u.alloc.address,
+				.size = rec.u.alloc.size,
+				.native_id = rec.u.alloc.native_id,
+				.stack = dealloc ? 0 : capture_current_stack(p->cap),
+				.thread = thread,
+				.allocator = rec.u.alloc.allocator,
+			};
+			if (report_allocation(p->report, &ev))
+				capture_mark(p->cap);
+			break;
+		}
+		default:
+			if (!capture_apply(p->cap, &rec) && orphan == NULL) {
+				orphan = capture_error(p->cap);
+				orphan_offset = rec.offset;
+			}
+			break;
+		}
+	}
+}
+
+int
+transform_run(int fd, FILE *out, const struct transform_options *opts)
+{
+	struct pipeline p = { .opts = opts };
+	int status = 1;
+
+	p.src = byte_source_open(fd);
+	p.dec = record_decoder_new(p.src);
+	if (!record_decoder_read_header(p.dec)) {
+		error("%s (byte %" PRIu64 ")", record_decoder_error(p.dec),
+		    record_decoder_error_offset(p.dec));
+		goto done;
+	}
+	const struct capture_header *h = record_decoder_header(p.dec);
+	if (h->file_format == FILE_FORMAT_AGGREGATED_ALLOCATIONS) {
+		error("aggregated captures (memray run --aggregate) are not supported yet");
+		goto done;
+	}
+	if (h->native_traces)
+		warning("native frames are not symbolized yet: showing Python frames only");
+	p.cap = capture_new(h);
+	p.report = report_new(opts->mode, opts->threshold);
+	if (read_records(&p)) {
+		write_report(&p, out);
+		status = 0;
+	}
+done:
+	pipeline_free(&p);
+	return status;
+}

@@ -1,0 +1,34 @@
+/*
+ * transform: the pipeline from input bytes to a written report.
+ *
+ *   byte_source -> record_decoder -> capture -> report -> writer
+ *
+ * One pass over the input.  Nothing is written before the whole input has
+ * been read, so an error leaves the output empty.
+ */
+#ifndef MT_TRANSFORM_H
+#define MT_TRANSFORM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "report.h"
+#include "writer.h"
+
+struct transform_options {
+	enum report_mode mode;
+	uint64_t threshold;		/* temporary mode: N */
+	const struct writer_ops *writer;
+	bool crlf;
+	bool strict;			/* a damaged record stream is an error, not a warning */
+};
+
+/*
+ * Transform the capture read from fd and write the report to out.
+ * Messages go to stderr.  Returns the exit status: 0, or 1 on error (in
+ * which case nothing was written to out).
+ */
+int transform_run(int fd, FILE *out, const struct transform_options *opts);
+
+#endif

@@ -1,0 +1,62 @@
+/* xmalloc: allocation wrappers that never return NULL (see xmalloc.h). */
+#include "xmalloc.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "message.h"
+
+static void *
+check(void *p, size_t size)
+{
+	if (p == NULL && size != 0)
+		fatal("out of memory (%zu bytes)", size);
+	return p;
+}
+
+void *
+xmalloc(size_t size)
+{
+	return check(malloc(size ? size : 1), size ? size : 1);
+}
+
+void *
+xcalloc(size_t count, size_t size)
+{
+	if (count == 0 || size == 0)
+		count = size = 1;
+	return check(calloc(count, size), count * size);
+}
+
+void *
+xrealloc(void *ptr, size_t size)
+{
+	if (size == 0)
+		size = 1;
+	return check(realloc(ptr, size), size);
+}
+
+void *
+xreallocarray(void *ptr, size_t count, size_t size)
+{
+	if (size != 0 && count > SIZE_MAX / size)
+		fatal("out of memory (%zu x %zu bytes)", count, size);
+	return xrealloc(ptr, count * size);
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xmemdup(s, strlen(s) + 1);
+}
+
+char *
+xmemdup(const void *data, size_t len)
+{
+	char *copy = xmalloc(len);
+
+	if (len != 0)
+		memcpy(copy, data, len);
+	return copy;
+}
