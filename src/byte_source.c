@@ -184,8 +184,11 @@ byte_source_read(struct byte_source *src, uint8_t *buf, size_t n)
 			done += k;
 			continue;
 		}
-		if (src->out_pos == src->out_end && !refill(src))
-			break;
+		if (src->out_pos == src->out_end) {
+			if (!refill(src))
+				break;
+			continue;	/* zeros withheld from the last piece come first */
+		}
 		size_t k = src->out_end - src->out_pos;
 		if (k > n - done)
 			k = n - done;
