@@ -60,6 +60,16 @@ struct capture {
 	size_t n_nodes, nodes_cap;
 	struct u64map node_by_key;
 
+	/* Aggregated files: frame ids and the stack tree of the writer (§4). */
+	struct stack_node *frames;	/* parent unused */
+	size_t n_frames, frames_cap;
+	struct u64map frame_by_id;
+	struct stack_node *traces;	/* traces[k-1] is node k; code_id = frame id */
+	size_t n_traces, traces_cap;
+	uint32_t *trace_stacks;		/* node k -> stack id, UINT32_MAX: not yet */
+	uint64_t *walk;			/* scratch for capture_trace_stack */
+	size_t walk_cap;
+
 	struct frame_text *rendered;
 	size_t rendered_cap;
 	char error[120];
@@ -108,6 +118,7 @@ capture_new(const struct capture_header *header)
 	u64map_init(&cap->thread_by_tid);
 	u64map_init(&cap->code_by_id);
 	u64map_init(&cap->node_by_key);
+	u64map_init(&cap->frame_by_id);
 	cap->nodes_cap = 64;
 	cap->nodes = xreallocarray(NULL, cap->nodes_cap, sizeof *cap->nodes);
 	cap->nodes[0] = (struct stack_node){ 0 };
@@ -133,6 +144,11 @@ capture_free(struct capture *cap)
 	free(cap->codes);
 	free(cap->nodes);
 	free(cap->rendered);
+	free(cap->frames);
+	free(cap->traces);
+	free(cap->trace_stacks);
+	free(cap->walk);
+	u64map_free(&cap->frame_by_id);
 	u64map_free(&cap->thread_by_tid);
 	u64map_free(&cap->code_by_id);
 	u64map_free(&cap->node_by_key);
@@ -151,8 +167,8 @@ capture_mark(struct capture *cap)
 	cap->epoch++;
 }
 
-static uint32_t
-thread_for_tid(struct capture *cap, uint64_t tid)
+uint32_t
+capture_thread_for_tid(struct capture *cap, uint64_t tid)
 {
 	uint32_t index = (uint32_t)cap->n_threads;
 
@@ -241,22 +257,99 @@ push_frame(struct capture *cap, const struct record *rec)
 	t->stack[t->depth++] = node;
 }
 
+/* Append to a growing array of stack nodes. */
+static void
+append_node(struct stack_node **items, size_t *len, size_t *cap, const struct stack_node *node)
+{
+	if (*len == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*items = xreallocarray(*items, *cap, sizeof **items);
+	}
+	(*items)[(*len)++] = *node;
+}
+
+static void
+define_frame(struct capture *cap, const struct record *rec)
+{
+	struct stack_node frame = {
+		.code_id = rec->u.frame_index.code_id,
+		.instruction_offset = rec->u.frame_index.instruction_offset,
+		.is_entry = rec->u.frame_index.is_entry,
+	};
+	uint32_t index = (uint32_t)cap->n_frames;
+
+	if (u64map_insert(&cap->frame_by_id, rec->u.frame_index.frame_id, index, &index))
+		append_node(&cap->frames, &cap->n_frames, &cap->frames_cap, &frame);
+	else
+		cap->frames[index] = frame;
+}
+
+uint32_t
+capture_trace_stack(struct capture *cap, uint64_t trace_node)
+{
+	size_t depth = 0;
+	uint64_t node = trace_node;
+
+	if (trace_node > cap->n_traces)
+		return 0;
+	if (cap->trace_stacks == NULL && cap->n_traces > 0) {
+		cap->trace_stacks = xreallocarray(NULL, cap->n_traces, sizeof *cap->trace_stacks);
+		memset(cap->trace_stacks, 0xff, cap->n_traces * sizeof *cap->trace_stacks);
+	}
+	/* Up to the first resolved node; a parent not older than its child counts as the root. */
+	while (node != 0 && cap->trace_stacks[node - 1] == UINT32_MAX) {
+		if (depth == cap->walk_cap) {
+			cap->walk_cap = cap->walk_cap ? cap->walk_cap * 2 : 64;
+			cap->walk = xreallocarray(cap->walk, cap->walk_cap, sizeof *cap->walk);
+		}
+		cap->walk[depth++] = node;
+		uint64_t parent = cap->traces[node - 1].parent;
+		node = parent < node ? parent : 0;
+	}
+	uint32_t stack = node ? cap->trace_stacks[node - 1] : 0;
+	/* Back down, pushing each node's frame onto the stack trie. */
+	while (depth > 0) {
+		node = cap->walk[--depth];
+		uint32_t index;
+		struct stack_node want = { .code_id = UINT64_MAX };	/* unknown frame: "", "", 0 */
+		if (u64map_get(&cap->frame_by_id, cap->traces[node - 1].code_id, &index))
+			want = cap->frames[index];
+		want.parent = stack;
+		stack = child_node(cap, &want);
+		cap->trace_stacks[node - 1] = stack;
+	}
+	return stack;
+}
+
 bool
 capture_apply(struct capture *cap, const struct record *rec)
 {
 	switch (rec->type) {
 	case REC_CONTEXT_SWITCH:
-		cap->current = thread_for_tid(cap, rec->u.context_switch.tid);
+		cap->current = capture_thread_for_tid(cap, rec->u.context_switch.tid);
 		break;
 	case REC_THREAD_NAME: {
 		/* Before any context switch, memray names thread 0. */
-		uint32_t thread = cap->current != NO_THREAD ? cap->current : thread_for_tid(cap, 0);
+		uint32_t thread = cap->current != NO_THREAD ? cap->current : capture_thread_for_tid(cap, 0);
 		versioned_set(cap, &cap->threads[thread].name, xstrdup(rec->u.thread.name), free);
 		break;
 	}
 	case REC_CODE_OBJECT:
 		define_code(cap, rec);
 		break;
+	case REC_FRAME_INDEX:
+		define_frame(cap, rec);
+		break;
+	case REC_TRACE_INDEX: {
+		/* parent holds the file's node number here, not a stack id. */
+		struct stack_node node = {
+			.parent = rec->u.trace_index.parent > UINT32_MAX ? UINT32_MAX :
+			    (uint32_t)rec->u.trace_index.parent,
+			.code_id = rec->u.trace_index.frame_id,
+		};
+		append_node(&cap->traces, &cap->n_traces, &cap->traces_cap, &node);
+		break;
+	}
 	case REC_FRAME_PUSH:
 	case REC_FRAME_POP:
 		if (cap->current == NO_THREAD) {

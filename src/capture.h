@@ -47,6 +47,15 @@ uint32_t capture_current_thread(const struct capture *cap);
 /* The stack id on top of the current thread's Python stack (0: empty). */
 uint32_t capture_current_stack(const struct capture *cap);
 
+/* The thread index of tid, creating the thread if it is new. */
+uint32_t capture_thread_for_tid(struct capture *cap, uint64_t tid);
+
+/*
+ * Aggregated files: the stack id of the k-th PYTHON_TRACE_INDEX node
+ * (0: no Python stack), resolved once every record has been read.
+ */
+uint32_t capture_trace_stack(struct capture *cap, uint64_t trace_node);
+
 /* The state now is the state to report (see above). */
 void capture_mark(struct capture *cap);
 

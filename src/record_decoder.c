@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "allocator.h"
+#include "u64map.h"
 #include "varint.h"
 #include "xmalloc.h"
 
@@ -78,6 +79,16 @@ struct record_decoder {
 	uint64_t native_frames;		/* NATIVE_TRACE_INDEX records so far */
 	uint64_t segments_pending;	/* SEGMENT records owed to a SEGMENT_HEADER */
 
+	/* Formats 10 and 11 (§2.1). */
+	uint64_t last_python_frame_id;
+	int32_t last_python_line;
+	struct u64map entry_frames;	/* frame id -> is_entry */
+	/* Aggregated files. */
+	uint64_t frame_indexes;		/* PYTHON_FRAME_INDEX records so far */
+	bool has_pending;
+	struct record pending;		/* a second record decoded from the last one */
+
+	enum parse (*parse)(struct record_decoder *, struct cursor *, struct record *);
 	uint64_t counts[RECORD_TYPE_COUNT];
 	char error[200];
 	uint64_t error_offset;
@@ -114,15 +125,23 @@ take_u8(struct cursor *c, uint8_t *v)
 }
 
 /* Fixed-width fields are little-endian (the writer's x86-64 or aarch64 memory). */
+static uint64_t
+le64(const uint8_t *b)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | b[i];
+	return v;
+}
+
 static enum parse
 take_u64(struct cursor *c, uint64_t *v)
 {
 	const uint8_t *b;
 
 	TRY(take_bytes(c, 8, &b));
-	*v = 0;
-	for (int i = 7; i >= 0; i--)
-		*v = (*v << 8) | b[i];
+	*v = le64(b);
 	return PARSE_OK;
 }
 
@@ -234,6 +253,7 @@ record_decoder_new(struct byte_source *src)
 	dec->src = src;
 	dec->cap = INITIAL_BUFFER;
 	dec->buf = xmalloc(dec->cap);
+	u64map_init(&dec->entry_frames);
 	return dec;
 }
 
@@ -243,6 +263,7 @@ record_decoder_free(struct record_decoder *dec)
 	if (dec == NULL)
 		return;
 	free(dec->header.command_line);
+	u64map_free(&dec->entry_frames);
 	free(dec->buf);
 	free(dec);
 }
@@ -289,6 +310,10 @@ parse_header(struct record_decoder *dec, struct cursor *c, struct capture_header
 	return PARSE_OK;
 }
 
+static enum parse parse_record(struct record_decoder *, struct cursor *, struct record *);
+static enum parse parse_record_v11(struct record_decoder *, struct cursor *, struct record *);
+static enum parse parse_aggregated(struct record_decoder *, struct cursor *, struct record *);
+
 bool
 record_decoder_read_header(struct record_decoder *dec)
 {
@@ -304,12 +329,10 @@ record_decoder_read_header(struct record_decoder *dec)
 			dec->header = h;
 			dec->header.header_size = (uint64_t)(c.p - dec->buf);
 			dec->pos = (size_t)(c.p - dec->buf);
-			if (h.version < 12) {
-				snprintf(dec->error, sizeof dec->error,
-				    "unsupported capture version %" PRId32 " (memray before 1.19)", h.version);
-				dec->error_offset = MAGIC_LENGTH;
-				return false;
-			}
+			if (h.file_format == FILE_FORMAT_AGGREGATED_ALLOCATIONS)
+				dec->parse = parse_aggregated;
+			else
+				dec->parse = h.version >= 12 ? parse_record : parse_record_v11;
 			return true;
 		}
 		if (st == PARSE_BAD) {
@@ -468,13 +491,58 @@ parse_native_frame(struct record_decoder *dec, struct cursor *c, struct record *
 	return PARSE_OK;
 }
 
+/* A SEGMENT_HEADER is followed by exactly its number of SEGMENT records. */
 static enum parse
 parse_segment(struct record_decoder *dec, struct cursor *c, struct record *rec)
 {
+	uint8_t type;
+
+	TRY(take_u8(c, &type));
+	if (type != TYPE_SEGMENT)
+		return bad(dec, "segment record expected, found type %u", type);
 	TRY(take_u64(c, &rec->u.segment.vaddr));
 	TRY(take_varint(dec, c, &rec->u.segment.memsz));
 	dec->segments_pending--;
 	rec->type = REC_SEGMENT;
+	return PARSE_OK;
+}
+
+/* The parts of formats 12-13 that every format and file kind shares. */
+static enum parse
+parse_common(struct record_decoder *dec, struct cursor *c, uint8_t type, struct record *rec)
+{
+	switch (type) {
+	case TYPE_NATIVE_TRACE_INDEX:
+		return parse_native_frame(dec, c, rec);
+	case TYPE_MEMORY_MAP_START:
+		rec->type = REC_MEMORY_MAP_START;
+		return PARSE_OK;
+	case TYPE_SEGMENT_HEADER:
+		TRY(take_cstr(c, &rec->u.segment_header.filename));
+		TRY(take_varint(dec, c, &rec->u.segment_header.num_segments));
+		TRY(take_u64(c, &rec->u.segment_header.load_address));
+		dec->segments_pending = rec->u.segment_header.num_segments;
+		rec->type = REC_SEGMENT_HEADER;
+		return PARSE_OK;
+	case TYPE_THREAD_RECORD:
+		rec->type = REC_THREAD_NAME;
+		return take_cstr(c, &rec->u.thread.name);
+	case TYPE_CONTEXT_SWITCH:
+		rec->type = REC_CONTEXT_SWITCH;
+		return take_u64(c, &rec->u.context_switch.tid);
+	default:
+		return bad(dec, "invalid record type %u", type);
+	}
+}
+
+static enum parse
+parse_memory_record(struct record_decoder *dec, struct cursor *c, struct record *rec)
+{
+	uint64_t rss, ms;
+
+	TRY(take_varint(dec, c, &rss));
+	TRY(take_varint(dec, c, &ms));
+	rec->type = REC_MEMORY;
 	return PARSE_OK;
 }
 
@@ -485,11 +553,6 @@ parse_record(struct record_decoder *dec, struct cursor *c, struct record *rec)
 	uint8_t type;
 
 	TRY(take_u8(c, &type));
-	if (dec->segments_pending > 0) {
-		if (type != TYPE_SEGMENT)
-			return bad(dec, "segment record expected, found type %u", type);
-		return parse_segment(dec, c, rec);
-	}
 	if (type & 0x80)
 		return parse_allocation(dec, c, type, rec);
 	if (type & 0x40) {
@@ -509,36 +572,268 @@ parse_record(struct record_decoder *dec, struct cursor *c, struct record *rec)
 	case TYPE_TRAILER:
 		rec->type = REC_END;
 		return PARSE_OK;
-	case TYPE_MEMORY_RECORD: {
-		uint64_t rss, ms;
-		TRY(take_varint(dec, c, &rss));
-		TRY(take_varint(dec, c, &ms));
-		rec->type = REC_MEMORY;
-		return PARSE_OK;
-	}
-	case TYPE_NATIVE_TRACE_INDEX:
-		return parse_native_frame(dec, c, rec);
-	case TYPE_MEMORY_MAP_START:
-		rec->type = REC_MEMORY_MAP_START;
-		return PARSE_OK;
-	case TYPE_SEGMENT_HEADER:
-		TRY(take_cstr(c, &rec->u.segment_header.filename));
-		TRY(take_varint(dec, c, &rec->u.segment_header.num_segments));
-		TRY(take_u64(c, &rec->u.segment_header.load_address));
-		dec->segments_pending = rec->u.segment_header.num_segments;
-		rec->type = REC_SEGMENT_HEADER;
-		return PARSE_OK;
-	case TYPE_THREAD_RECORD:
-		rec->type = REC_THREAD_NAME;
-		return take_cstr(c, &rec->u.thread.name);
-	case TYPE_CONTEXT_SWITCH:
-		rec->type = REC_CONTEXT_SWITCH;
-		return take_u64(c, &rec->u.context_switch.tid);
+	case TYPE_MEMORY_RECORD:
+		return parse_memory_record(dec, c, rec);
 	case TYPE_CODE_OBJECT:
 		return parse_code_object(dec, c, rec);
 	default:
-		return bad(dec, "invalid record type %u", type);
+		return parse_common(dec, c, type, rec);
 	}
+}
+
+/* Format 10-11 allocator ids, renumbered to today's (§2.1). */
+static uint8_t
+allocator_from_v11(unsigned id)
+{
+	static const uint8_t today[16] = {
+		0, ALLOC_MALLOC, ALLOC_FREE, ALLOC_CALLOC, ALLOC_REALLOC, ALLOC_POSIX_MEMALIGN,
+		ALLOC_ALIGNED_ALLOC, ALLOC_MEMALIGN, ALLOC_VALLOC, ALLOC_PVALLOC, ALLOC_MMAP,
+		ALLOC_MUNMAP, ALLOC_PYMALLOC_MALLOC, ALLOC_PYMALLOC_CALLOC, ALLOC_PYMALLOC_REALLOC,
+		ALLOC_PYMALLOC_FREE,
+	};
+
+	return id < 16 ? today[id] : 0;
+}
+
+/*
+ * Formats 10-11 ALLOCATION and ALLOCATION_WITH_NATIVE: the allocator in
+ * the flags, a delta of the whole address (no cache, no >> 3), the size
+ * (always for the native form), then the native id delta.
+ */
+static enum parse
+parse_allocation_v11(struct record_decoder *dec, struct cursor *c, uint8_t flags, bool native,
+    struct record *rec)
+{
+	int64_t address_delta, native_delta = 0;
+	uint64_t size = 0;
+	uint8_t allocator = allocator_from_v11(flags);
+	enum allocator_kind kind = allocator_kind(allocator);
+
+	if (kind == ALLOCATOR_INVALID)
+		return bad(dec, "invalid allocator %u", flags);
+	TRY(take_svarint(dec, c, &address_delta));
+	if (native || kind != SIMPLE_DEALLOCATOR)
+		TRY(take_varint(dec, c, &size));
+	if (native)
+		TRY(take_svarint(dec, c, &native_delta));
+	uint64_t native_id = dec->last_native_id + (uint64_t)native_delta;
+	bool dealloc = allocator_is_deallocator(kind);
+	if (native && !dealloc && native_id > dec->native_frames)
+		return bad(dec, "native frame id %" PRIu64 " out of range", native_id);
+	dec->last_data_ptr += (uint64_t)address_delta;
+	dec->last_native_id = native_id;
+	rec->type = REC_ALLOCATION;
+	rec->u.alloc.address = dec->last_data_ptr;
+	rec->u.alloc.size = size;
+	rec->u.alloc.allocator = allocator;
+	rec->u.alloc.native_id = native && !dealloc ? native_id : 0;
+	return PARSE_OK;
+}
+
+/*
+ * Formats 10-11 FRAME_INDEX: frame id, function, file and line, known at
+ * capture time.  It becomes a code object whose empty line table gives
+ * its line; the entry flag is kept for the pushes of that frame.
+ */
+static enum parse
+parse_frame_index_v11(struct record_decoder *dec, struct cursor *c, uint8_t flags,
+    struct record *rec)
+{
+	int64_t id_delta, line_delta;
+
+	TRY(take_svarint(dec, c, &id_delta));
+	TRY(take_cstr(c, &rec->u.code.function));
+	TRY(take_cstr(c, &rec->u.code.file));
+	TRY(take_svarint(dec, c, &line_delta));
+	dec->last_python_frame_id += (uint64_t)id_delta;
+	dec->last_python_line = (int32_t)((uint32_t)dec->last_python_line + (uint32_t)line_delta);
+	u64map_set(&dec->entry_frames, dec->last_python_frame_id, !(flags & 1));
+	rec->type = REC_CODE_OBJECT;
+	rec->u.code.id = dec->last_python_frame_id;
+	rec->u.code.firstlineno = dec->last_python_line;
+	rec->u.code.linetable = NULL;
+	rec->u.code.linetable_len = 0;
+	return PARSE_OK;
+}
+
+/* One record of an ALL_ALLOCATIONS file, formats 10 and 11: type in the low nibble. */
+static enum parse
+parse_record_v11(struct record_decoder *dec, struct cursor *c, struct record *rec)
+{
+	uint8_t byte;
+
+	TRY(take_u8(c, &byte));
+	uint8_t type = byte & 0x0f, flags = byte >> 4;
+	switch (type) {
+	case 0:
+		if (flags != 1)
+			return bad(dec, "invalid record type %u", byte);
+		rec->type = REC_END;
+		return PARSE_OK;
+	case 1:
+	case 2:
+		return parse_allocation_v11(dec, c, flags, type == 2, rec);
+	case 3:
+		return parse_frame_index_v11(dec, c, flags, rec);
+	case 4: {
+		int64_t delta;
+		uint32_t is_entry = 1;
+		TRY(take_svarint(dec, c, &delta));
+		dec->last_python_frame_id += (uint64_t)delta;
+		u64map_get(&dec->entry_frames, dec->last_python_frame_id, &is_entry);
+		rec->type = REC_FRAME_PUSH;
+		rec->u.push.code_id = dec->last_python_frame_id;
+		rec->u.push.instruction_offset = 0;
+		rec->u.push.is_entry = is_entry;
+		return PARSE_OK;
+	}
+	case 9:
+		rec->type = REC_FRAME_POP;
+		rec->u.pop.count = flags + 1u;
+		return PARSE_OK;
+	case 11:
+		return parse_memory_record(dec, c, rec);
+	case TYPE_NATIVE_TRACE_INDEX:
+	case TYPE_MEMORY_MAP_START:
+	case TYPE_SEGMENT_HEADER:
+	case TYPE_THREAD_RECORD:
+	case TYPE_CONTEXT_SWITCH:
+		if (flags == 0)
+			return parse_common(dec, c, type, rec);
+		/* fall through */
+	default:
+		return bad(dec, "invalid record type %u", byte);
+	}
+}
+
+/* Record type bytes of AGGREGATED_ALLOCATIONS files (§4). */
+enum {
+	AGG_MEMORY_SNAPSHOT = 1,
+	AGG_AGGREGATED_ALLOCATION = 2,
+	AGG_PYTHON_TRACE_INDEX = 3,
+	AGG_PYTHON_FRAME_INDEX = 4,
+	AGG_SURVIVING_OBJECT = 13,
+	AGG_TRAILER = 15
+};
+
+/* The 72-byte AggregatedAllocation struct, padding after the allocator ignored. */
+static enum parse
+parse_aggregated_allocation(struct record_decoder *dec, struct cursor *c, struct record *rec)
+{
+	const uint8_t *b;
+
+	TRY(take_bytes(c, 72, &b));
+	uint8_t allocator = dec->header.version >= 12 ? b[8] : allocator_from_v11(b[8]);
+	if (allocator_kind(allocator) == ALLOCATOR_INVALID)
+		return bad(dec, "invalid allocator %u", b[8]);
+	/* The writer puts every NATIVE_TRACE_INDEX before the allocations. */
+	if (le64(b + 16) > dec->native_frames)
+		return bad(dec, "native frame id %" PRIu64 " out of range", le64(b + 16));
+	rec->type = REC_AGGREGATED_ALLOCATION;
+	rec->u.aggregated.tid = le64(b);
+	rec->u.aggregated.allocator = allocator;
+	rec->u.aggregated.native_id = le64(b + 16);
+	rec->u.aggregated.trace_node = le64(b + 24);
+	rec->u.aggregated.generation = le64(b + 32);
+	rec->u.aggregated.n_allocations_in_high_water_mark = le64(b + 40);
+	rec->u.aggregated.n_allocations_leaked = le64(b + 48);
+	rec->u.aggregated.bytes_in_high_water_mark = le64(b + 56);
+	rec->u.aggregated.bytes_leaked = le64(b + 64);
+	return PARSE_OK;
+}
+
+/*
+ * PYTHON_FRAME_INDEX: format 12-13 names a code object and an offset, and
+ * its ids must come in order (memray: "Frame ID mismatch"); format 10-11
+ * carries the function, file and line, decoded as a code object followed
+ * by the frame index.
+ */
+static enum parse
+parse_python_frame_index(struct record_decoder *dec, struct cursor *c, struct record *rec)
+{
+	struct record frame = { .type = REC_FRAME_INDEX, .offset = rec->offset };
+	bool is_entry = false;
+
+	if (dec->header.version >= 12) {
+		TRY(take_varint(dec, c, &frame.u.frame_index.frame_id));
+		TRY(take_varint(dec, c, &frame.u.frame_index.code_id));
+		TRY(take_svarint(dec, c, &frame.u.frame_index.instruction_offset));
+		TRY(take_bool(dec, c, &is_entry, "entry frame"));
+		if (frame.u.frame_index.frame_id != dec->frame_indexes)
+			return bad(dec, "frame id %" PRIu64 " out of sequence", frame.u.frame_index.frame_id);
+		frame.u.frame_index.is_entry = is_entry;
+		dec->frame_indexes++;
+		*rec = frame;
+		return PARSE_OK;
+	}
+	uint64_t frame_id;
+	int32_t line;
+	TRY(take_u64(c, &frame_id));
+	TRY(take_cstr(c, &rec->u.code.function));
+	TRY(take_cstr(c, &rec->u.code.file));
+	TRY(take_i32(c, &line));
+	TRY(take_bool(dec, c, &is_entry, "entry frame"));
+	rec->type = REC_CODE_OBJECT;
+	rec->u.code.id = frame_id;
+	rec->u.code.firstlineno = line;
+	rec->u.code.linetable = NULL;
+	rec->u.code.linetable_len = 0;
+	frame.u.frame_index.frame_id = frame_id;
+	frame.u.frame_index.code_id = frame_id;
+	frame.u.frame_index.is_entry = is_entry;
+	dec->pending = frame;
+	dec->has_pending = true;
+	return PARSE_OK;
+}
+
+/* One record of an AGGREGATED_ALLOCATIONS file (§4): a plain type byte. */
+static enum parse
+parse_aggregated(struct record_decoder *dec, struct cursor *c, struct record *rec)
+{
+	uint8_t type;
+	const uint8_t *skipped;
+
+	TRY(take_u8(c, &type));
+	switch (type) {
+	case AGG_TRAILER:
+		rec->type = REC_END;
+		return PARSE_OK;
+	case AGG_MEMORY_SNAPSHOT:
+		rec->type = REC_MEMORY_SNAPSHOT;
+		return take_bytes(c, 24, &skipped);
+	case AGG_AGGREGATED_ALLOCATION:
+		return parse_aggregated_allocation(dec, c, rec);
+	case AGG_PYTHON_TRACE_INDEX:
+		rec->type = REC_TRACE_INDEX;
+		if (dec->header.version >= 12) {
+			TRY(take_varint(dec, c, &rec->u.trace_index.frame_id));
+			return take_varint(dec, c, &rec->u.trace_index.parent);
+		}
+		/* Formats 10-11: u64 frame id, then FrameTree::index_t, a u32. */
+		int32_t parent;
+		TRY(take_u64(c, &rec->u.trace_index.frame_id));
+		TRY(take_i32(c, &parent));
+		rec->u.trace_index.parent = (uint32_t)parent;
+		return PARSE_OK;
+	case AGG_PYTHON_FRAME_INDEX:
+		return parse_python_frame_index(dec, c, rec);
+	case AGG_SURVIVING_OBJECT:
+		if (dec->header.version < 12)
+			break;
+		uint64_t address, native_id;
+		TRY(take_varint(dec, c, &address));
+		if (dec->header.native_traces)
+			TRY(take_varint(dec, c, &native_id));
+		rec->type = REC_SURVIVING_OBJECT;
+		return PARSE_OK;
+	case TYPE_CODE_OBJECT:
+		if (dec->header.version < 12)
+			break;
+		return parse_code_object(dec, c, rec);
+	default:
+		return parse_common(dec, c, type, rec);
+	}
+	return bad(dec, "invalid record type %u", type);
 }
 
 static enum record_type
@@ -557,6 +852,12 @@ record_decoder_next(struct record_decoder *dec, struct record *rec)
 		rec->type = dec->final_type;
 		return rec->type;
 	}
+	if (dec->has_pending) {
+		dec->has_pending = false;
+		*rec = dec->pending;
+		dec->counts[rec->type]++;
+		return rec->type;
+	}
 	for (;;) {
 		if (dec->end - dec->pos < REFILL_THRESHOLD)
 			refill(dec);
@@ -571,11 +872,13 @@ record_decoder_next(struct record_decoder *dec, struct record *rec)
 			return finish(dec, rec, REC_ERROR);
 		}
 		struct cursor c = { dec->buf + dec->pos, dec->buf + dec->end };
-		enum parse st = parse_record(dec, &c, rec);
+		enum parse st = dec->segments_pending > 0 ? parse_segment(dec, &c, rec)
+							  : dec->parse(dec, &c, rec);
 		if (st == PARSE_OK) {
 			dec->pos = (size_t)(c.p - dec->buf);
 			dec->counts[rec->type]++;
-			if (rec->type == REC_OBJECT || rec->type == REC_MEMORY)
+			if (rec->type == REC_OBJECT || rec->type == REC_MEMORY ||
+			    rec->type == REC_MEMORY_SNAPSHOT || rec->type == REC_SURVIVING_OBJECT)
 				continue;
 			if (rec->type == REC_END)
 				return finish(dec, rec, REC_END);
@@ -609,6 +912,40 @@ uint64_t
 record_decoder_offset(const struct record_decoder *dec)
 {
 	return dec->buf_offset + dec->pos;
+}
+
+const char *
+record_type_name(enum record_type type)
+{
+	static const char *const names[RECORD_TYPE_COUNT] = {
+		[REC_ALLOCATION] = "allocation",
+		[REC_FRAME_PUSH] = "frame push",
+		[REC_FRAME_POP] = "frame pop",
+		[REC_CONTEXT_SWITCH] = "context switch",
+		[REC_THREAD_NAME] = "thread name",
+		[REC_CODE_OBJECT] = "code object",
+		[REC_NATIVE_FRAME] = "native frame",
+		[REC_MEMORY_MAP_START] = "memory map start",
+		[REC_SEGMENT_HEADER] = "segment header",
+		[REC_SEGMENT] = "segment",
+		[REC_FRAME_INDEX] = "python frame index",
+		[REC_TRACE_INDEX] = "python trace index",
+		[REC_AGGREGATED_ALLOCATION] = "aggregated allocation",
+		[REC_OBJECT] = "object",
+		[REC_MEMORY] = "memory",
+		[REC_MEMORY_SNAPSHOT] = "memory snapshot",
+		[REC_SURVIVING_OBJECT] = "surviving object",
+		[REC_END] = "trailer",
+		[REC_ERROR] = "error",
+	};
+
+	return (unsigned)type < RECORD_TYPE_COUNT ? names[type] : "unknown";
+}
+
+bool
+record_decoder_saw_trailer(const struct record_decoder *dec)
+{
+	return dec->counts[REC_END] > 0;
 }
 
 const uint64_t *

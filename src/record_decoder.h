@@ -8,6 +8,11 @@
  * records it returns carry absolute values.  OBJECT_RECORD and
  * MEMORY_RECORD are decoded, counted and skipped, as transform ignores them.
  *
+ * Older formats are decoded into the same records (§2.1): in formats 10
+ * and 11 a frame is a FRAME_INDEX with its function, file and line, which
+ * becomes a CODE_OBJECT with an empty line table (so its line is its first
+ * line) and pushes of code id = frame id; allocator ids are renumbered.
+ *
  * Strings in a record point into the decoder's buffer and stay valid until
  * the next call.  A decoder error is a damaged record stream: memray treats
  * it as the end of the data, and so does the caller (with a warning).
@@ -58,8 +63,13 @@ enum record_type {
 	REC_MEMORY_MAP_START,
 	REC_SEGMENT_HEADER,
 	REC_SEGMENT,
+	REC_FRAME_INDEX,	/* aggregated files: a frame id */
+	REC_TRACE_INDEX,	/* aggregated files: a stack-tree node */
+	REC_AGGREGATED_ALLOCATION,
 	REC_OBJECT,		/* counted only, never returned */
 	REC_MEMORY,		/* counted only, never returned */
+	REC_MEMORY_SNAPSHOT,	/* counted only, never returned */
+	REC_SURVIVING_OBJECT,	/* counted only, never returned */
 	REC_END,		/* TRAILER, or the end of the data at a record boundary */
 	REC_ERROR,		/* damaged stream: see record_decoder_error() */
 	RECORD_TYPE_COUNT
@@ -110,6 +120,27 @@ struct record {
 			uint64_t vaddr;
 			uint64_t memsz;
 		} segment;
+		struct {
+			uint64_t frame_id;
+			uint64_t code_id;
+			int64_t instruction_offset;
+			bool is_entry;
+		} frame_index;
+		struct {
+			uint64_t parent;	/* node k is the k-th TRACE_INDEX (k >= 1) */
+			uint64_t frame_id;
+		} trace_index;
+		struct {
+			uint64_t tid;
+			uint64_t native_id;
+			uint64_t trace_node;	/* 0: no Python stack */
+			uint64_t generation;
+			uint64_t n_allocations_in_high_water_mark;
+			uint64_t n_allocations_leaked;
+			uint64_t bytes_in_high_water_mark;
+			uint64_t bytes_leaked;
+			uint8_t allocator;
+		} aggregated;
 	} u;
 };
 
@@ -132,6 +163,10 @@ const char *record_decoder_error(const struct record_decoder *dec);
 uint64_t record_decoder_error_offset(const struct record_decoder *dec);
 /* Decompressed bytes consumed so far. */
 uint64_t record_decoder_offset(const struct record_decoder *dec);
+/* A record type as --info shows it, e.g. "frame push". */
+const char *record_type_name(enum record_type type);
+/* Whether the data ended with a TRAILER record (not just the end of input). */
+bool record_decoder_saw_trailer(const struct record_decoder *dec);
 /* How many records of each type were decoded so far. */
 const uint64_t *record_decoder_counts(const struct record_decoder *dec);
 

@@ -70,6 +70,7 @@ struct recent_ring {
 
 struct report {
 	enum report_mode mode;
+	bool aggregated;		/* fed by report_aggregated: groups never saved */
 	uint64_t buffer_size;		/* N+1 in temporary mode */
 	uint64_t seq;			/* allocation records so far */
 	uint64_t current, peak;
@@ -369,6 +370,25 @@ ring_push_front(struct recent_ring *ring, uint64_t limit, const struct recent *i
 }
 
 /*
+ * Add a member to a group that keeps no member list (temporary mode,
+ * aggregated files): sums, and the lowest-seq member as representative.
+ */
+static void
+fold(struct report *r, uint32_t group, const struct group_value *member)
+{
+	struct group_value *g = &r->groups[group].now;
+
+	if (g->n_allocations == 0 || member->seq < g->seq) {
+		g->seq = member->seq;
+		g->thread = member->thread;
+		g->generation = member->generation;
+		g->allocator = member->allocator;
+	}
+	g->n_allocations += member->n_allocations;
+	g->size += member->size;
+}
+
+/*
  * Temporary mode (TemporaryAllocationsAggregator): a free matches the
  * newest of its thread's recent allocations at that address (for munmap,
  * of that size too).  The match stays in the ring, so it may match again.
@@ -392,18 +412,27 @@ track_temporary(struct report *r, const struct alloc_event *ev)
 		const struct recent *e = &ring->items[(ring->front + k) % ring->cap];
 		if (e->address != ev->address || (kind == RANGED_DEALLOCATOR && e->size != ev->size))
 			continue;
-		uint32_t group = group_for(r, e->stack, e->native_id);
-		struct group *g = &r->groups[group];
-		if (g->now.n_allocations == 0 || e->seq < g->now.seq) {
-			g->now.seq = e->seq;
-			g->now.thread = e->thread;
-			g->now.generation = e->generation;
-			g->now.allocator = e->allocator;
-		}
-		g->now.n_allocations++;
-		g->now.size += e->size;
+		struct group_value member = {
+			.n_allocations = 1, .size = e->size, .seq = e->seq, .thread = e->thread,
+			.generation = e->generation, .allocator = e->allocator,
+		};
+		fold(r, group_for(r, e->stack, e->native_id), &member);
 		return;
 	}
+}
+
+void
+report_aggregated(struct report *r, const struct alloc_event *ev, uint64_t n_allocations)
+{
+	r->aggregated = true;
+	if (n_allocations == 0)
+		return;
+	struct group_value member = {
+		.n_allocations = n_allocations, .size = ev->size, .seq = r->seq, .thread = ev->thread,
+		.generation = ev->generation, .allocator = ev->allocator,
+	};
+	fold(r, group_for(r, ev->stack, ev->native_id), &member);
+	r->seq++;
 }
 
 bool
@@ -437,7 +466,7 @@ report_rows(struct report *r, const struct report_row **rows)
 	for (size_t i = 0; i < r->n_groups; i++) {
 		const struct group *g = &r->groups[i];
 		const struct group_value *v =
-		    r->mode == REPORT_PEAK && g->epoch == r->epoch ? &g->at_peak : &g->now;
+		    r->mode == REPORT_PEAK && !r->aggregated && g->epoch == r->epoch ? &g->at_peak : &g->now;
 		if (v->n_allocations == 0)
 			continue;
 		r->rows[n++] = (struct report_row){

@@ -61,6 +61,14 @@ void report_free(struct report *r);
  */
 bool report_allocation(struct report *r, const struct alloc_event *ev);
 
+/*
+ * Aggregated files (§8.5): one AGGREGATED_ALLOCATION's numbers for the
+ * report's mode, peak or leaks.  ev->stack is the file's stack-tree node.
+ * Records with no allocations are skipped; the others join their group,
+ * whose count grows by n_allocations (fix F2: stock memray adds 1).
+ */
+void report_aggregated(struct report *r, const struct alloc_event *ev, uint64_t n_allocations);
+
 /* The rows, sorted by seq.  The array belongs to the report. */
 size_t report_rows(struct report *r, const struct report_row **rows);
 

@@ -51,7 +51,9 @@ write_report(struct pipeline *p, FILE *out)
 		 * whole Python stack, main-thread frames included (§6.4).
 		 */
 		uint32_t skip_thread = h->native_traces ? NO_THREAD : r->thread;
-		row.n_frames = capture_render_stack(p->cap, r->stack, skip_thread, &row.frames);
+		uint32_t stack = h->file_format == FILE_FORMAT_AGGREGATED_ALLOCATIONS ?
+		    capture_trace_stack(p->cap, r->stack) : r->stack;
+		row.n_frames = capture_render_stack(p->cap, stack, skip_thread, &row.frames);
 		p->opts->writer->row(w, &row);
 	}
 	p->opts->writer->end(w);
@@ -105,6 +107,22 @@ read_records(struct pipeline *p)
 				capture_mark(p->cap);
 			break;
 		}
+		case REC_AGGREGATED_ALLOCATION: {
+			bool leaks = p->opts->mode == REPORT_LEAKS;
+			struct alloc_event ev = {
+				.size = leaks ? rec.u.aggregated.bytes_leaked :
+				    rec.u.aggregated.bytes_in_high_water_mark,
+				.native_id = rec.u.aggregated.native_id,
+				.stack = rec.u.aggregated.trace_node > UINT32_MAX ? UINT32_MAX :
+				    (uint32_t)rec.u.aggregated.trace_node,
+				.thread = capture_thread_for_tid(p->cap, rec.u.aggregated.tid),
+				.generation = (uint32_t)rec.u.aggregated.generation,
+				.allocator = rec.u.aggregated.allocator,
+			};
+			report_aggregated(p->report, &ev, leaks ? rec.u.aggregated.n_allocations_leaked :
+			    rec.u.aggregated.n_allocations_in_high_water_mark);
+			break;
+		}
 		default:
 			if (!capture_apply(p->cap, &rec) && orphan == NULL) {
 				orphan = capture_error(p->cap);
@@ -129,8 +147,10 @@ transform_run(int fd, FILE *out, const struct transform_options *opts)
 		goto done;
 	}
 	const struct capture_header *h = record_decoder_header(p.dec);
-	if (h->file_format == FILE_FORMAT_AGGREGATED_ALLOCATIONS) {
-		error("aggregated captures (memray run --aggregate) are not supported yet");
+	bool aggregated = h->file_format == FILE_FORMAT_AGGREGATED_ALLOCATIONS;
+	if (aggregated && opts->mode == REPORT_TEMPORARY) {
+		/* memray: "Can't find temporary allocations using a pre-aggregated capture file." */
+		error("an aggregated capture (memray run --aggregate) has no temporary allocations");
 		goto done;
 	}
 	if (h->native_traces)
@@ -138,6 +158,9 @@ transform_run(int fd, FILE *out, const struct transform_options *opts)
 	p.cap = capture_new(h);
 	p.report = report_new(opts->mode, opts->threshold);
 	if (read_records(&p)) {
+		/* An aggregated file is reported as it stands at its end. */
+		if (aggregated)
+			capture_mark(p.cap);
 		write_report(&p, out);
 		status = 0;
 	}
