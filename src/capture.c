@@ -4,9 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hybrid_stack.h"
 #include "linetable.h"
+#include "native_symbols.h"
 #include "u64map.h"
 #include "xmalloc.h"
+
+/* Slots of the cache of stack-trie children (child_node). */
+#define CHILD_CACHE_BITS 12
+#define CHILD_CACHE_SIZE (1u << CHILD_CACHE_BITS)
 
 /* One definition of a code object; a later CODE_OBJECT with the same id replaces it. */
 struct code_version {
@@ -43,9 +49,40 @@ struct stack_node {
 	int64_t instruction_offset;
 };
 
+/* NATIVE_TRACE_INDEX k (1-based): a return address and the id of its caller's entry. */
+struct native_frame {
+	uint64_t ip;
+	uint64_t parent;
+};
+
+/*
+ * A SEGMENT_HEADER and its SEGMENT records: the image the native symbols
+ * see, and the storage behind it.
+ */
+struct image {
+	struct native_image image;
+	char *path;
+	struct native_load_segment *segments;
+	size_t segments_cap;
+};
+
+/* The segments listed after one MEMORY_MAP_START, sorted when first searched. */
+struct generation {
+	struct native_segment *segments;
+	size_t n_segments, segments_cap;
+	bool sorted;
+};
+
 struct capture {
 	const struct capture_header *header;
 	uint64_t epoch;
+
+	struct native_frame *native;
+	size_t n_native, native_cap;
+	struct image **images;		/* one per SEGMENT_HEADER, the last one current */
+	size_t n_images, images_cap;
+	struct generation *generations;	/* generation g is generations[g - 1] */
+	size_t n_generations, generations_cap;
 
 	struct thread *threads;
 	size_t n_threads, threads_cap;
@@ -59,6 +96,7 @@ struct capture {
 	struct stack_node *nodes;	/* nodes[0] is the empty stack */
 	size_t n_nodes, nodes_cap;
 	struct u64map node_by_key;
+	uint32_t child_cache[CHILD_CACHE_SIZE];	/* see child_node */
 
 	/* Aggregated files: frame ids and the stack tree of the writer (§4). */
 	struct stack_node *frames;	/* parent unused */
@@ -72,6 +110,12 @@ struct capture {
 
 	struct frame_text *rendered;
 	size_t rendered_cap;
+	/* capture_render_hybrid_stack's inputs: Python frames and flags, native frames. */
+	struct frame_text *python;
+	bool *python_entry;
+	size_t python_cap;
+	struct frame_text *native_rendered;
+	size_t native_rendered_len, native_rendered_cap;
 	char error[120];
 };
 
@@ -140,6 +184,19 @@ capture_free(struct capture *cap)
 		free_code(cap->codes[i].now);
 		free_code(cap->codes[i].at_mark);
 	}
+	for (size_t i = 0; i < cap->n_images; i++) {
+		free(cap->images[i]->path);
+		free(cap->images[i]->segments);
+		free(cap->images[i]);
+	}
+	for (size_t i = 0; i < cap->n_generations; i++)
+		free(cap->generations[i].segments);
+	free(cap->images);
+	free(cap->generations);
+	free(cap->native);
+	free(cap->python);
+	free(cap->python_entry);
+	free(cap->native_rendered);
 	free(cap->threads);
 	free(cap->codes);
 	free(cap->nodes);
@@ -216,16 +273,22 @@ node_key(const struct stack_node *n, uint64_t attempt)
 	return h ^ ((uint64_t)n->parent << 1 | n->is_entry);
 }
 
+static bool
+same_node(const struct stack_node *n, const struct stack_node *want)
+{
+	return n->parent == want->parent && n->code_id == want->code_id &&
+	    n->instruction_offset == want->instruction_offset && n->is_entry == want->is_entry;
+}
+
+/* The node of child (parent, frame) in node_by_key, added if it is new. */
 static uint32_t
-child_node(struct capture *cap, const struct stack_node *want)
+find_child(struct capture *cap, const struct stack_node *want)
 {
 	for (uint64_t attempt = 0;; attempt++) {
 		uint64_t key = node_key(want, attempt);
 		uint32_t index = (uint32_t)cap->n_nodes;
 		if (!u64map_insert(&cap->node_by_key, key, index, &index)) {
-			const struct stack_node *n = &cap->nodes[index];
-			if (n->parent == want->parent && n->code_id == want->code_id &&
-			    n->instruction_offset == want->instruction_offset && n->is_entry == want->is_entry)
+			if (same_node(&cap->nodes[index], want))
 				return index;
 			continue;
 		}
@@ -236,6 +299,24 @@ child_node(struct capture *cap, const struct stack_node *want)
 		cap->nodes[cap->n_nodes++] = *want;
 		return index;
 	}
+}
+
+/*
+ * The child (parent, frame) of the stack trie.  A program pushes the same
+ * few frames over and over, so a direct-mapped cache of the children
+ * found lately (slot: a cheap hash of the child; 0: empty, as the root is
+ * no child) answers most pushes without node_key's hashes and the map.
+ */
+static uint32_t
+child_node(struct capture *cap, const struct stack_node *want)
+{
+	uint64_t h = ((uint64_t)want->parent << 32 ^ want->code_id) * UINT64_C(0x9e3779b97f4a7c15);
+	h = (h ^ (uint64_t)want->instruction_offset << 1 ^ want->is_entry) * UINT64_C(0xff51afd7ed558ccd);
+	uint32_t *cached = &cap->child_cache[h >> (64 - CHILD_CACHE_BITS)];
+
+	if (*cached == 0 || !same_node(&cap->nodes[*cached], want))
+		*cached = find_child(cap, want);
+	return *cached;
 }
 
 static void
@@ -321,6 +402,70 @@ capture_trace_stack(struct capture *cap, uint64_t trace_node)
 	return stack;
 }
 
+/* Append one element of size bytes to a growing array; returns the array. */
+static void *
+grow_array(void *items, size_t *count, size_t *cap, size_t size)
+{
+	if (*count == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		items = xreallocarray(items, *cap, size);
+	}
+	(*count)++;
+	return items;
+}
+
+/* MEMORY_MAP_START: a new generation, empty; the earlier ones stay (§6.2). */
+static void
+start_generation(struct capture *cap)
+{
+	cap->generations = grow_array(cap->generations, &cap->n_generations,
+	    &cap->generations_cap, sizeof *cap->generations);
+	cap->generations[cap->n_generations - 1] = (struct generation){ .sorted = true };
+}
+
+/*
+ * SEGMENT_HEADER: the image its SEGMENT records belong to.  memray adds it
+ * to the current generation, which must exist: before any
+ * MEMORY_MAP_START it fails (std::out_of_range).
+ */
+static bool
+add_image(struct capture *cap, const struct record *rec)
+{
+	if (cap->n_generations == 0) {
+		strcpy(cap->error, "segment header before any memory map start");
+		return false;
+	}
+	struct image *im = xcalloc(1, sizeof *im);
+	im->path = xstrdup(rec->u.segment_header.filename);
+	im->image = (struct native_image){
+		.path = im->path, .load_address = rec->u.segment_header.load_address,
+	};
+	cap->images = grow_array(cap->images, &cap->n_images, &cap->images_cap, sizeof *cap->images);
+	cap->images[cap->n_images - 1] = im;
+	return true;
+}
+
+/* SEGMENT: [load + vaddr, load + vaddr + memsz) of the last image, in the current generation. */
+static void
+add_segment(struct capture *cap, const struct record *rec)
+{
+	struct image *im = cap->images[cap->n_images - 1];
+	struct generation *g = &cap->generations[cap->n_generations - 1];
+	uint64_t start = im->image.load_address + rec->u.segment.vaddr;
+
+	im->segments = grow_array(im->segments, &im->image.n_segments, &im->segments_cap,
+	    sizeof *im->segments);
+	im->segments[im->image.n_segments - 1] = (struct native_load_segment){
+		rec->u.segment.vaddr, rec->u.segment.memsz,
+	};
+	im->image.segments = im->segments;
+	g->segments = grow_array(g->segments, &g->n_segments, &g->segments_cap, sizeof *g->segments);
+	g->segments[g->n_segments - 1] = (struct native_segment){
+		start, start + rec->u.segment.memsz, &im->image,
+	};
+	g->sorted = false;
+}
+
 bool
 capture_apply(struct capture *cap, const struct record *rec)
 {
@@ -364,6 +509,23 @@ capture_apply(struct capture *cap, const struct record *rec)
 			t->depth -= rec->u.pop.count < t->depth ? rec->u.pop.count : t->depth;
 		}
 		break;
+	case REC_NATIVE_FRAME:
+		cap->native = grow_array(cap->native, &cap->n_native, &cap->native_cap,
+		    sizeof *cap->native);
+		cap->native[cap->n_native - 1] = (struct native_frame){
+			rec->u.native_frame.ip, rec->u.native_frame.parent,
+		};
+		break;
+	case REC_MEMORY_MAP_START:
+		start_generation(cap);
+		break;
+	case REC_SEGMENT_HEADER:
+		return add_image(cap, rec);
+	case REC_SEGMENT:
+		/* SEGMENTs follow their header; a header refused above leaves no image at all. */
+		if (cap->n_images > 0)
+			add_segment(cap, rec);
+		break;
 	default:
 		break;
 	}
@@ -385,6 +547,18 @@ capture_current_stack(const struct capture *cap)
 		return 0;
 	t = &cap->threads[cap->current];
 	return t->depth ? t->stack[t->depth - 1] : 0;
+}
+
+uint32_t
+capture_generation(const struct capture *cap)
+{
+	return (uint32_t)cap->n_generations;
+}
+
+bool
+capture_has_generation(const struct capture *cap, uint64_t generation)
+{
+	return generation >= 1 && generation <= cap->n_generations;
 }
 
 uint64_t
@@ -436,4 +610,75 @@ capture_render_stack(struct capture *cap, uint32_t stack, uint32_t thread,
 	}
 	*frames = cap->rendered;
 	return depth;
+}
+
+/*
+ * The native stack native_id in generation g, symbolized: memray's
+ * Py_GetNativeStackFrame walks the entries to the root, innermost first,
+ * and an address no segment of the generation maps adds nothing.  An id
+ * beyond the table ends the walk (memray reads past its vector), and the
+ * walk is bounded by the table size (a valid chain is never longer).
+ */
+static void
+render_native_stack(struct capture *cap, struct native_symbols *ns, uint64_t native_id,
+    uint32_t g)
+{
+	struct generation *gen = &cap->generations[g - 1];
+	size_t steps = 0;
+
+	if (!gen->sorted) {
+		native_segments_sort(gen->segments, gen->n_segments);
+		gen->sorted = true;
+	}
+	for (uint64_t k = native_id; k != 0 && k <= cap->n_native && steps++ < cap->n_native;) {
+		uint64_t ip = cap->native[k - 1].ip;
+		const struct native_segment *seg =
+		    native_segments_find(gen->segments, gen->n_segments, ip);
+		const struct frame_text *frames;
+		k = cap->native[k - 1].parent;
+		if (seg == NULL)
+			continue;
+		size_t n = native_symbols_resolve(ns, seg->image, ip, &frames);
+		for (size_t i = 0; i < n; i++) {
+			cap->native_rendered = grow_array(cap->native_rendered,
+			    &cap->native_rendered_len, &cap->native_rendered_cap,
+			    sizeof *cap->native_rendered);
+			cap->native_rendered[cap->native_rendered_len - 1] = frames[i];
+		}
+	}
+}
+
+size_t
+capture_render_hybrid_stack(struct capture *cap, struct native_symbols *ns,
+    uint32_t stack, uint64_t native_id, uint32_t generation, uint32_t thread,
+    const struct frame_text **frames)
+{
+	size_t n_python = 0;
+	uint64_t skip = 0;
+
+	/* The Python stack, most recent first, unskipped, with the entry flags. */
+	for (uint32_t n = stack; n != 0; n = cap->nodes[n].parent) {
+		if (n_python == cap->python_cap) {
+			cap->python_cap = cap->python_cap ? cap->python_cap * 2 : 64;
+			cap->python = xreallocarray(cap->python, cap->python_cap, sizeof *cap->python);
+			cap->python_entry = xreallocarray(cap->python_entry, cap->python_cap,
+			    sizeof *cap->python_entry);
+		}
+		cap->python[n_python] = frame_text(cap, &cap->nodes[n]);
+		cap->python_entry[n_python++] = cap->nodes[n].is_entry;
+	}
+	cap->native_rendered_len = 0;
+	if (native_id != 0 && capture_has_generation(cap, generation))
+		render_native_stack(cap, ns, native_id, generation);
+
+	size_t room = cap->native_rendered_len + n_python;
+	if (room > cap->rendered_cap) {
+		cap->rendered_cap = room;
+		cap->rendered = xreallocarray(cap->rendered, cap->rendered_cap, sizeof *cap->rendered);
+	}
+	if (thread != NO_THREAD && cap->threads[thread].tid == cap->header->main_tid)
+		skip = cap->header->skipped_frames_on_main_tid;
+	*frames = cap->rendered;
+	return hybrid_stack_merge(cap->native_rendered, cap->native_rendered_len, cap->python,
+	    cap->python_entry, n_python, skip, cap->rendered);
 }

@@ -2,9 +2,10 @@
  * capture: the state of the traced process as the records reveal it.
  *
  * Threads (tid, name, Python stack), code objects, the stack trie that
- * gives every distinct Python stack a small id, and the native frame
- * table.  It grows with distinct code objects, stacks and threads, never
- * with the number of records.
+ * gives every distinct Python stack a small id, and for native captures
+ * the native frame table and the memory-map generations (§6).  It grows
+ * with distinct code objects, stacks and threads, native frames and
+ * generations x images, never with the number of allocation records.
  *
  * One pass needs "the state at the peak" after the peak has been passed.
  * The report calls capture_mark() whenever the state now is the one to
@@ -37,7 +38,7 @@ void capture_free(struct capture *cap);
 /*
  * Apply any record but an ALLOCATION.  Returns false for a record memray
  * cannot place (capture_error() says why): a frame push or pop before any
- * context switch.
+ * context switch, a segment header before any memory map start.
  */
 bool capture_apply(struct capture *cap, const struct record *rec);
 const char *capture_error(const struct capture *cap);
@@ -46,6 +47,14 @@ const char *capture_error(const struct capture *cap);
 uint32_t capture_current_thread(const struct capture *cap);
 /* The stack id on top of the current thread's Python stack (0: empty). */
 uint32_t capture_current_stack(const struct capture *cap);
+
+/*
+ * The memory-map generation now: the number of MEMORY_MAP_START records so
+ * far.  memray stamps it on every allocation that is no deallocator.
+ */
+uint32_t capture_generation(const struct capture *cap);
+/* Whether generation is one of the capture's (1 to capture_generation()). */
+bool capture_has_generation(const struct capture *cap, uint64_t generation);
 
 /* The thread index of tid, creating the thread if it is new. */
 uint32_t capture_thread_for_tid(struct capture *cap, uint64_t tid);
@@ -70,6 +79,20 @@ const char *capture_thread_name(const struct capture *cap, uint32_t thread);
  * capture's and is overwritten by the next call.
  */
 size_t capture_render_stack(struct capture *cap, uint32_t stack, uint32_t thread,
+    const struct frame_text **frames);
+
+struct native_symbols;
+
+/*
+ * The hybrid stack of a native capture's row, as memray's
+ * hybrid_stack_trace() renders it (§6.4): the native stack native_id
+ * symbolized with ns in the memory-map generation, merged with the Python
+ * stack `stack`, the main thread's frames skipped as §6.4 says.  A native
+ * stack needs a generation the capture has (capture_has_generation();
+ * memray fails otherwise).  The array is overwritten by the next call.
+ */
+size_t capture_render_hybrid_stack(struct capture *cap, struct native_symbols *ns,
+    uint32_t stack, uint64_t native_id, uint32_t generation, uint32_t thread,
     const struct frame_text **frames);
 
 #endif

@@ -34,6 +34,8 @@ write_field(FILE *out, const char *text, size_t len)
 static void
 append(struct csv_state *s, const char *text, size_t len)
 {
+	if (len == 0)
+		return;	/* an empty name: s->stack may still be NULL (memcpy to NULL is UB) */
 	if (s->stack_len + len > s->stack_cap) {
 		s->stack_cap = (s->stack_len + len) * 2;
 		s->stack = xrealloc(s->stack, s->stack_cap);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "progress.h"
+
 static const char *input_name;
 
 void
@@ -16,6 +18,7 @@ message_set_input(const char *name)
 static void
 vmessage(const char *kind, const char *fmt, va_list ap)
 {
+	progress_clear();	/* a progress line on the terminal would garble this one */
 	fputs(PROGRAM_NAME ": ", stderr);
 	if (input_name != NULL)
 		fprintf(stderr, "%s: ", input_name);

@@ -18,7 +18,12 @@ enum {
 	OPT_TEMPORARY,
 	OPT_THRESHOLD,
 	OPT_CRLF,
-	OPT_STRICT
+	OPT_STRICT,
+	OPT_INFO,
+	OPT_PROGRESS,
+	OPT_COUNT,
+	OPT_SPLIT_THREADS,
+	OPT_SYMFS
 };
 
 static const struct option long_options[] = {
@@ -29,6 +34,11 @@ static const struct option long_options[] = {
 	{ "temporary-allocation-threshold", required_argument, NULL, OPT_THRESHOLD },
 	{ "crlf", no_argument, NULL, OPT_CRLF },
 	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "info", no_argument, NULL, OPT_INFO },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "split-threads", no_argument, NULL, OPT_SPLIT_THREADS },
+	{ "symfs", required_argument, NULL, OPT_SYMFS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -47,6 +57,18 @@ usage_error(const char *fmt, ...)
 	exit(2);
 }
 
+/* Exit 0 after --help or --version, or 1 if stdout could not take the text (> /dev/full). */
+static noreturn void
+exit_after_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: write error on stdout: %s\n", PROGRAM_NAME,
+		    strerror(errno ? errno : EIO));
+		exit(1);
+	}
+	exit(0);
+}
+
 static noreturn void
 help(void)
 {
@@ -55,7 +77,9 @@ help(void)
 	     "With no FILE, or when FILE is -, read standard input.  The capture may be\n"
 	     "raw, lz4-compressed (memray's default) or zstd-compressed.\n"
 	     "\n"
-	     "  -f, --format=FORMAT   csv (default); also accepted in any case\n"
+	     "  -f, --format=FORMAT   csv (default), gprof2dot, speedscope, folded (flame\n"
+	     "                        graph input) or pprof (gzipped protobuf, binary);\n"
+	     "                        also accepted in any case\n"
 	     "  -o, --output=FILE     write the report to FILE (only once it is complete)\n"
 	     "      --leaks           allocations never freed, instead of the high-water mark\n"
 	     "      --temporary-allocations\n"
@@ -64,13 +88,19 @@ help(void)
 	     "                        the same, freed within N other allocations of the thread\n"
 	     "      --crlf            end CSV lines with CR LF, as memray does\n"
 	     "      --strict          a damaged record stream is an error (exit 1), not a warning\n"
+	     "      --info            describe the capture (header, record counts) instead\n"
+	     "      --progress        show progress on stderr even when it is not a terminal\n"
+	     "      --count=WHAT      -f folded: weigh stacks by bytes (default) or allocations\n"
+	     "      --split-threads   one row per stack and thread, not per stack\n"
+	     "      --symfs=DIR       native captures: read the traced machine's binaries\n"
+	     "                        (and debug files) under DIR, e.g. a copy of its root\n"
 	     "  -h, --help            show this help and exit\n"
 	     "  -V, --version         show the version and exit\n"
 	     "\n"
 	     "The default report is the high-water mark: what was live when the heap peaked.\n"
 	     "Exit status: 0 on success (also when a damaged capture was reported up to the\n"
 	     "damage, with a warning), 1 on error, 2 on a usage error.");
-	exit(0);
+	exit_after_stdout();
 }
 
 static uint64_t
@@ -90,6 +120,7 @@ void
 options_parse(int argc, char **argv, struct options *opts)
 {
 	const char *mode_option = NULL;
+	const char *count_option = NULL;
 	int c;
 
 	memset(opts, 0, sizeof *opts);
@@ -124,17 +155,41 @@ options_parse(int argc, char **argv, struct options *opts)
 		case OPT_STRICT:
 			opts->transform.strict = true;
 			break;
+		case OPT_INFO:
+			opts->info = true;
+			break;
+		case OPT_PROGRESS:
+			opts->progress = true;
+			break;
+		case OPT_COUNT:
+			count_option = optarg;
+			if (strcmp(optarg, "bytes") == 0)
+				opts->transform.count = WRITER_COUNT_BYTES;
+			else if (strcmp(optarg, "allocations") == 0)
+				opts->transform.count = WRITER_COUNT_ALLOCATIONS;
+			else
+				usage_error("invalid --count '%s' (known: bytes, allocations)", optarg);
+			break;
+		case OPT_SPLIT_THREADS:
+			opts->transform.split_threads = true;
+			break;
+		case OPT_SYMFS:
+			opts->transform.symfs = optarg;
+			break;
 		case 'h':
 			help();
 		case 'V':
 			printf("%s %s\n", PROGRAM_NAME, PACKAGE_VERSION);
-			exit(0);
+			exit_after_stdout();
 		case ':':
 			usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
 			usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	/* Only folded output has one weight to choose; the others would ignore it. */
+	if (count_option != NULL && opts->transform.writer != &folded_writer)
+		usage_error("--count applies to -f folded only");
 	if (argc - optind > 1)
 		usage_error("one capture at a time (got %d files)", argc - optind);
 	if (optind < argc)

@@ -15,6 +15,8 @@ struct options {
 	struct transform_options transform;
 	const char *input;	/* NULL or "-": stdin */
 	const char *output;	/* NULL: stdout */
+	bool info;		/* --info: describe the capture instead */
+	bool progress;		/* --progress: show progress even if stderr is no terminal */
 };
 
 /* Parse argv into opts; exits on --help, --version and usage errors. */

@@ -75,7 +75,9 @@ struct record_decoder {
 	uint64_t last_native_id;
 	uint64_t last_ip;
 	int32_t last_firstlineno;
+	/* A ring: cache slot k is pointer_cache[(cache_front + k) % POINTER_CACHE_SIZE]. */
 	uint64_t pointer_cache[POINTER_CACHE_SIZE];
+	unsigned cache_front;
 	uint64_t native_frames;		/* NATIVE_TRACE_INDEX records so far */
 	uint64_t segments_pending;	/* SEGMENT records owed to a SEGMENT_HEADER */
 
@@ -125,14 +127,12 @@ take_u8(struct cursor *c, uint8_t *v)
 }
 
 /* Fixed-width fields are little-endian (the writer's x86-64 or aarch64 memory). */
-static uint64_t
+static inline uint64_t
 le64(const uint8_t *b)
 {
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | b[i];
-	return v;
+	/* Spelled out, compilers make it one load on little-endian machines. */
+	return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
+	    (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 | (uint64_t)b[7] << 56;
 }
 
 static enum parse
@@ -167,21 +167,52 @@ take_bool(struct record_decoder *dec, struct cursor *c, bool *v, const char *wha
 	return PARSE_OK;
 }
 
-static enum parse
-take_varint(struct record_decoder *dec, struct cursor *c, uint64_t *v)
+/*
+ * A varint of at most 8 bytes, read from 8 readable bytes without a loop
+ * (its length changes from one varint to the next, so a loop's branches
+ * would be mispredicted): the first byte without the continuation bit ends
+ * it, and its 7-bit groups are packed together in three steps.  Returns
+ * its length, or 0 if it is longer.
+ */
+static inline unsigned
+varint_read8(const uint8_t *p, uint64_t *v)
 {
-	switch (varint_read(&c->p, c->end, v)) {
-	case VARINT_OK:
-		return PARSE_OK;
-	case VARINT_SHORT:
-		return PARSE_SHORT;
-	case VARINT_BAD:
-		break;
-	}
-	return bad(dec, "invalid varint");
+	uint64_t x = le64(p);
+	uint64_t ends = ~x & UINT64_C(0x8080808080808080);
+
+	if (ends == 0)
+		return 0;
+	x &= (ends ^ (ends - 1)) & UINT64_C(0x7f7f7f7f7f7f7f7f);
+	x = (x & UINT64_C(0x007f007f007f007f)) | (x & UINT64_C(0x7f007f007f007f00)) >> 1;
+	x = (x & UINT64_C(0x00003fff00003fff)) | (x & UINT64_C(0x3fff00003fff0000)) >> 2;
+	x = (x & UINT64_C(0x000000000fffffff)) | (x & UINT64_C(0x0fffffff00000000)) >> 4;
+	*v = x;
+	return (unsigned)__builtin_ctzll(ends) / 8 + 1;
 }
 
-static enum parse
+static inline enum parse
+take_varint(struct record_decoder *dec, struct cursor *c, uint64_t *v)
+{
+	/* Most varints of a capture (sizes, deltas, code ids) take one byte. */
+	if (c->p < c->end && *c->p < 0x80) {
+		*v = *c->p++;
+		return PARSE_OK;
+	}
+	if (c->end - c->p >= 8) {
+		unsigned n = varint_read8(c->p, v);
+		if (n > 0) {
+			c->p += n;
+			return PARSE_OK;
+		}
+	}
+	enum varint_status st = varint_read(&c->p, c->end, v);
+	if (st == VARINT_OK)
+		return PARSE_OK;
+	*v = 0;		/* never read: it tells the compiler so once this is inlined */
+	return st == VARINT_SHORT ? PARSE_SHORT : bad(dec, "invalid varint");
+}
+
+static inline enum parse
 take_svarint(struct record_decoder *dec, struct cursor *c, int64_t *v)
 {
 	uint64_t z;
@@ -343,9 +374,9 @@ record_decoder_read_header(struct record_decoder *dec)
 		}
 		if (refill(dec))
 			continue;
-		if (dec->end < MAGIC_LENGTH)
-			break;
 		const char *why = byte_source_error(dec->src);
+		if (dec->end < MAGIC_LENGTH && why == NULL)
+			break;
 		snprintf(dec->error, sizeof dec->error, "capture header cut short%s%s",
 		    why ? ": " : "", why ? why : "");
 		dec->error_offset = dec->end;
@@ -374,11 +405,14 @@ struct pointer {
 	uint64_t last_data_ptr;
 };
 
-static enum parse
+static inline enum parse
 take_pointer(struct record_decoder *dec, struct cursor *c, unsigned slot, struct pointer *ptr)
 {
 	if (slot < POINTER_CACHE_SIZE) {
-		*ptr = (struct pointer){ .address = dec->pointer_cache[slot], .miss = false };
+		unsigned i = dec->cache_front + slot;
+		if (i >= POINTER_CACHE_SIZE)
+			i -= POINTER_CACHE_SIZE;
+		*ptr = (struct pointer){ .address = dec->pointer_cache[i], .miss = false };
 		return PARSE_OK;
 	}
 	int64_t delta;
@@ -389,18 +423,18 @@ take_pointer(struct record_decoder *dec, struct cursor *c, unsigned slot, struct
 	return PARSE_OK;
 }
 
-static void
+static inline void
 commit_pointer(struct record_decoder *dec, const struct pointer *ptr)
 {
 	if (!ptr->miss)
 		return;
 	dec->last_data_ptr = ptr->last_data_ptr;
-	memmove(dec->pointer_cache + 1, dec->pointer_cache,
-	    (POINTER_CACHE_SIZE - 1) * sizeof dec->pointer_cache[0]);
-	dec->pointer_cache[0] = ptr->address;
+	/* The new slot 0 is the old slot 14's entry, which drops out. */
+	dec->cache_front = dec->cache_front ? dec->cache_front - 1 : POINTER_CACHE_SIZE - 1;
+	dec->pointer_cache[dec->cache_front] = ptr->address;
 }
 
-static enum parse
+static inline enum parse
 parse_allocation(struct record_decoder *dec, struct cursor *c, uint8_t type, struct record *rec)
 {
 	struct pointer ptr;
@@ -547,7 +581,7 @@ parse_memory_record(struct record_decoder *dec, struct cursor *c, struct record 
 }
 
 /* One record of an ALL_ALLOCATIONS file, formats 12 and 13 (§3.1). */
-static enum parse
+static inline enum parse
 parse_record(struct record_decoder *dec, struct cursor *c, struct record *rec)
 {
 	uint8_t type;
@@ -872,8 +906,13 @@ record_decoder_next(struct record_decoder *dec, struct record *rec)
 			return finish(dec, rec, REC_ERROR);
 		}
 		struct cursor c = { dec->buf + dec->pos, dec->buf + dec->end };
-		enum parse st = dec->segments_pending > 0 ? parse_segment(dec, &c, rec)
-							  : dec->parse(dec, &c, rec);
+		enum parse st;
+		if (dec->segments_pending > 0)
+			st = parse_segment(dec, &c, rec);
+		else if (dec->parse == parse_record)	/* called directly, so that it is inlined */
+			st = parse_record(dec, &c, rec);
+		else
+			st = dec->parse(dec, &c, rec);
 		if (st == PARSE_OK) {
 			dec->pos = (size_t)(c.p - dec->buf);
 			dec->counts[rec->type]++;

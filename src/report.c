@@ -1,8 +1,8 @@
 /*
  * report: which allocations a report shows, grouped by stack (see report.h).
  *
- * Peak and leaks modes keep the live set: simple allocations by address,
- * mmapped ranges in an interval_list.  Every live block (or mmap piece) is
+ * Peak and leaks modes keep the live set: simple allocations found by
+ * address through a u64index, mmapped ranges in an interval_list.  Every live block (or mmap piece) is
  * a member of its group's list, in record order, so the earliest live
  * member, the representative, is the list head.  `current` and `peak`
  * follow memray's HighWatermarkFinder exactly, quirks included (an
@@ -34,21 +34,51 @@ struct group {
 	uint64_t native_id;
 	uint32_t stack;
 	uint32_t head, tail;		/* live members, oldest first (peak, leaks) */
+	uint32_t thread;		/* the key's thread with split_threads, else NONE */
 	struct group_value now;
 	struct group_value at_peak;	/* valid when epoch == report epoch (peak mode) */
 	uint64_t epoch;
 };
 
-/* A live block, or one piece of a live mmap. */
+/*
+ * A live block, or one piece of a live mmap.  With the live index's slot
+ * this is all the memory a live allocation costs, so it is kept at 40 bytes.
+ */
 struct member {
+	uint64_t address;		/* the live index's key (simple blocks) */
 	uint64_t seq;
 	uint64_t size;
 	uint32_t group;
 	uint32_t prev, next;		/* in the group's list; next also links the free list */
+	uint32_t origin;		/* index into origins */
+};
+_Static_assert(sizeof(struct member) == 40, "a live allocation costs a member");
+
+/*
+ * Where members come from: what a group shows of its representative.
+ * There are few distinct ones, so each is stored once.
+ */
+struct origin {
 	uint32_t thread;
 	uint32_t generation;
 	uint8_t allocator;
 };
+
+/* An allocator id's last origin: consecutive allocations mostly share it. */
+struct origin_hint {
+	uint32_t thread;
+	uint32_t generation;
+	uint32_t origin;		/* NONE: no hint yet */
+};
+
+/* A group lately found for a stack (see member_group). */
+struct group_hint {
+	uint64_t native_id;
+	uint32_t stack;
+	uint32_t thread;
+	uint32_t group;			/* NONE: empty */
+};
+#define GROUP_HINT_BITS 10
 
 /* One of a thread's most recent allocations (temporary mode). */
 struct recent {
@@ -71,6 +101,7 @@ struct recent_ring {
 struct report {
 	enum report_mode mode;
 	bool aggregated;		/* fed by report_aggregated: groups never saved */
+	bool split_threads;		/* groups keyed by (stack, native id, thread) */
 	uint64_t buffer_size;		/* N+1 in temporary mode */
 	uint64_t seq;			/* allocation records so far */
 	uint64_t current, peak;
@@ -83,7 +114,12 @@ struct report {
 	struct member *members;
 	size_t n_members, members_cap;
 	uint32_t free_members;
-	struct u64map live;		/* address -> member */
+	struct u64index live;		/* address -> member */
+	struct origin *origins;
+	size_t n_origins, origins_cap;
+	struct u64map origin_by_key;	/* see origin_for */
+	struct origin_hint origin_hints[ALLOCATOR_MAX + 1];
+	struct group_hint group_hints[1 << GROUP_HINT_BITS];
 	struct interval_list mappings;
 
 	struct recent_ring *rings;	/* by thread index */
@@ -92,16 +128,37 @@ struct report {
 	struct report_row *rows;
 };
 
+/* The key of member m in the live index. */
+static uint64_t
+member_address(const void *ctx, uint32_t m)
+{
+	const struct report *r = ctx;
+
+	return r->members[m].address;
+}
+
 struct report *
 report_new(enum report_mode mode, uint64_t threshold)
+{
+	return report_new_split(mode, threshold, false);
+}
+
+struct report *
+report_new_split(enum report_mode mode, uint64_t threshold, bool split_threads)
 {
 	struct report *r = xcalloc(1, sizeof *r);
 
 	r->mode = mode;
+	r->split_threads = split_threads;
 	r->buffer_size = threshold + 1 > threshold ? threshold + 1 : threshold;
 	r->free_members = NONE;
 	u64map_init(&r->group_by_key);
-	u64map_init(&r->live);
+	u64index_init(&r->live, member_address, r);
+	u64map_init(&r->origin_by_key);
+	for (size_t i = 0; i <= ALLOCATOR_MAX; i++)
+		r->origin_hints[i].origin = NONE;
+	for (size_t i = 0; i < 1 << GROUP_HINT_BITS; i++)
+		r->group_hints[i].group = NONE;
 	interval_list_init(&r->mappings);
 	return r;
 }
@@ -116,9 +173,11 @@ report_free(struct report *r)
 	free(r->rings);
 	free(r->groups);
 	free(r->members);
+	free(r->origins);
 	free(r->rows);
 	u64map_free(&r->group_by_key);
-	u64map_free(&r->live);
+	u64index_free(&r->live);
+	u64map_free(&r->origin_by_key);
 	interval_list_free(&r->mappings);
 	free(r);
 }
@@ -135,22 +194,57 @@ report_peak_bytes(const struct report *r)
 	return r->peak;
 }
 
+/*
+ * --split-threads: the group of (stack, native id, thread), or NONE if it
+ * is new; then *slot is the free map key to file it under.  The map key is
+ * a hash of all three, so two triples may share it: a group found is
+ * checked against its own fields, and a collision takes the next key (as
+ * frame_table_intern does; nothing is ever removed from group_by_key).
+ */
 static uint32_t
-group_for(struct report *r, uint32_t stack, uint64_t native_id)
+find_split_group(struct report *r, uint64_t stack_key, uint32_t thread, uint64_t *slot)
+{
+	uint64_t key = u64map_hash(u64map_hash(stack_key) + thread);
+	uint32_t index;
+
+	while (u64map_get(&r->group_by_key, key, &index)) {
+		const struct group *g = &r->groups[index];
+		if (g->thread == thread && g->stack == (uint32_t)stack_key &&
+		    g->native_id == stack_key >> 32)
+			return index;
+		key++;
+	}
+	*slot = key;
+	return NONE;
+}
+
+static uint32_t
+group_for(struct report *r, uint32_t stack, uint64_t native_id, uint32_t thread)
 {
 	/* Native ids are below 2^32: the decoder checks them against the frames seen. */
 	uint64_t key = (uint64_t)stack | native_id << 32;
 	uint32_t index = (uint32_t)r->n_groups;
 
-	if (!u64map_insert(&r->group_by_key, key, index, &index))
-		return index;
+	if (!r->split_threads) {
+		/* The key is the pair itself: no verification needed. */
+		if (!u64map_insert(&r->group_by_key, key, index, &index))
+			return index;
+		thread = NONE;
+	} else {
+		uint64_t slot = 0;
+		uint32_t found = find_split_group(r, key, thread, &slot);
+		if (found != NONE)
+			return found;
+		u64map_set(&r->group_by_key, slot, index);
+	}
 	if (r->n_groups == r->groups_cap) {
 		r->groups_cap = r->groups_cap ? r->groups_cap * 2 : 256;
 		r->groups = xreallocarray(r->groups, r->groups_cap, sizeof *r->groups);
 	}
 	/* A new group had no members at the last peak. */
 	r->groups[index] = (struct group){
-		.native_id = native_id, .stack = stack, .head = NONE, .tail = NONE, .epoch = r->epoch,
+		.native_id = native_id, .stack = stack, .head = NONE, .tail = NONE, .thread = thread,
+		.epoch = r->epoch,
 	};
 	r->n_groups++;
 	return index;
@@ -167,12 +261,49 @@ touch(struct report *r, struct group *g)
 }
 
 static void
-take_representative(struct group *g, const struct member *m)
+take_representative(const struct report *r, struct group *g, const struct member *m)
 {
+	const struct origin *o = &r->origins[m->origin];
+
 	g->now.seq = m->seq;
-	g->now.thread = m->thread;
-	g->now.generation = m->generation;
-	g->now.allocator = m->allocator;
+	g->now.thread = o->thread;
+	g->now.generation = o->generation;
+	g->now.allocator = o->allocator;
+}
+
+/*
+ * The origin of ev, stored once.  origin_by_key is keyed by a hash of all
+ * three fields: an origin found there is checked, and a collision takes
+ * the next key (nothing is ever removed).
+ */
+static uint32_t
+origin_for(struct report *r, const struct alloc_event *ev)
+{
+	struct origin_hint *hint = &r->origin_hints[ev->allocator & ALLOCATOR_MAX];
+	uint64_t key = u64map_hash(u64map_hash((uint64_t)ev->generation << 32 | ev->thread) +
+	    ev->allocator);
+	uint32_t index;
+
+	if (hint->origin != NONE && hint->thread == ev->thread && hint->generation == ev->generation)
+		return hint->origin;
+	for (;; key++) {
+		if (!u64map_get(&r->origin_by_key, key, &index)) {
+			if (r->n_origins == r->origins_cap) {
+				r->origins_cap = r->origins_cap ? r->origins_cap * 2 : 16;
+				r->origins = xreallocarray(r->origins, r->origins_cap, sizeof *r->origins);
+			}
+			index = (uint32_t)r->n_origins++;
+			r->origins[index] = (struct origin){ ev->thread, ev->generation, ev->allocator };
+			u64map_set(&r->origin_by_key, key, index);
+			break;
+		}
+		const struct origin *o = &r->origins[index];
+		if (o->thread == ev->thread && o->generation == ev->generation &&
+		    o->allocator == ev->allocator)
+			break;
+	}
+	*hint = (struct origin_hint){ ev->thread, ev->generation, index };
+	return index;
 }
 
 static uint32_t
@@ -213,7 +344,7 @@ attach(struct report *r, uint32_t m, uint32_t after, uint64_t bytes)
 	else
 		r->members[before].prev = m;
 	if (g->head == m)
-		take_representative(g, mem);
+		take_representative(r, g, mem);
 	g->now.n_allocations++;
 	g->now.size += bytes;
 }
@@ -235,19 +366,38 @@ detach(struct report *r, uint32_t m, uint64_t bytes)
 	else
 		r->members[mem->next].prev = mem->prev;
 	if (g->head != NONE && g->head != m && mem->prev == NONE)
-		take_representative(g, &r->members[g->head]);
+		take_representative(r, g, &r->members[g->head]);
 	g->now.n_allocations--;
 	g->now.size -= bytes;
 	mem->next = r->free_members;
 	r->free_members = m;
 }
 
+/*
+ * The group of a new member.  Allocations mostly come from the stacks of
+ * the last few, so a direct-mapped cache of groups by stack answers most
+ * without group_for's map.
+ */
+static uint32_t
+member_group(struct report *r, const struct alloc_event *ev)
+{
+	uint64_t thread = r->split_threads ? ev->thread : 0;
+	uint64_t h = (ev->stack ^ ev->native_id << 20 ^ thread << 44) * UINT64_C(0x9e3779b97f4a7c15);
+	struct group_hint *hint = &r->group_hints[h >> (64 - GROUP_HINT_BITS)];
+
+	if (hint->group == NONE || hint->stack != ev->stack || hint->native_id != ev->native_id ||
+	    (r->split_threads && hint->thread != ev->thread))
+		*hint = (struct group_hint){ ev->native_id, ev->stack, ev->thread,
+			group_for(r, ev->stack, ev->native_id, ev->thread) };
+	return hint->group;
+}
+
 static uint32_t
 add_member(struct report *r, const struct alloc_event *ev)
 {
 	struct member value = {
-		.seq = r->seq, .size = ev->size, .group = group_for(r, ev->stack, ev->native_id),
-		.thread = ev->thread, .generation = ev->generation, .allocator = ev->allocator,
+		.address = ev->address, .seq = r->seq, .size = ev->size,
+		.group = member_group(r, ev), .origin = origin_for(r, ev),
 	};
 	uint32_t m = new_member(r, &value);
 
@@ -298,14 +448,13 @@ track_live(struct report *r, const struct alloc_event *ev)
 	case SIMPLE_ALLOCATOR:
 		r->current += ev->size;
 		m = add_member(r, ev);
-		if (!u64map_insert(&r->live, ev->address, m, &old)) {
+		if (u64index_put(&r->live, ev->address, m, &old)) {
 			/* The old block is replaced; `current` keeps its bytes (HighWatermarkFinder). */
 			detach(r, old, r->members[old].size);
-			u64map_set(&r->live, ev->address, m);
 		}
 		break;
 	case SIMPLE_DEALLOCATOR:
-		if (u64map_remove(&r->live, ev->address, &old)) {
+		if (u64index_remove(&r->live, ev->address, &old)) {
 			r->current -= r->members[old].size;
 			detach(r, old, r->members[old].size);
 		}
@@ -324,14 +473,13 @@ track_live(struct report *r, const struct alloc_event *ev)
 	case ALLOCATOR_INVALID:
 		break;
 	}
-	if (r->mode == REPORT_LEAKS)
-		return true;
 	if (r->current >= r->peak) {
 		r->peak = r->current;
 		r->epoch++;
 		return true;
 	}
-	return false;
+	/* Leaks mode reports the state after the last record. */
+	return r->mode == REPORT_LEAKS;
 }
 
 static struct recent_ring *
@@ -416,7 +564,7 @@ track_temporary(struct report *r, const struct alloc_event *ev)
 			.n_allocations = 1, .size = e->size, .seq = e->seq, .thread = e->thread,
 			.generation = e->generation, .allocator = e->allocator,
 		};
-		fold(r, group_for(r, e->stack, e->native_id), &member);
+		fold(r, group_for(r, e->stack, e->native_id, e->thread), &member);
 		return;
 	}
 }
@@ -431,7 +579,7 @@ report_aggregated(struct report *r, const struct alloc_event *ev, uint64_t n_all
 		.n_allocations = n_allocations, .size = ev->size, .seq = r->seq, .thread = ev->thread,
 		.generation = ev->generation, .allocator = ev->allocator,
 	};
-	fold(r, group_for(r, ev->stack, ev->native_id), &member);
+	fold(r, group_for(r, ev->stack, ev->native_id, ev->thread), &member);
 	r->seq++;
 }
 

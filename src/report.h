@@ -9,7 +9,8 @@
  *   leaks      the live set after the last record (§8.3);
  *   temporary  allocations freed by their own thread while among its
  *              N+1 most recent allocations (§8.4).
- * Groups are keyed by (Python stack, native stack).  A group's allocator,
+ * Groups are keyed by (Python stack, native stack), or with split_threads
+ * (--split-threads) by (Python stack, native stack, thread).  A group's allocator,
  * thread and generation come from its earliest member (fix F1), and rows
  * come out sorted by that member's sequence number, as memray 1.20 sorts.
  */
@@ -52,6 +53,11 @@ struct report;
 
 /* threshold: N of --temporary-allocation-threshold (temporary mode only). */
 struct report *report_new(enum report_mode mode, uint64_t threshold);
+/*
+ * The same, and with split_threads the groups are keyed by thread too (a
+ * group's representative is still its earliest member, now of one thread).
+ */
+struct report *report_new_split(enum report_mode mode, uint64_t threshold, bool split_threads);
 void report_free(struct report *r);
 
 /*

@@ -8,6 +8,7 @@
 #include "byte_source.h"
 #include "capture.h"
 #include "message.h"
+#include "native_symbols.h"
 #include "record_decoder.h"
 
 struct pipeline {
@@ -16,12 +17,14 @@ struct pipeline {
 	struct record_decoder *dec;
 	struct capture *cap;
 	struct report *report;
+	struct native_symbols *symbols;	/* native captures */
 };
 
 static void
 pipeline_free(struct pipeline *p)
 {
 	report_free(p->report);
+	native_symbols_free(p->symbols);
 	capture_free(p->cap);
 	record_decoder_free(p->dec);
 	byte_source_close(p->src);
@@ -32,7 +35,10 @@ static void
 write_report(struct pipeline *p, FILE *out)
 {
 	const struct capture_header *h = record_decoder_header(p->dec);
-	struct writer_config config = { .out = out, .crlf = p->opts->crlf, .header = h };
+	struct writer_config config = {
+		.out = out, .crlf = p->opts->crlf, .header = h, .mode = p->opts->mode,
+		.count = p->opts->count, .split_threads = p->opts->split_threads,
+	};
 	const struct report_row *rows;
 	size_t n = report_rows(p->report, &rows);
 	void *w = p->opts->writer->begin(&config);
@@ -46,17 +52,38 @@ write_report(struct pipeline *p, FILE *out)
 			.tid = capture_thread_tid(p->cap, r->thread),
 			.thread_name = capture_thread_name(p->cap, r->thread),
 		};
-		/*
-		 * Without native symbols memray's hybrid stack falls back to the
-		 * whole Python stack, main-thread frames included (§6.4).
-		 */
-		uint32_t skip_thread = h->native_traces ? NO_THREAD : r->thread;
 		uint32_t stack = h->file_format == FILE_FORMAT_AGGREGATED_ALLOCATIONS ?
 		    capture_trace_stack(p->cap, r->stack) : r->stack;
-		row.n_frames = capture_render_stack(p->cap, stack, skip_thread, &row.frames);
+		/* memray renders every row of a native capture as a hybrid stack (§6.4). */
+		if (h->native_traces)
+			row.n_frames = capture_render_hybrid_stack(p->cap, p->symbols, stack,
+			    r->native_id, r->generation, r->thread, &row.frames);
+		else
+			row.n_frames = capture_render_stack(p->cap, stack, r->thread, &row.frames);
 		p->opts->writer->row(w, &row);
 	}
 	p->opts->writer->end(w);
+}
+
+/*
+ * memray looks a row's native stack up in its generation's segments, and
+ * fails (IndexError) if the capture has no such generation: a native stack
+ * recorded before any MEMORY_MAP_START, or a damaged aggregated record.
+ */
+static bool
+check_generations(struct pipeline *p)
+{
+	const struct report_row *rows;
+	size_t n = report_rows(p->report, &rows);
+
+	for (size_t i = 0; i < n; i++) {
+		if (rows[i].native_id != 0 && !capture_has_generation(p->cap, rows[i].generation)) {
+			error("a native stack in memory-map generation %" PRIu32
+			    ", which the capture does not have", rows[i].generation);
+			return false;
+		}
+	}
+	return true;
 }
 
 /* Returns false if the record stream cannot be reported (fatal). */
@@ -100,6 +127,7 @@ read_records(struct pipeline *p)
 				.size = rec.u.alloc.size,
 				.native_id = rec.u.alloc.native_id,
 				.stack = dealloc ? 0 : capture_current_stack(p->cap),
+				.generation = dealloc ? 0 : capture_generation(p->cap),
 				.thread = thread,
 				.allocator = rec.u.alloc.allocator,
 			};
@@ -116,7 +144,8 @@ read_records(struct pipeline *p)
 				.stack = rec.u.aggregated.trace_node > UINT32_MAX ? UINT32_MAX :
 				    (uint32_t)rec.u.aggregated.trace_node,
 				.thread = capture_thread_for_tid(p->cap, rec.u.aggregated.tid),
-				.generation = (uint32_t)rec.u.aggregated.generation,
+				.generation = rec.u.aggregated.generation > UINT32_MAX ? UINT32_MAX :
+				    (uint32_t)rec.u.aggregated.generation,
 				.allocator = rec.u.aggregated.allocator,
 			};
 			report_aggregated(p->report, &ev, leaks ? rec.u.aggregated.n_allocations_leaked :
@@ -154,10 +183,10 @@ transform_run(int fd, FILE *out, const struct transform_options *opts)
 		goto done;
 	}
 	if (h->native_traces)
-		warning("native frames are not symbolized yet: showing Python frames only");
+		p.symbols = native_symbols_new(opts->symfs);
 	p.cap = capture_new(h);
-	p.report = report_new(opts->mode, opts->threshold);
-	if (read_records(&p)) {
+	p.report = report_new_split(opts->mode, opts->threshold, opts->split_threads);
+	if (read_records(&p) && check_generations(&p)) {
 		/* An aggregated file is reported as it stands at its end. */
 		if (aggregated)
 			capture_mark(p.cap);

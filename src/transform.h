@@ -22,6 +22,9 @@ struct transform_options {
 	const struct writer_ops *writer;
 	bool crlf;
 	bool strict;			/* a damaged record stream is an error, not a warning */
+	enum writer_count count;	/* --count: what -f folded weighs stacks by */
+	bool split_threads;		/* --split-threads: group by (stack, thread) */
+	const char *symfs;		/* --symfs: root the native binaries are read under */
 };
 
 /*

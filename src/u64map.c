@@ -22,7 +22,7 @@ u64map_free(struct u64map *map)
 	u64map_init(map);
 }
 
-static size_t
+static inline size_t
 find_slot(const struct u64map *map, uint64_t key)
 {
 	size_t i = u64map_hash(key) & map->mask;
@@ -61,7 +61,7 @@ u64map_get(const struct u64map *map, uint64_t key, uint32_t *value)
 }
 
 /* The slot of key, or the free slot where it goes, growing the map first if needed. */
-static size_t
+static inline size_t
 slot_for_insert(struct u64map *map, uint64_t key)
 {
 	if (map->slots == NULL || (map->count + 1) * 4 > (map->mask + 1) * 3)
@@ -120,5 +120,199 @@ u64map_remove(struct u64map *map, uint64_t key, uint32_t *value)
 	}
 	map->slots[hole].used = 0;
 	map->count--;
+	return true;
+}
+
+/* u64index (see u64map.h). */
+
+/* Distances from here on are all stored as this one, and asked of the key. */
+#define INDEX_SATURATED 254
+
+void
+u64index_init(struct u64index *index, uint64_t (*key_of)(const void *ctx, uint32_t id),
+    const void *ctx)
+{
+	*index = (struct u64index){ .key_of = key_of, .ctx = ctx };
+}
+
+void
+u64index_free(struct u64index *index)
+{
+	free(index->meta);
+	free(index->ids);
+	u64index_init(index, index->key_of, index->ctx);
+}
+
+/* The tag is the top byte of the hash; the home slot comes from its low bits. */
+static inline unsigned
+index_tag(uint64_t hash)
+{
+	return (unsigned)(hash >> 56);
+}
+
+static inline uint16_t
+index_meta(unsigned tag, size_t distance)
+{
+	return (uint16_t)(tag << 8 | ((distance < INDEX_SATURATED ? distance : INDEX_SATURATED) + 1));
+}
+
+/* How far the entry in slot i is from its home slot. */
+static inline size_t
+index_distance(const struct u64index *index, size_t i)
+{
+	size_t d = (size_t)(index->meta[i] & 0xff) - 1;
+
+	if (d < INDEX_SATURATED)
+		return d;
+	/* Only keys crafted to collide get this far: ask the key. */
+	return (i - (u64map_hash(index->key_of(index->ctx, index->ids[i])) & index->mask)) & index->mask;
+}
+
+/*
+ * Put an entry that is not in the index at slot i, distance d from its
+ * home, where it belongs: after the entries of its run that are as far
+ * from their homes or further, before those nearer theirs.  The entries
+ * from slot i to the first free slot move one slot on, one further from
+ * home (Robin Hood: every run stays ordered by home slot).
+ */
+static void
+index_place(struct u64index *index, size_t i, size_t d, unsigned tag, uint32_t id)
+{
+	size_t j = i;
+
+	while (index->meta[j] != 0)
+		j = (j + 1) & index->mask;
+	while (j != i) {
+		size_t from = (j - 1) & index->mask;
+		uint16_t m = index->meta[from];
+		index->meta[j] = (m & 0xff) == INDEX_SATURATED + 1 ? m : (uint16_t)(m + 1);
+		index->ids[j] = index->ids[from];
+		j = from;
+	}
+	index->meta[i] = index_meta(tag, d);
+	index->ids[i] = id;
+}
+
+/* Put an entry that is not in the index where it belongs (see index_place). */
+static void
+index_add(struct u64index *index, uint64_t hash, uint32_t id)
+{
+	size_t i = hash & index->mask, d = 0;
+
+	while (index->meta[i] != 0 && index_distance(index, i) >= d) {
+		i = (i + 1) & index->mask;
+		d++;
+	}
+	index_place(index, i, d, index_tag(hash), id);
+}
+
+static void
+index_grow(struct u64index *index)
+{
+	uint16_t *old_meta = index->meta;
+	uint32_t *old_ids = index->ids;
+	size_t old_capacity = old_meta ? index->mask + 1 : 0;
+	size_t capacity = old_meta ? old_capacity * 2 : INITIAL_CAPACITY;
+
+	index->meta = xcalloc(capacity, sizeof *index->meta);
+	index->ids = xreallocarray(NULL, capacity, sizeof *index->ids);
+	index->mask = capacity - 1;
+	for (size_t i = 0; i < old_capacity; i++) {
+		if (old_meta[i] != 0)
+			index_add(index, u64map_hash(index->key_of(index->ctx, old_ids[i])), old_ids[i]);
+	}
+	free(old_meta);
+	free(old_ids);
+}
+
+/* index_find from distance INDEX_SATURATED on, where distances are asked of the keys. */
+static size_t
+index_find_far(const struct u64index *index, uint64_t key, unsigned tag, size_t i, size_t d,
+    size_t *stop, size_t *distance)
+{
+	for (;; i = (i + 1) & index->mask, d++) {
+		uint16_t m = index->meta[i];
+		if (m == 0)
+			break;
+		size_t here = index_distance(index, i);
+		if (here < d)
+			break;
+		if (here == d && m >> 8 == tag && index->key_of(index->ctx, index->ids[i]) == key)
+			return i;
+	}
+	*stop = i;
+	*distance = d;
+	return SIZE_MAX;
+}
+
+/*
+ * The slot of key (whose hash is given) in an allocated index, or SIZE_MAX;
+ * then the probe stopped at slot *stop, distance *distance, where key
+ * belongs: at a free slot or at an entry nearer its home than key would be.
+ */
+static inline size_t
+index_find(const struct u64index *index, uint64_t key, uint64_t hash, size_t *stop,
+    size_t *distance)
+{
+	unsigned tag = index_tag(hash);
+	size_t i = hash & index->mask;
+
+	/* The id of the slot is read (or written) next: fetch both cache lines at once. */
+	__builtin_prefetch(&index->ids[i]);
+	for (size_t d = 0; d < INDEX_SATURATED; i = (i + 1) & index->mask, d++) {
+		uint16_t m = index->meta[i];
+		/* Free slots store 0, and saturated distances exceed d: no need to know them. */
+		if ((m & 0xff) < d + 1) {
+			*stop = i;
+			*distance = d;
+			return SIZE_MAX;
+		}
+		if (m == index_meta(tag, d) && index->key_of(index->ctx, index->ids[i]) == key)
+			return i;
+	}
+	return index_find_far(index, key, tag, i, INDEX_SATURATED, stop, distance);
+}
+
+bool
+u64index_put(struct u64index *index, uint64_t key, uint32_t id, uint32_t *old)
+{
+	uint64_t hash = u64map_hash(key);
+	size_t stop, d;
+
+	if (index->meta == NULL || (index->count + 1) * 5 > (index->mask + 1) * 4)
+		index_grow(index);
+	size_t i = index_find(index, key, hash, &stop, &d);
+	if (i != SIZE_MAX) {
+		*old = index->ids[i];
+		index->ids[i] = id;
+		return true;
+	}
+	index_place(index, stop, d, index_tag(hash), id);
+	index->count++;
+	return false;
+}
+
+bool
+u64index_remove(struct u64index *index, uint64_t key, uint32_t *id)
+{
+	size_t stop, d;
+	size_t i = index->meta ? index_find(index, key, u64map_hash(key), &stop, &d) : SIZE_MAX;
+
+	if (i == SIZE_MAX)
+		return false;
+	*id = index->ids[i];
+	/* Backward shift: the entries after it move one slot nearer home, up to one at home. */
+	for (;;) {
+		size_t next = (i + 1) & index->mask;
+		uint16_t m = index->meta[next];
+		if ((m & 0xff) <= 1)	/* free, or at home */
+			break;
+		index->meta[i] = (m & 0xff) == INDEX_SATURATED + 1 ?
+		    index_meta(m >> 8, index_distance(index, next) - 1) : (uint16_t)(m - 1);
+		index->ids[i] = index->ids[next];
+		i = next;
+	}
+	index->meta[i] = 0;
+	index->count--;
 	return true;
 }

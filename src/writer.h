@@ -16,6 +16,8 @@
 
 #include "capture.h"
 #include "record_decoder.h"
+#include "report.h"
+#include "u64map.h"
 
 struct output_row {
 	const char *allocator;		/* "MALLOC", ... */
@@ -27,10 +29,19 @@ struct output_row {
 	const struct frame_text *frames;	/* most recent first */
 };
 
+/* What -f folded weighs a stack by (--count). */
+enum writer_count {
+	WRITER_COUNT_BYTES,		/* the default */
+	WRITER_COUNT_ALLOCATIONS
+};
+
 struct writer_config {
 	FILE *out;
 	bool crlf;				/* CSV: end lines with CR LF, as memray */
 	const struct capture_header *header;
+	enum report_mode mode;			/* pprof: in-use (peak, leaks) or allocated (temporary) */
+	enum writer_count count;		/* folded: bytes or allocations */
+	bool split_threads;			/* rows are per (stack, thread): folded adds a thread frame */
 };
 
 struct writer_ops {
@@ -42,10 +53,45 @@ struct writer_ops {
 };
 
 extern const struct writer_ops csv_writer;
+extern const struct writer_ops gprof2dot_writer;
+extern const struct writer_ops speedscope_writer;
+extern const struct writer_ops folded_writer;
+extern const struct writer_ops pprof_writer;
 
 /* The writer for a format name (case-insensitive, as memray), or NULL. */
 const struct writer_ops *writer_find(const char *name);
-/* The format names, for --help: "csv, gprof2dot, speedscope". */
+/* The format names, for --help: "csv, gprof2dot, speedscope, folded, pprof". */
 const char *writer_names(void);
+
+/*
+ * A row's thread as memray's CSV thread_name column shows it: "0x1", or
+ * "0x2 (worker)" when the thread has a non-empty name; a tid of -1 is
+ * "merged thread".  Always NUL-terminated; cut to fit size.
+ */
+void writer_thread_label(char *buf, size_t size, uint64_t tid, const char *name);
+
+/*
+ * frame_table: frames numbered in order of first appearance, for the JSON
+ * writers.  gprof2dot numbers functions by (function, file), ignoring the
+ * line; speedscope numbers frames by (function, file, line).  The table
+ * keeps its own copies of the strings.
+ */
+struct frame_table {
+	struct u64map index;		/* hash of the key -> index into frames */
+	struct frame_text *frames;
+	size_t count, cap;
+	bool with_line;			/* is the line part of the key? */
+};
+
+void frame_table_init(struct frame_table *t, bool with_line);
+void frame_table_free(struct frame_table *t);
+/*
+ * The number of f's key, numbering it if it is new.  Without with_line the
+ * stored frame keeps the line it was first seen with.
+ */
+uint32_t frame_table_intern(struct frame_table *t, const struct frame_text *f);
+
+/* A 64-bit hash of len bytes, continuing from h (for hash tables). */
+uint64_t writer_hash_bytes(uint64_t h, const void *data, size_t len);
 
 #endif

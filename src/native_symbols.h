@@ -1,0 +1,86 @@
+/*
+ * native_symbols: native instruction pointers to (function, file, line)
+ * frames, as memray 1.20 prints them (capture-format.md §6.2-§6.3).
+ *
+ * memray symbolizes with a vendored libbacktrace [native_resolver.cpp:
+ * MemorySegment::resolveIp].  This module reads the same data with
+ * elfutils (libelf for the binaries and their symbol tables, libdw for
+ * DWARF) and applies libbacktrace's rules on top, so that the frames are
+ * the same:
+ *   - the address looked up is ip - 1 (return address to call), relative
+ *     to the image's load address;
+ *   - DWARF first: the innermost inlined function first, then each caller
+ *     it was inlined into, then the real function, each with the file and
+ *     line of the next inner level; a function without a name adds nothing;
+ *   - else the ELF symbol table (.symtab, or .dynsym): "name;<unknown>;0",
+ *     or "<unknown>;<unknown>;0" when no symbol covers the address; a
+ *     binary without any symbol table gives no frame at all;
+ *   - names starting with _Z are demangled by libstdc++, as memray does.
+ * Separate debug files are found as libbacktrace finds them: by build-id
+ * under /usr/lib/debug/.build-id, else by .gnu_debuglink (checking its
+ * CRC) beside the binary, in its .debug directory or under /usr/lib/debug.
+ *
+ * Binaries are read from this machine, under an optional --symfs root, when
+ * an address in them is first resolved; each (binary, address) is resolved
+ * once.  A binary that cannot be opened, is no ELF file of this machine's
+ * class, or whose loadable segments are not the ones the capture recorded
+ * (the capture carries no build-ids, so this is how a different build is
+ * detected) is reported once with a warning, and each of its addresses
+ * gives "<unknown>;<unknown>;0": what memray prints for a binary it cannot
+ * open (it then looks the address up in its own process and finds nothing).
+ */
+#ifndef MT_NATIVE_SYMBOLS_H
+#define MT_NATIVE_SYMBOLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct frame_text;
+
+/* A PT_LOAD segment as a SEGMENT record gives it. */
+struct native_load_segment {
+	uint64_t vaddr;
+	uint64_t memsz;
+};
+
+/* An ELF image as a SEGMENT_HEADER and its SEGMENT records describe it. */
+struct native_image {
+	const char *path;		/* on the machine that was traced */
+	uint64_t load_address;
+	const struct native_load_segment *segments;
+	size_t n_segments;
+};
+
+/* An address range of a memory-map generation, and the image it maps. */
+struct native_segment {
+	uint64_t start;
+	uint64_t end;
+	const struct native_image *image;
+};
+
+/* Sort a generation's segments by (start, end, path), as memray does. */
+void native_segments_sort(struct native_segment *segments, size_t n);
+
+/*
+ * The sorted segment that maps ip, or NULL.  memray takes the first segment
+ * whose end >= ip, and ip is mapped only if that one contains it: an ip
+ * equal to a segment's end is unmapped even if the next segment starts
+ * there [SymbolResolver::resolveFromSegments, findModule].
+ */
+const struct native_segment *native_segments_find(const struct native_segment *segments,
+    size_t n, uint64_t ip);
+
+struct native_symbols;
+
+/* symfs: a directory the recorded paths are read under, or NULL for "/". */
+struct native_symbols *native_symbols_new(const char *symfs);
+void native_symbols_free(struct native_symbols *ns);
+
+/*
+ * The frames of ip, which lies in image: innermost first, possibly none.
+ * The array and its strings stay valid until native_symbols_free().
+ */
+size_t native_symbols_resolve(struct native_symbols *ns, const struct native_image *image,
+    uint64_t ip, const struct frame_text **frames);
+
+#endif

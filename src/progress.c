@@ -1,0 +1,147 @@
+/* progress: how far a long transform has got, on stderr (see progress.h). */
+#include "progress.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "message.h"
+
+/* The clock is read once every CHECK_EVERY records (a power of two). */
+#define CHECK_EVERY 65536
+/* Nothing is shown before a run has lasted this long. */
+#define FIRST_DRAW_MS 1000
+/* Redraw intervals: on a terminal, and for a new line elsewhere. */
+#define TTY_INTERVAL_MS 250
+#define LINE_INTERVAL_MS 1000
+
+static struct {
+	bool enabled;
+	bool tty;		/* redraw in place; otherwise one line per update */
+	uint64_t total;		/* input size, 0 if unknown */
+	uint64_t records;
+	uint64_t start_ms;
+	uint64_t last_ms;	/* of the last line drawn, 0 if none yet */
+	size_t shown;		/* length of the line on the terminal, 0 if none */
+} progress;
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+progress_init(bool enabled, uint64_t total)
+{
+	memset(&progress, 0, sizeof progress);
+	progress.enabled = enabled;
+	progress.tty = isatty(STDERR_FILENO);
+	progress.total = total;
+	progress.start_ms = now_ms();
+}
+
+/* "1.2 GiB": one decimal from KiB up. */
+static void
+format_bytes(char *buf, size_t size, uint64_t n)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)n;
+	int u = -1;
+
+	if (n < 1024) {
+		snprintf(buf, size, "%u B", (unsigned)n);
+		return;
+	}
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, size, "%.1f %s", v, units[u]);
+}
+
+/* "81.3M": one decimal from a thousand up. */
+static void
+format_count(char *buf, size_t size, double n)
+{
+	static const char *const units[] = { "k", "M", "G", "T" };
+	int u = -1;
+
+	if (n < 1000) {
+		snprintf(buf, size, "%.0f", n);
+		return;
+	}
+	while (n >= 1000 && u < 3) {
+		n /= 1000;
+		u++;
+	}
+	snprintf(buf, size, "%.1f%s", n, units[u]);
+}
+
+static void
+draw(const struct byte_source *src, uint64_t now)
+{
+	char line[160], read[32], total[32], records[32], rate[32];
+	uint64_t offset = byte_source_input_offset(src);
+	double seconds = (double)(now - progress.start_ms) / 1000;
+	int len;
+
+	format_bytes(read, sizeof read, offset);
+	format_count(records, sizeof records, (double)progress.records);
+	format_count(rate, sizeof rate, (double)progress.records / (seconds > 0 ? seconds : 1));
+	if (progress.total > 0 && offset <= progress.total) {
+		format_bytes(total, sizeof total, progress.total);
+		len = snprintf(line, sizeof line, "%s: %s of %s (%d%%), %s records (%s/s)",
+		    PROGRAM_NAME, read, total, (int)(offset * 100 / progress.total), records, rate);
+	} else {
+		len = snprintf(line, sizeof line, "%s: %s read, %s records (%s/s)", PROGRAM_NAME,
+		    read, records, rate);
+	}
+	if (len < 0)
+		return;
+	if ((size_t)len >= sizeof line)
+		len = sizeof line - 1;
+	if (progress.tty) {
+		/* Spaces over the rest of a longer previous line: no terminal escapes needed. */
+		int pad = progress.shown > (size_t)len ? (int)(progress.shown - (size_t)len) : 0;
+		fprintf(stderr, "\r%s%*s", line, pad, "");
+		progress.shown = (size_t)len + (size_t)pad;
+	} else {
+		fprintf(stderr, "%s\n", line);
+	}
+	progress.last_ms = now;
+}
+
+void
+progress_record(const struct byte_source *src)
+{
+	if (!progress.enabled || (++progress.records & (CHECK_EVERY - 1)) != 0)
+		return;
+	uint64_t now = now_ms();
+	if (now - progress.start_ms < FIRST_DRAW_MS)
+		return;
+	if (progress.last_ms != 0 &&
+	    now - progress.last_ms < (progress.tty ? TTY_INTERVAL_MS : LINE_INTERVAL_MS))
+		return;
+	draw(src, now);
+}
+
+void
+progress_clear(void)
+{
+	if (progress.shown > 0) {
+		fprintf(stderr, "\r%*s\r", (int)progress.shown, "");
+		progress.shown = 0;
+	}
+}
+
+void
+progress_end(void)
+{
+	progress_clear();
+	progress.enabled = false;
+}

@@ -1,0 +1,185 @@
+/*
+ * fuzz_transform: a libFuzzer target over the whole pipeline, from the
+ * bytes of a capture to a written report (byte_source -> record_decoder
+ * -> capture -> report -> writer), as `memray-transform` runs it.
+ *
+ * The input goes into a memfd (a real file descriptor, as the program
+ * reads) and through transform_run() once per output format (every one
+ * writer_names() lists, so a new format is fuzzed too), for the mode
+ * chosen by FUZZ_MODE: peak, leaks, temporary, info (--info), or all (the
+ * default: every mode).  Reports go to a memory stream and messages, which
+ * go to stderr, are caught in another one, so that the target can check
+ * the documented outcome and not only the absence of crashes:
+ *
+ *   - the status is 0 or 1, and the same for every format;
+ *   - status 1: nothing was written, and exactly one line of message;
+ *   - status 0: at most one line of message, a warning.
+ *
+ * A broken rule calls abort(), which libFuzzer reports as a crash with the
+ * input saved.  Sanitizer reports write to file descriptor 2 directly and
+ * are not caught.  Built by `./configure --enable-fuzzer CC=clang` and run
+ * by `make fuzz` (tests/fuzz/run-fuzz); a saved input is replayed with
+ * `tests/fuzz/fuzz_transform FILE`.
+ */
+#define _GNU_SOURCE	/* memfd_create */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "info.h"
+#include "transform.h"
+#include "writer.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Bit set of the modes to run; MODE_INFO stands for --info. */
+enum { MODE_PEAK = 1, MODE_LEAKS = 2, MODE_TEMPORARY = 4, MODE_INFO = 8, MODE_ALL = 15 };
+
+static unsigned modes = MODE_ALL;
+static int input_fd = -1;
+
+#define MAX_WRITERS 16
+static const struct writer_ops *writers[MAX_WRITERS];
+static size_t n_writers;
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *mode = getenv("FUZZ_MODE");
+
+	(void)argc;
+	(void)argv;
+	if (mode == NULL || strcmp(mode, "all") == 0 || *mode == '\0')
+		modes = MODE_ALL;
+	else if (strcmp(mode, "peak") == 0)
+		modes = MODE_PEAK;
+	else if (strcmp(mode, "leaks") == 0)
+		modes = MODE_LEAKS;
+	else if (strcmp(mode, "temporary") == 0)
+		modes = MODE_TEMPORARY;
+	else if (strcmp(mode, "info") == 0)
+		modes = MODE_INFO;
+	else {
+		fprintf(stderr, "fuzz_transform: FUZZ_MODE must be peak, leaks, temporary, info "
+		    "or all, not '%s'\n", mode);
+		exit(2);
+	}
+	/* "csv, gprof2dot, speedscope, ...": every format there is. */
+	char names[256];
+	snprintf(names, sizeof names, "%s", writer_names());
+	for (char *save, *name = strtok_r(names, ", ", &save); name != NULL && n_writers < MAX_WRITERS;
+	     name = strtok_r(NULL, ", ", &save)) {
+		writers[n_writers] = writer_find(name);
+		if (writers[n_writers] == NULL) {
+			fprintf(stderr, "fuzz_transform: no writer for '%s'\n", name);
+			exit(2);
+		}
+		n_writers++;
+	}
+	input_fd = memfd_create("capture", 0);
+	if (input_fd < 0) {
+		perror("fuzz_transform: memfd_create");
+		exit(2);
+	}
+	return 0;
+}
+
+/* Lines in the text, counting an unterminated last line. */
+static size_t
+count_lines(const char *text, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += text[i] == '\n';
+	return n + (len > 0 && text[len - 1] != '\n');
+}
+
+static void
+broken(const char *rule, const char *messages)
+{
+	fprintf(stderr, "fuzz_transform: broken rule: %s\nmessages:\n%s\n", rule,
+	    messages ? messages : "");
+	abort();
+}
+
+/*
+ * Run one transform (opts) or --info (opts == NULL) over the input in
+ * input_fd; check the outcome and return the status.
+ */
+static int
+run_one(const struct transform_options *opts)
+{
+	char *report = NULL, *messages = NULL;
+	size_t report_len = 0, messages_len = 0;
+	FILE *out = open_memstream(&report, &report_len);
+	FILE *err = open_memstream(&messages, &messages_len);
+	FILE *saved_stderr = stderr;
+
+	if (out == NULL || err == NULL || lseek(input_fd, 0, SEEK_SET) != 0)
+		abort();
+	stderr = err;
+	int status = opts ? transform_run(input_fd, out, opts) : info_run(input_fd, out);
+	stderr = saved_stderr;
+	fclose(out);
+	fclose(err);
+
+	/*
+	 * A native capture may also warn once per binary that cannot be read
+	 * for its symbols (native_symbols.c): those lines are not counted.
+	 */
+	size_t lines = count_lines(messages, messages_len);
+	for (const char *p = messages; p != NULL && (p = strstr(p, "native frames are shown as")) != NULL; p++)
+		lines--;
+	if (status != 0 && status != 1)
+		broken("status is 0 or 1", messages);
+	if (status == 1 && report_len != 0)
+		broken("an error writes no report", messages);
+	if (status == 1 && lines != 1)
+		broken("an error is one line of message", messages);
+	if (status == 0 && lines > 1)
+		broken("a report comes with at most one line of warning", messages);
+	if (status == 0 && lines == 1 && strstr(messages, ": warning: ") == NULL)
+		broken("a report comes with a warning, not an error", messages);
+	free(report);
+	free(messages);
+	return status;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const enum report_mode report_modes[] = { REPORT_PEAK, REPORT_LEAKS, REPORT_TEMPORARY };
+
+	if (ftruncate(input_fd, 0) != 0 || pwrite(input_fd, data, size, 0) != (ssize_t)size)
+		abort();
+	for (int m = 0; m < 3; m++) {
+		if (!(modes & (1u << m)))
+			continue;
+		/* Options that do not change the decoding vary with the input's length. */
+		struct transform_options opts = {
+			.mode = report_modes[m],
+			.threshold = report_modes[m] == REPORT_TEMPORARY ? 1 + size % 3 : 1,
+			.crlf = size & 1,
+			.strict = size & 2,
+		};
+		int first_status = -1;
+		for (size_t w = 0; w < n_writers; w++) {
+			opts.writer = writers[w];
+			int status = run_one(&opts);
+			if (first_status >= 0 && status != first_status)
+				broken("the status does not depend on the format", NULL);
+			first_status = status;
+		}
+	}
+	if (modes & MODE_INFO)
+		run_one(NULL);
+	return 0;
+}

@@ -1,0 +1,544 @@
+/*
+ * test_byte_source: the decompressed byte stream of a capture
+ * (byte_source.h, capture-format.md §1.2): raw data, LZ4 and zstd frames,
+ * and the zero-padding rule.
+ */
+#include <check.h>
+#include <lz4frame.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "byte_source.h"
+
+#define MIB (1024 * 1024)
+
+static FILE *tmp;
+
+static void
+teardown(void)
+{
+	if (tmp != NULL)
+		fclose(tmp);
+	tmp = NULL;
+}
+
+/* A file descriptor reading exactly `data` (a temporary file, rewound). */
+static int
+fd_with(const void *data, size_t len)
+{
+	if (tmp != NULL)
+		fclose(tmp);
+	tmp = tmpfile();
+	ck_assert_ptr_nonnull(tmp);
+	int fd = fileno(tmp);
+	const uint8_t *p = data;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		ck_assert_int_gt(n, 0);
+		p += n;
+		len -= (size_t)n;
+	}
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	return fd;
+}
+
+/* Read the whole stream in pieces of `chunk` bytes; *len gets its length. */
+static uint8_t *
+read_all(struct byte_source *src, size_t chunk, size_t *len)
+{
+	size_t cap = 1024, n = 0;
+	uint8_t *buf = malloc(cap);
+
+	ck_assert_ptr_nonnull(buf);
+	for (;;) {
+		if (cap - n < chunk) {
+			while (cap - n < chunk)
+				cap *= 2;
+			buf = realloc(buf, cap);
+			ck_assert_ptr_nonnull(buf);
+		}
+		size_t got = byte_source_read(src, buf + n, chunk);
+		ck_assert_uint_le(got, chunk);
+		if (got == 0)
+			break;
+		n += got;
+	}
+	/* The end stays the end. */
+	uint8_t extra[8];
+	ck_assert_uint_eq(byte_source_read(src, extra, sizeof extra), 0);
+	*len = n;
+	return buf;
+}
+
+/* Open data as a stream, read it all in pieces of `chunk`, and expect `expected`. */
+static void
+check_stream(const void *data, size_t len, size_t chunk, enum compression c,
+    const void *expected, size_t expected_len)
+{
+	struct byte_source *src = byte_source_open(fd_with(data, len));
+	size_t got_len;
+	uint8_t *got;
+
+	ck_assert_int_eq(byte_source_compression(src), c);
+	got = read_all(src, chunk, &got_len);
+	ck_assert_uint_eq(got_len, expected_len);
+	const uint8_t *want = expected;
+	for (size_t i = 0; i < expected_len; i++) {
+		if (got[i] != want[i])
+			ck_abort_msg("first difference at byte %zu of %zu (chunk %zu): got 0x%02x, expected 0x%02x",
+			    i, expected_len, chunk, got[i], want[i]);
+	}
+	ck_assert_ptr_null(byte_source_error(src));
+	ck_assert_uint_eq(byte_source_input_offset(src), len);
+	free(got);
+	byte_source_close(src);
+}
+
+/* Compressible pseudo-random bytes, never 0, the same for the same seed. */
+static uint8_t *
+sample(size_t len, uint32_t seed)
+{
+	uint8_t *p = malloc(len);
+
+	ck_assert_ptr_nonnull(p);
+	for (size_t i = 0; i < len; i++) {
+		seed = seed * 1103515245u + 12345u;
+		p[i] = (uint8_t)("memray capture\n"[(seed >> 16) % 15]);
+		if ((seed >> 8) % 7 == 0)
+			p[i] = (uint8_t)(1 + (seed >> 20) % 255);
+	}
+	return p;
+}
+
+/* Like sample(), but a quarter of the bytes are 0, in short runs, as in real records. */
+static uint8_t *
+sample_with_zeros(size_t len, uint32_t seed)
+{
+	uint8_t *p = sample(len, seed);
+
+	for (size_t i = 0; i + 1 < len; i++) {
+		seed = seed * 1103515245u + 12345u;
+		if ((seed >> 16) % 4 == 0)
+			p[i] = 0;
+	}
+	return p;
+}
+
+static uint8_t *
+lz4_frame(const void *data, size_t len, size_t *out_len)
+{
+	/* memray's parameters: linked blocks of at most 64 KiB, no checksums (§1.2). */
+	LZ4F_preferences_t prefs;
+	memset(&prefs, 0, sizeof prefs);
+	prefs.frameInfo.blockSizeID = LZ4F_max64KB;
+	prefs.frameInfo.blockMode = LZ4F_blockLinked;
+	size_t cap = LZ4F_compressFrameBound(len, &prefs);
+	uint8_t *out = malloc(cap);
+
+	ck_assert_ptr_nonnull(out);
+	size_t n = LZ4F_compressFrame(out, cap, data, len, &prefs);
+	ck_assert(!LZ4F_isError(n));
+	*out_len = n;
+	return out;
+}
+
+static uint8_t *
+zstd_frame(const void *data, size_t len, size_t *out_len)
+{
+	size_t cap = ZSTD_compressBound(len);
+	uint8_t *out = malloc(cap);
+
+	ck_assert_ptr_nonnull(out);
+	size_t n = ZSTD_compress(out, cap, data, len, 3);
+	ck_assert(!ZSTD_isError(n));
+	*out_len = n;
+	return out;
+}
+
+/* ---- raw ---------------------------------------------------------- */
+
+START_TEST(test_raw_passthrough)
+{
+	static const uint8_t capture[] = { 'm', 'e', 'm', 'r', 'a', 'y', 0, 13, 0, 0, 0, 0xf0, 7, 0x0b, 3, 1 };
+	size_t len = 3 * MIB + 17;
+	uint8_t *big = sample(len, 1);
+	size_t chunks[] = { 1, 7, 4096, 65536, 65537, 10 * MIB };
+
+	check_stream(capture, sizeof capture, 4096, COMPRESSION_NONE, capture, sizeof capture);
+	for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
+		if (chunks[i] == 1)
+			check_stream(big, 300000, 1, COMPRESSION_NONE, big, 300000);
+		else
+			check_stream(big, len, chunks[i], COMPRESSION_NONE, big, len);
+	}
+	free(big);
+}
+END_TEST
+
+START_TEST(test_raw_empty_and_short)
+{
+	static const uint8_t lz4ish[3] = { 0x04, 0x22, 0x4d };
+	static const uint8_t zstdish[2] = { 0x28, 0xb5 };
+
+	check_stream("", 0, 100, COMPRESSION_NONE, "", 0);
+	/* Fewer than 4 bytes: raw, even when they begin like a magic number. */
+	check_stream(lz4ish, sizeof lz4ish, 100, COMPRESSION_NONE, lz4ish, sizeof lz4ish);
+	check_stream(zstdish, sizeof zstdish, 100, COMPRESSION_NONE, zstdish, sizeof zstdish);
+	check_stream("a", 1, 1, COMPRESSION_NONE, "a", 1);
+	/* A magic number's first three bytes followed by something else: raw. */
+	static const uint8_t near[5] = { 0x04, 0x22, 0x4d, 0x19, 0x01 };
+	check_stream(near, sizeof near, 2, COMPRESSION_NONE, near, sizeof near);
+}
+END_TEST
+
+START_TEST(test_trailing_zeros_dropped)
+{
+	uint8_t data[5000];
+
+	memset(data, 0, sizeof data);
+	memcpy(data, "abc", 3);
+	check_stream(data, sizeof data, 4096, COMPRESSION_NONE, "abc", 3);
+	check_stream(data, sizeof data, 1, COMPRESSION_NONE, "abc", 3);
+	check_stream(data, 4, 4096, COMPRESSION_NONE, "abc", 3);
+	/* All zeros: nothing at all. */
+	check_stream(data + 3, sizeof data - 3, 4096, COMPRESSION_NONE, "", 0);
+	check_stream(data + 3, 1, 4096, COMPRESSION_NONE, "", 0);
+}
+END_TEST
+
+START_TEST(test_inner_zeros_kept)
+{
+	static const uint8_t data[] = { 'a', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 'b', 0, 'c', 0, 0 };
+
+	check_stream(data, sizeof data, 4096, COMPRESSION_NONE, data, 14);
+	check_stream(data, sizeof data, 1, COMPRESSION_NONE, data, 14);
+	check_stream(data, sizeof data, 3, COMPRESSION_NONE, data, 14);
+	/* Leading zeros are data too when something follows. */
+	check_stream(data + 1, sizeof data - 1, 5, COMPRESSION_NONE, data + 1, 13);
+}
+END_TEST
+
+START_TEST(test_zeros_spanning_many_reads)
+{
+	/* x, 1.5 MiB of zeros, y, then 2 MiB of padding: many 64 KiB reads of nothing but zeros. */
+	size_t gap = 3 * MIB / 2, pad = 2 * MIB;
+	size_t len = 1 + gap + 1 + pad;
+	uint8_t *data = calloc(len, 1);
+
+	ck_assert_ptr_nonnull(data);
+	data[0] = 'x';
+	data[1 + gap] = 'y';
+	check_stream(data, len, 65536, COMPRESSION_NONE, data, gap + 2);
+	check_stream(data, len, 1000, COMPRESSION_NONE, data, gap + 2);
+	check_stream(data, len, 8 * MIB, COMPRESSION_NONE, data, gap + 2);
+	/* Ending right after y: the same. */
+	check_stream(data, gap + 2, 4096, COMPRESSION_NONE, data, gap + 2);
+	/* Zeros first, a lone byte after them. */
+	check_stream(data + 1, gap + 1, 4096, COMPRESSION_NONE, data + 1, gap + 1);
+	free(data);
+}
+END_TEST
+
+START_TEST(test_zeros_at_chunk_boundaries)
+{
+	/*
+	 * Data with many short zero runs: some of them straddle the 64 KiB
+	 * read boundaries, and must come out where they were.
+	 */
+	size_t len = 2 * MIB + 3;
+	uint8_t *data = sample_with_zeros(len, 21);
+
+	/* Make sure of it at the first boundaries: ...x 0 | 0 y..., ...x 0 0 0 | y... */
+	data[65534] = 'x';
+	data[65535] = 0;
+	data[65536] = 0;
+	data[65537] = 'y';
+	data[2 * 65536 - 4] = 'x';
+	memset(data + 2 * 65536 - 3, 0, 3);
+	data[2 * 65536] = 'y';
+	check_stream(data, len, 65536, COMPRESSION_NONE, data, len);
+	check_stream(data, len, 100, COMPRESSION_NONE, data, len);
+	check_stream(data, len, 4 * MIB, COMPRESSION_NONE, data, len);
+	free(data);
+}
+END_TEST
+
+static void
+write_slowly(int fd, const uint8_t *data, size_t len)
+{
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+
+	/* The first bytes one at a time, with pauses, so that reads return short. */
+	for (size_t i = 0; i < len; i++) {
+		if (write(fd, data + i, 1) != 1)
+			_exit(1);
+		if (i < 6)
+			nanosleep(&pause, NULL);
+	}
+}
+
+START_TEST(test_pipe_magic_in_pieces)
+{
+	/* The magic is detected however the pipe delivers it. */
+	static const uint8_t text[] = "memray\0 through a pipe";
+	size_t clen;
+	uint8_t *frame = lz4_frame(text, sizeof text - 1, &clen);
+	int fds[2];
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		write_slowly(fds[1], frame, clen);
+		_exit(0);
+	}
+	close(fds[1]);
+	struct byte_source *src = byte_source_open(fds[0]);
+	ck_assert_int_eq(byte_source_compression(src), COMPRESSION_LZ4);
+	size_t len;
+	uint8_t *got = read_all(src, 5, &len);
+	ck_assert_uint_eq(len, sizeof text - 1);
+	ck_assert(memcmp(got, text, len) == 0);
+	ck_assert_ptr_null(byte_source_error(src));
+	ck_assert_uint_eq(byte_source_input_offset(src), clen);
+	byte_source_close(src);
+	close(fds[0]);
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	free(got);
+	free(frame);
+}
+END_TEST
+
+/* ---- compressed --------------------------------------------------- */
+
+START_TEST(test_lz4_roundtrip)
+{
+	size_t len = 2 * MIB + 333, clen;
+	uint8_t *data = sample(len, 7);
+
+	/* A run of zeros longer than a decompression chunk, in the middle: kept. */
+	memset(data + MIB, 0, 600 * 1024);
+	uint8_t *frame = lz4_frame(data, len, &clen);
+	ck_assert_uint_lt(clen, len);
+	check_stream(frame, clen, 65536, COMPRESSION_LZ4, data, len);
+	check_stream(frame, clen, 777, COMPRESSION_LZ4, data, len);
+
+	/* A frame made with the library defaults (LZ4F_compressFrame with no preferences). */
+	free(frame);
+	size_t cap = LZ4F_compressFrameBound(len, NULL);
+	frame = malloc(cap);
+	ck_assert_ptr_nonnull(frame);
+	clen = LZ4F_compressFrame(frame, cap, data, len, NULL);
+	ck_assert(!LZ4F_isError(clen));
+	check_stream(frame, clen, 65536, COMPRESSION_LZ4, data, len);
+	free(frame);
+	free(data);
+
+	/* Zero-rich data: decompressed chunks that end inside a zero run. */
+	data = sample_with_zeros(len, 8);
+	frame = lz4_frame(data, len, &clen);
+	check_stream(frame, clen, 65536, COMPRESSION_LZ4, data, len);
+	free(frame);
+	free(data);
+}
+END_TEST
+
+START_TEST(test_lz4_small_and_empty)
+{
+	size_t clen;
+	uint8_t *frame = lz4_frame("memray", 6, &clen);
+
+	check_stream(frame, clen, 3, COMPRESSION_LZ4, "memray", 6);
+	free(frame);
+	frame = lz4_frame("", 0, &clen);
+	check_stream(frame, clen, 3, COMPRESSION_LZ4, "", 0);
+	free(frame);
+}
+END_TEST
+
+START_TEST(test_lz4_padding_dropped)
+{
+	/* The zero rule applies to decompressed data too (a raw capture compressed by hand). */
+	size_t len = 100 + 300 * 1024, clen;
+	uint8_t *data = calloc(len, 1);
+
+	ck_assert_ptr_nonnull(data);
+	memcpy(data, "memray\0\0data", 12);
+	uint8_t *frame = lz4_frame(data, len, &clen);
+	check_stream(frame, clen, 4096, COMPRESSION_LZ4, data, 12);
+	free(frame);
+	free(data);
+}
+END_TEST
+
+START_TEST(test_zstd_roundtrip)
+{
+	size_t len = 2 * MIB + 5, clen;
+	uint8_t *data = sample(len, 99);
+
+	memset(data + 100, 0, 400 * 1024);
+	uint8_t *frame = zstd_frame(data, len, &clen);
+	ck_assert_uint_lt(clen, len);
+	check_stream(frame, clen, 65536, COMPRESSION_ZSTD, data, len);
+	check_stream(frame, clen, 1001, COMPRESSION_ZSTD, data, len);
+	free(frame);
+	frame = zstd_frame("memray", 6, &clen);
+	check_stream(frame, clen, 2, COMPRESSION_ZSTD, "memray", 6);
+	free(frame);
+	free(data);
+}
+END_TEST
+
+/* Read a damaged stream to its end: what came out is a prefix of `data`, and there is an error. */
+static void
+check_damaged(const uint8_t *stream, size_t len, enum compression c, const uint8_t *data,
+    size_t data_len)
+{
+	struct byte_source *src = byte_source_open(fd_with(stream, len));
+	size_t got_len;
+
+	ck_assert_int_eq(byte_source_compression(src), c);
+	uint8_t *got = read_all(src, 4096, &got_len);
+	ck_assert_uint_lt(got_len, data_len);
+	ck_assert(got_len == 0 || memcmp(got, data, got_len) == 0);
+	ck_assert_ptr_nonnull(byte_source_error(src));
+	ck_assert_str_ne(byte_source_error(src), "");
+	free(got);
+	byte_source_close(src);
+}
+
+START_TEST(test_lz4_truncated)
+{
+	size_t len = MIB, clen;
+	uint8_t *data = sample(len, 3);
+	uint8_t *frame = lz4_frame(data, len, &clen);
+
+	check_damaged(frame, clen / 2, COMPRESSION_LZ4, data, len);
+	/* Only the header and part of the first block. */
+	check_damaged(frame, 20, COMPRESSION_LZ4, data, len);
+	/* Only the frame header. */
+	check_damaged(frame, 7, COMPRESSION_LZ4, data, len);
+	free(frame);
+	free(data);
+}
+END_TEST
+
+START_TEST(test_lz4_missing_end_mark)
+{
+	/* Every block is there, only the 4-byte end mark is missing: the frame is unfinished. */
+	size_t len = 1000, clen;
+	uint8_t *data = sample(len, 5);
+	uint8_t *frame = lz4_frame(data, len, &clen);
+	struct byte_source *src = byte_source_open(fd_with(frame, clen - 4));
+	size_t got_len;
+	uint8_t *got = read_all(src, 4096, &got_len);
+
+	ck_assert_uint_le(got_len, len);
+	ck_assert(memcmp(got, data, got_len) == 0);
+	ck_assert_ptr_nonnull(byte_source_error(src));
+	free(got);
+	byte_source_close(src);
+	free(frame);
+	free(data);
+}
+END_TEST
+
+START_TEST(test_lz4_corrupt_header)
+{
+	size_t len = 5000, clen;
+	uint8_t *data = sample(len, 11);
+	uint8_t *frame = lz4_frame(data, len, &clen);
+
+	frame[4] = 0x00;	/* FLG: version 00 is not a valid frame */
+	check_damaged(frame, clen, COMPRESSION_LZ4, data, len);
+	free(frame);
+	free(data);
+}
+END_TEST
+
+START_TEST(test_zstd_truncated)
+{
+	size_t len = MIB, clen;
+	uint8_t *data = sample(len, 13);
+	uint8_t *frame = zstd_frame(data, len, &clen);
+
+	check_damaged(frame, clen / 2, COMPRESSION_ZSTD, data, len);
+	check_damaged(frame, clen - 1, COMPRESSION_ZSTD, data, len);
+	free(frame);
+	free(data);
+}
+END_TEST
+
+START_TEST(test_compression_names)
+{
+	ck_assert_str_eq(compression_name(COMPRESSION_NONE), "none");
+	ck_assert_str_eq(compression_name(COMPRESSION_LZ4), "lz4");
+	ck_assert_str_eq(compression_name(COMPRESSION_ZSTD), "zstd");
+}
+END_TEST
+
+static Suite *
+byte_source_suite(void)
+{
+	Suite *s = suite_create("byte_source");
+	TCase *tc;
+
+	tc = tcase_create("raw");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_raw_passthrough);
+	tcase_add_test(tc, test_raw_empty_and_short);
+	tcase_add_test(tc, test_pipe_magic_in_pieces);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("zeros");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_trailing_zeros_dropped);
+	tcase_add_test(tc, test_inner_zeros_kept);
+	tcase_add_test(tc, test_zeros_spanning_many_reads);
+	tcase_add_test(tc, test_zeros_at_chunk_boundaries);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("compressed");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_lz4_roundtrip);
+	tcase_add_test(tc, test_lz4_small_and_empty);
+	tcase_add_test(tc, test_lz4_padding_dropped);
+	tcase_add_test(tc, test_zstd_roundtrip);
+	tcase_add_test(tc, test_compression_names);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("damaged");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_lz4_truncated);
+	tcase_add_test(tc, test_lz4_missing_end_mark);
+	tcase_add_test(tc, test_lz4_corrupt_header);
+	tcase_add_test(tc, test_zstd_truncated);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(byte_source_suite());
+
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

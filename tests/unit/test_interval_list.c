@@ -1,0 +1,265 @@
+/*
+ * test_interval_list: how munmap cuts live mmap ranges (interval_list.h,
+ * capture-format.md §8.2.1).
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "interval_list.h"
+
+/* What the observer was told. */
+struct call {
+	uint32_t owner;
+	enum interval_change change;
+	uint64_t removed;
+};
+
+struct log {
+	struct call calls[1024];
+	size_t n;
+	uint32_t next_owner;	/* handed out for the second piece of a split */
+};
+
+static uint32_t
+observe(void *ctx, uint32_t owner, enum interval_change change, uint64_t removed)
+{
+	struct log *log = ctx;
+
+	ck_assert_uint_lt(log->n, sizeof log->calls / sizeof log->calls[0]);
+	log->calls[log->n++] = (struct call){ owner, change, removed };
+	return change == INTERVAL_SPLIT ? log->next_owner++ : 0;
+}
+
+static void
+check_call(const struct log *log, size_t i, uint32_t owner, enum interval_change change,
+    uint64_t removed)
+{
+	ck_assert_uint_lt(i, log->n);
+	ck_assert_uint_eq(log->calls[i].owner, owner);
+	ck_assert_int_eq(log->calls[i].change, change);
+	ck_assert_uint_eq(log->calls[i].removed, removed);
+}
+
+static void
+check_item(const struct interval_list *list, size_t i, uint64_t start, uint64_t end, uint32_t owner)
+{
+	ck_assert_uint_lt(i, list->len);
+	ck_assert_uint_eq(list->items[i].start, start);
+	ck_assert_uint_eq(list->items[i].end, end);
+	ck_assert_uint_eq(list->items[i].owner, owner);
+}
+
+START_TEST(test_drop_whole)
+{
+	struct interval_list list;
+	struct log log = { .next_owner = 100 };
+
+	interval_list_init(&list);
+	interval_list_add(&list, 0x1000, 0x2000, 1);
+	interval_list_add(&list, 0x5000, 0x6000, 2);
+	/* Exactly the interval. */
+	ck_assert_uint_eq(interval_list_remove(&list, 0x1000, 0x2000, observe, &log), 0x1000);
+	ck_assert_uint_eq(log.n, 1);
+	check_call(&log, 0, 1, INTERVAL_DROPPED, 0x1000);
+	ck_assert_uint_eq(list.len, 1);
+	check_item(&list, 0, 0x5000, 0x6000, 2);
+	/* A larger range covering it: only the interval's own bytes count. */
+	ck_assert_uint_eq(interval_list_remove(&list, 0x4000, 0x9000, observe, &log), 0x1000);
+	ck_assert_uint_eq(log.n, 2);
+	check_call(&log, 1, 2, INTERVAL_DROPPED, 0x1000);
+	ck_assert_uint_eq(list.len, 0);
+	/* Nothing left to remove. */
+	ck_assert_uint_eq(interval_list_remove(&list, 0, UINT64_MAX, observe, &log), 0);
+	ck_assert_uint_eq(log.n, 2);
+	interval_list_free(&list);
+}
+END_TEST
+
+START_TEST(test_shrink_at_start)
+{
+	struct interval_list list;
+	struct log log = { .next_owner = 100 };
+
+	interval_list_init(&list);
+	interval_list_add(&list, 0x1000, 0x4000, 7);
+	/* [0x800, 0x2000) covers the start: [0x2000, 0x4000) stays. */
+	ck_assert_uint_eq(interval_list_remove(&list, 0x800, 0x2000, observe, &log), 0x1000);
+	ck_assert_uint_eq(log.n, 1);
+	check_call(&log, 0, 7, INTERVAL_SHRUNK, 0x1000);
+	ck_assert_uint_eq(list.len, 1);
+	check_item(&list, 0, 0x2000, 0x4000, 7);
+	/* Starting exactly at the start. */
+	ck_assert_uint_eq(interval_list_remove(&list, 0x2000, 0x2100, observe, &log), 0x100);
+	check_call(&log, 1, 7, INTERVAL_SHRUNK, 0x100);
+	check_item(&list, 0, 0x2100, 0x4000, 7);
+	interval_list_free(&list);
+}
+END_TEST
+
+START_TEST(test_shrink_at_end)
+{
+	struct interval_list list;
+	struct log log = { .next_owner = 100 };
+
+	interval_list_init(&list);
+	interval_list_add(&list, 0x1000, 0x4000, 3);
+	/* [0x3000, 0x8000) covers the end: [0x1000, 0x3000) stays. */
+	ck_assert_uint_eq(interval_list_remove(&list, 0x3000, 0x8000, observe, &log), 0x1000);
+	ck_assert_uint_eq(log.n, 1);
+	check_call(&log, 0, 3, INTERVAL_SHRUNK, 0x1000);
+	ck_assert_uint_eq(list.len, 1);
+	check_item(&list, 0, 0x1000, 0x3000, 3);
+	/* Ending exactly at the end. */
+	ck_assert_uint_eq(interval_list_remove(&list, 0x2ff8, 0x3000, observe, &log), 8);
+	check_call(&log, 1, 3, INTERVAL_SHRUNK, 8);
+	check_item(&list, 0, 0x1000, 0x2ff8, 3);
+	interval_list_free(&list);
+}
+END_TEST
+
+START_TEST(test_split_middle)
+{
+	struct interval_list list;
+	struct log log = { .next_owner = 100 };
+
+	interval_list_init(&list);
+	interval_list_add(&list, 0x10000, 0x20000, 5);
+	interval_list_add(&list, 0x30000, 0x31000, 6);
+	/* [0x14000, 0x15000) in the middle: [b, s) keeps owner 5, [e, f) gets the observer's 100. */
+	ck_assert_uint_eq(interval_list_remove(&list, 0x14000, 0x15000, observe, &log), 0x1000);
+	ck_assert_uint_eq(log.n, 1);
+	check_call(&log, 0, 5, INTERVAL_SPLIT, 0x1000);
+	ck_assert_uint_eq(list.len, 3);
+	check_item(&list, 0, 0x10000, 0x14000, 5);
+	check_item(&list, 1, 0x15000, 0x20000, 100);
+	check_item(&list, 2, 0x30000, 0x31000, 6);
+
+	/* The new piece is an interval like any other: cutting it reports its new owner. */
+	ck_assert_uint_eq(interval_list_remove(&list, 0x15000, 0x16000, observe, &log), 0x1000);
+	check_call(&log, 1, 100, INTERVAL_SHRUNK, 0x1000);
+	ck_assert_uint_eq(interval_list_remove(&list, 0x18000, 0x19000, observe, &log), 0x1000);
+	check_call(&log, 2, 100, INTERVAL_SPLIT, 0x1000);
+	ck_assert_uint_eq(list.len, 4);
+	check_item(&list, 0, 0x10000, 0x14000, 5);
+	check_item(&list, 1, 0x16000, 0x18000, 100);
+	check_item(&list, 2, 0x19000, 0x20000, 101);
+	check_item(&list, 3, 0x30000, 0x31000, 6);
+	interval_list_free(&list);
+}
+END_TEST
+
+START_TEST(test_no_overlap_untouched)
+{
+	struct interval_list list;
+	struct log log = { .next_owner = 100 };
+
+	interval_list_init(&list);
+	interval_list_add(&list, 0x1000, 0x2000, 1);
+	interval_list_add(&list, 0x3000, 0x4000, 2);
+	/* Adjacent ranges and a gap: intervals are half-open, nothing overlaps. */
+	ck_assert_uint_eq(interval_list_remove(&list, 0x2000, 0x3000, observe, &log), 0);
+	ck_assert_uint_eq(interval_list_remove(&list, 0x0, 0x1000, observe, &log), 0);
+	ck_assert_uint_eq(interval_list_remove(&list, 0x4000, 0x5000, observe, &log), 0);
+	/* An empty range removes nothing, even inside an interval. */
+	ck_assert_uint_eq(interval_list_remove(&list, 0x1800, 0x1800, observe, &log), 0);
+	ck_assert_uint_eq(log.n, 0);
+	ck_assert_uint_eq(list.len, 2);
+	check_item(&list, 0, 0x1000, 0x2000, 1);
+	check_item(&list, 1, 0x3000, 0x4000, 2);
+	interval_list_free(&list);
+}
+END_TEST
+
+START_TEST(test_spanning_several)
+{
+	struct interval_list list;
+	struct log log = { .next_owner = 100 };
+
+	interval_list_init(&list);
+	/* Insertion order is kept; overlapping mmaps are not merged. */
+	interval_list_add(&list, 0x1000, 0x3000, 1);	/* end cut */
+	interval_list_add(&list, 0x9000, 0xa000, 2);	/* untouched */
+	interval_list_add(&list, 0x4000, 0x5000, 3);	/* dropped */
+	interval_list_add(&list, 0x5000, 0x8000, 4);	/* start cut */
+	interval_list_add(&list, 0x2000, 0x7000, 5);	/* overlaps 1, 3 and 4: start cut */
+	interval_list_add(&list, 0x0, 0x10000, 6);	/* split */
+	ck_assert_uint_eq(interval_list_remove(&list, 0x2000, 0x6000, observe, &log),
+	    0x1000 + 0x1000 + 0x1000 + 0x4000 + 0x4000);
+	ck_assert_uint_eq(log.n, 5);
+	check_call(&log, 0, 1, INTERVAL_SHRUNK, 0x1000);
+	check_call(&log, 1, 3, INTERVAL_DROPPED, 0x1000);
+	check_call(&log, 2, 4, INTERVAL_SHRUNK, 0x1000);
+	check_call(&log, 3, 5, INTERVAL_SHRUNK, 0x4000);
+	check_call(&log, 4, 6, INTERVAL_SPLIT, 0x4000);
+	ck_assert_uint_eq(list.len, 6);
+	check_item(&list, 0, 0x1000, 0x2000, 1);
+	check_item(&list, 1, 0x9000, 0xa000, 2);
+	check_item(&list, 2, 0x6000, 0x8000, 4);
+	check_item(&list, 3, 0x6000, 0x7000, 5);
+	check_item(&list, 4, 0x0, 0x2000, 6);
+	check_item(&list, 5, 0x6000, 0x10000, 100);
+	interval_list_free(&list);
+}
+END_TEST
+
+START_TEST(test_many_intervals)
+{
+	/* Enough intervals to grow the arrays several times; remove every other page. */
+	enum { N = 1000 };
+	struct interval_list list;
+	struct log log = { .next_owner = 100 };
+
+	interval_list_init(&list);
+	interval_list_add(&list, 0, (uint64_t)N * 0x1000, 0);
+	for (uint32_t i = 1; i <= N; i++)
+		interval_list_add(&list, (uint64_t)(N + i) * 0x1000, (uint64_t)(N + i + 1) * 0x1000, i);
+	ck_assert_uint_eq(list.len, N + 1);
+	/* Everything from page N+1 on, and nothing of the first interval. */
+	for (uint32_t i = 1; i <= N; i += 2) {
+		log.n = 0;
+		ck_assert_uint_eq(interval_list_remove(&list, (uint64_t)(N + i) * 0x1000,
+		    (uint64_t)(N + i + 1) * 0x1000, observe, &log), 0x1000);
+		ck_assert_uint_eq(log.n, 1);
+		check_call(&log, 0, i, INTERVAL_DROPPED, 0x1000);
+	}
+	ck_assert_uint_eq(list.len, N / 2 + 1);
+	check_item(&list, 0, 0, (uint64_t)N * 0x1000, 0);
+	for (size_t k = 1; k < list.len; k++)
+		ck_assert_uint_eq(list.items[k].owner, 2 * k);
+	log.n = 0;
+	ck_assert_uint_eq(interval_list_remove(&list, 0, UINT64_MAX, observe, &log),
+	    (uint64_t)N * 0x1000 + (uint64_t)(N / 2) * 0x1000);
+	ck_assert_uint_eq(log.n, N / 2 + 1);
+	ck_assert_uint_eq(list.len, 0);
+	interval_list_free(&list);
+}
+END_TEST
+
+static Suite *
+interval_list_suite(void)
+{
+	Suite *s = suite_create("interval_list");
+	TCase *tc = tcase_create("remove");
+
+	tcase_add_test(tc, test_drop_whole);
+	tcase_add_test(tc, test_shrink_at_start);
+	tcase_add_test(tc, test_shrink_at_end);
+	tcase_add_test(tc, test_split_middle);
+	tcase_add_test(tc, test_no_overlap_untouched);
+	tcase_add_test(tc, test_spanning_several);
+	tcase_add_test(tc, test_many_intervals);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(interval_list_suite());
+
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,1041 @@
+/*
+ * test_record_decoder: the header and records of a capture
+ * (record_decoder.h), with the worked examples of capture-format.md §2 and
+ * §3.4 fed through a file descriptor, and the damaged-input errors of §10.
+ */
+#include <check.h>
+#include <lz4frame.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "allocator.h"
+#include "byte_source.h"
+#include "record_decoder.h"
+
+/* §2's worked example: format 13, python 3.11.7, no native traces, 168 bytes. */
+static const uint8_t spec_header[168] = {
+	0x6d, 0x65, 0x6d, 0x72, 0x61, 0x79, 0x00, 0x0d, 0x00, 0x00, 0x00, 0xf0, 0x07, 0x0b, 0x03, 0x00,
+	0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x68, 0xe5, 0xcf, 0x8b, 0x01, 0x00, 0x00, 0xfa, 0x68, 0xe5, 0xcf, 0x8b, 0x01, 0x00,
+	0x00, 0x70, 0x79, 0x74, 0x68, 0x6f, 0x6e, 0x33, 0x20, 0x65, 0x78, 0x2e, 0x70, 0x79, 0x00, 0x92,
+	0x10, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x2f, 0x75, 0x73, 0x72, 0x2f, 0x6c, 0x69, 0x62, 0x2f, 0x70,
+	0x79, 0x74, 0x68, 0x6f, 0x6e, 0x33, 0x2e, 0x31, 0x31, 0x00, 0x2f, 0x76, 0x65, 0x6e, 0x76, 0x2f,
+	0x6c, 0x69, 0x62, 0x2f, 0x70, 0x79, 0x74, 0x68, 0x6f, 0x6e, 0x33, 0x2e, 0x31, 0x31, 0x2f, 0x73,
+	0x69, 0x74, 0x65, 0x2d, 0x70, 0x61, 0x63, 0x6b, 0x61, 0x67, 0x65, 0x73, 0x00, 0x00, 0x2f, 0x61,
+	0x70, 0x70, 0x00, 0x2f, 0x75, 0x73, 0x72, 0x2f, 0x6c, 0x69, 0x62, 0x2f, 0x70, 0x79, 0x74, 0x68,
+	0x6f, 0x6e, 0x33, 0x2e, 0x31, 0x31, 0x00, 0x00,
+};
+
+#define NATIVE_FLAG_OFFSET 15
+#define HEADER_SIZE sizeof spec_header
+
+/* §3.4: the 3.11 location table of code object 0 (function f in ex.py). */
+static const uint8_t table311[24] = {
+	0x80, 0x00, 0xd8, 0x09, 0x0a, 0x88, 0x03, 0x88, 0x61, 0x89, 0x07, 0x80,
+	0x41, 0xdd, 0x0b, 0x0e, 0x88, 0x71, 0x89, 0x36, 0x8c, 0x36, 0x80, 0x4d,
+};
+
+/* §3.4, first part (shared by both variants): CODE_OBJECT, CONTEXT_SWITCH, FRAME_PUSH. */
+static const uint8_t prologue[] = {
+	0x0e, 0x00, 0x66, 0x00, 0x65, 0x78, 0x2e, 0x70, 0x79, 0x00, 0x02, 0x18,
+	0x80, 0x00, 0xd8, 0x09, 0x0a, 0x88, 0x03, 0x88, 0x61, 0x89, 0x07, 0x80,
+	0x41, 0xdd, 0x0b, 0x0e, 0x88, 0x71, 0x89, 0x36, 0x8c, 0x36, 0x80, 0x4d,
+	0x0c, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x41, 0x00, 0x40,
+};
+
+/* §3.4, the plain variant's allocations. */
+static const uint8_t plain_allocations[] = {
+	0xfe, 0xd8, 0x85, 0x80, 0xb8, 0xe8, 0xf9, 0x07, 0x80, 0x20,	/* MALLOC miss, 4096 */
+	0xfa, 0x28, 0x80, 0x02,					/* PYMALLOC_MALLOC +20, 256 */
+	0x8d,							/* FREE hit[1] */
+	0xf8, 0x80, 0xfa, 0xff, 0x01, 0x0e, 0x80, 0x80, 0x04,	/* MMAP, 65536 */
+};
+
+/* §3.4, the native variant's native frames and allocations. */
+static const uint8_t native_allocations[] = {
+	0x05, 0xe8, 0xc8, 0x80, 0x8a, 0x98, 0xf4, 0x2a, 0x00,		/* frame 1 */
+	0x05, 0xe7, 0x08, 0x02,						/* frame 2 */
+	0xfe, 0xd8, 0x85, 0x80, 0xb8, 0xe8, 0xf9, 0x07, 0x02, 0x80, 0x20,	/* MALLOC, native 2 */
+	0xfa, 0x28, 0x00, 0x80, 0x02,					/* PYMALLOC_MALLOC, native 2 */
+	0x8d,								/* FREE hit[1] */
+	0xf8, 0x80, 0xfa, 0xff, 0x01, 0x0e, 0x01, 0x80, 0x80, 0x04,	/* MMAP, native 1 */
+	0x80, 0x0f, 0x01, 0x80, 0x20,					/* MUNMAP hit[0], 4096 */
+};
+
+static const uint8_t epilogue[] = { 0x10, 0x01 };	/* FRAME_POP 1, TRAILER */
+
+#define ADDR_MALLOC UINT64_C(0x7f3a1c000b60)
+#define ADDR_PYMALLOC UINT64_C(0x7f3a1c000c00)
+/* (0xfe743800180 + svarint(80 fa ff 01) = 0x1ffe80) << 3 */
+#define ADDR_MMAP UINT64_C(0x7f3a1d000000)
+
+/* A growable byte buffer for building captures. */
+struct bytes {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static void
+put(struct bytes *b, const void *data, size_t len)
+{
+	if (b->len + len > b->cap) {
+		b->cap = (b->len + len) * 2 + 64;
+		b->p = realloc(b->p, b->cap);
+		ck_assert_ptr_nonnull(b->p);
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+}
+
+static void
+put_u8(struct bytes *b, uint8_t v)
+{
+	put(b, &v, 1);
+}
+
+static void
+put_u64(struct bytes *b, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		put_u8(b, (uint8_t)(v >> (8 * i)));
+}
+
+static void
+put_varint(struct bytes *b, uint64_t v)
+{
+	while (v >= 0x80) {
+		put_u8(b, (uint8_t)(v | 0x80));
+		v >>= 7;
+	}
+	put_u8(b, (uint8_t)v);
+}
+
+static void
+put_svarint(struct bytes *b, int64_t v)
+{
+	put_varint(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+static void
+put_header(struct bytes *b, bool native)
+{
+	put(b, spec_header, HEADER_SIZE);
+	b->p[b->len - HEADER_SIZE + NATIVE_FLAG_OFFSET] = native;
+}
+
+/* The decoder under test and what it reads from. */
+static FILE *tmp;
+static struct byte_source *src;
+static struct record_decoder *dec;
+static struct bytes input;
+
+static void
+teardown(void)
+{
+	record_decoder_free(dec);
+	dec = NULL;
+	byte_source_close(src);
+	src = NULL;
+	if (tmp != NULL)
+		fclose(tmp);
+	tmp = NULL;
+	free(input.p);
+	input = (struct bytes){ 0 };
+}
+
+/* Start decoding `len` bytes of data (through a temporary file). */
+static void
+open_bytes(const uint8_t *data, size_t len)
+{
+	record_decoder_free(dec);
+	byte_source_close(src);
+	if (tmp != NULL)
+		fclose(tmp);
+	tmp = tmpfile();
+	ck_assert_ptr_nonnull(tmp);
+	if (len > 0)
+		ck_assert_uint_eq(fwrite(data, 1, len, tmp), len);
+	ck_assert_int_eq(fflush(tmp), 0);
+	ck_assert_int_eq(lseek(fileno(tmp), 0, SEEK_SET), 0);
+	src = byte_source_open(fileno(tmp));
+	dec = record_decoder_new(src);
+	ck_assert_ptr_nonnull(dec);
+}
+
+static enum record_type
+next(struct record *rec)
+{
+	memset(rec, 0xA5, sizeof *rec);
+	return record_decoder_next(dec, rec);
+}
+
+static void
+expect_alloc(uint64_t offset, uint8_t allocator, uint64_t address, uint64_t size, uint64_t native_id)
+{
+	struct record rec;
+
+	ck_assert_int_eq(next(&rec), REC_ALLOCATION);
+	ck_assert_int_eq(rec.type, REC_ALLOCATION);
+	ck_assert_uint_eq(rec.offset, offset);
+	ck_assert_uint_eq(rec.u.alloc.allocator, allocator);
+	ck_assert_uint_eq(rec.u.alloc.address, address);
+	ck_assert_uint_eq(rec.u.alloc.size, size);
+	ck_assert_uint_eq(rec.u.alloc.native_id, native_id);
+}
+
+static void
+expect_end(uint64_t offset)
+{
+	struct record rec;
+
+	ck_assert_int_eq(next(&rec), REC_END);
+	ck_assert_uint_eq(rec.offset, offset);
+	/* REC_END repeats. */
+	ck_assert_int_eq(next(&rec), REC_END);
+	ck_assert_int_eq(rec.type, REC_END);
+}
+
+static void
+expect_error(uint64_t offset, const char *message_part)
+{
+	struct record rec;
+
+	ck_assert_int_eq(next(&rec), REC_ERROR);
+	ck_assert_int_eq(rec.type, REC_ERROR);
+	ck_assert_uint_eq(rec.offset, offset);
+	ck_assert_uint_eq(record_decoder_error_offset(dec), offset);
+	ck_assert_str_ne(record_decoder_error(dec), "");
+	if (message_part != NULL)
+		ck_assert_msg(strstr(record_decoder_error(dec), message_part) != NULL,
+		    "error \"%s\" lacks \"%s\"", record_decoder_error(dec), message_part);
+	/* REC_ERROR repeats. */
+	ck_assert_int_eq(next(&rec), REC_ERROR);
+	ck_assert_int_eq(next(&rec), REC_ERROR);
+}
+
+/* The prologue's three records, at their offsets. */
+static void
+expect_prologue(void)
+{
+	struct record rec;
+
+	ck_assert_int_eq(next(&rec), REC_CODE_OBJECT);
+	ck_assert_uint_eq(rec.offset, 168);
+	ck_assert_uint_eq(rec.u.code.id, 0);
+	ck_assert_str_eq(rec.u.code.function, "f");
+	ck_assert_str_eq(rec.u.code.file, "ex.py");
+	ck_assert_int_eq(rec.u.code.firstlineno, 1);
+	ck_assert_uint_eq(rec.u.code.linetable_len, sizeof table311);
+	ck_assert_mem_eq(rec.u.code.linetable, table311, sizeof table311);
+
+	ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
+	ck_assert_uint_eq(rec.offset, 204);
+	ck_assert_uint_eq(rec.u.context_switch.tid, 1);
+
+	ck_assert_int_eq(next(&rec), REC_FRAME_PUSH);
+	ck_assert_uint_eq(rec.offset, 213);
+	ck_assert_uint_eq(rec.u.push.code_id, 0);
+	ck_assert_int_eq(rec.u.push.instruction_offset, 32);
+	ck_assert(rec.u.push.is_entry);
+}
+
+/* ---- header -------------------------------------------------------- */
+
+START_TEST(test_header_worked_example)
+{
+	put_header(&input, false);
+	put(&input, epilogue + 1, 1);
+	open_bytes(input.p, input.len);
+	ck_assert(record_decoder_read_header(dec));
+	const struct capture_header *h = record_decoder_header(dec);
+	ck_assert_int_eq(h->version, 13);
+	ck_assert_int_eq(h->python_version, 0x030B07F0);
+	ck_assert(!h->native_traces);
+	ck_assert_uint_eq(h->file_format, FILE_FORMAT_ALL_ALLOCATIONS);
+	ck_assert_uint_eq(h->n_allocations, 3);
+	ck_assert_uint_eq(h->n_frames, 0);
+	ck_assert_int_eq(h->start_time, INT64_C(1700000000000));
+	ck_assert_int_eq(h->end_time, INT64_C(1700000000250));
+	ck_assert_str_eq(h->command_line, "python3 ex.py");
+	ck_assert_int_eq(h->pid, 4242);
+	ck_assert_uint_eq(h->main_tid, 1);
+	ck_assert_uint_eq(h->skipped_frames_on_main_tid, 2);
+	ck_assert_uint_eq(h->python_allocator, 1);
+	ck_assert(!h->trace_python_allocators);
+	ck_assert(!h->track_object_lifetimes);
+	ck_assert_uint_eq(h->header_size, 168);
+	ck_assert_uint_eq(record_decoder_offset(dec), 168);
+	expect_end(168);
+}
+END_TEST
+
+START_TEST(test_header_native_flag_and_empty_lists)
+{
+	/* A header built field by field: native traces, empty libdest and lists, flags set. */
+	put(&input, "memray", 7);
+	put(&input, "\x0d\0\0\0", 4);
+	put(&input, "\xf0\x00\x0d\x03", 4);	/* 3.13.0 */
+	put_u8(&input, 1);			/* native traces */
+	put_u8(&input, 0);			/* ALL_ALLOCATIONS */
+	put_u64(&input, 0);
+	put_u64(&input, 0);
+	put_u64(&input, 5);
+	put_u64(&input, UINT64_C(0xFFFFFFFFFFFFFFFF));	/* end_time -1 */
+	put(&input, "", 1);			/* empty command line */
+	put(&input, "\xff\xff\xff\x7f", 4);	/* pid INT32_MAX */
+	put_u64(&input, UINT64_C(0x123456789));
+	put_u64(&input, 0);
+	put_u8(&input, 3);			/* malloc */
+	put_u8(&input, 1);			/* trace_python_allocators */
+	put_u8(&input, 1);			/* track_object_lifetimes */
+	put(&input, "\0\0\0", 3);		/* libdest "", site_packages [], sys_path [] */
+	size_t header_len = input.len;
+	put_u8(&input, 0x01);
+	open_bytes(input.p, input.len);
+	ck_assert(record_decoder_read_header(dec));
+	const struct capture_header *h = record_decoder_header(dec);
+	ck_assert_int_eq(h->python_version, 0x030D00F0);
+	ck_assert(h->native_traces);
+	ck_assert_int_eq(h->start_time, 5);
+	ck_assert_int_eq(h->end_time, -1);
+	ck_assert_str_eq(h->command_line, "");
+	ck_assert_int_eq(h->pid, INT32_MAX);
+	ck_assert_uint_eq(h->main_tid, UINT64_C(0x123456789));
+	ck_assert_uint_eq(h->python_allocator, 3);
+	ck_assert(h->trace_python_allocators);
+	ck_assert(h->track_object_lifetimes);
+	ck_assert_uint_eq(h->header_size, header_len);
+	expect_end(header_len);
+}
+END_TEST
+
+START_TEST(test_header_wrong_magic)
+{
+	static const char *const magics[] = { "memrax", "Memray", "\0\0\0\0\0\0" };
+
+	for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++) {
+		input.len = 0;
+		put_header(&input, false);
+		memcpy(input.p, magics[i], 7);
+		put_u8(&input, 0x01);
+		open_bytes(input.p, input.len);
+		ck_assert(!record_decoder_read_header(dec));
+		ck_assert_uint_eq(record_decoder_error_offset(dec), 0);
+		ck_assert_str_ne(record_decoder_error(dec), "");
+	}
+	/* Garbage, and an empty input. */
+	open_bytes((const uint8_t *)"hello, world\n", 13);
+	ck_assert(!record_decoder_read_header(dec));
+	ck_assert_uint_eq(record_decoder_error_offset(dec), 0);
+	open_bytes(NULL, 0);
+	ck_assert(!record_decoder_read_header(dec));
+	ck_assert_uint_eq(record_decoder_error_offset(dec), 0);
+	ck_assert_str_ne(record_decoder_error(dec), "");
+}
+END_TEST
+
+START_TEST(test_header_unsupported_version)
+{
+	put_header(&input, false);
+	input.p[7] = 99;
+	put_u8(&input, 0x01);
+	open_bytes(input.p, input.len);
+	ck_assert(!record_decoder_read_header(dec));
+	ck_assert_msg(strstr(record_decoder_error(dec), "unsupported capture version 99") != NULL,
+	    "error is \"%s\"", record_decoder_error(dec));
+	ck_assert_uint_eq(record_decoder_error_offset(dec), 7);
+
+	/* Versions 14 and -1 (ff ff ff ff) are not accepted either. */
+	input.p[7] = 14;
+	open_bytes(input.p, input.len);
+	ck_assert(!record_decoder_read_header(dec));
+	ck_assert_ptr_nonnull(strstr(record_decoder_error(dec), "unsupported capture version 14"));
+	memset(input.p + 7, 0xff, 4);
+	open_bytes(input.p, input.len);
+	ck_assert(!record_decoder_read_header(dec));
+	ck_assert_ptr_nonnull(strstr(record_decoder_error(dec), "unsupported capture version -1"));
+}
+END_TEST
+
+START_TEST(test_header_cut_short)
+{
+	/*
+	 * Every proper prefix of the header fails.  Trailing zeros are padding
+	 * (§1.2): a prefix whose data (up to its last non-zero byte) does not
+	 * hold the whole magic is "not a capture" (offset 0), else "cut short".
+	 */
+	put_header(&input, false);
+	put_u8(&input, 0x01);
+	for (size_t cut = 0; cut < HEADER_SIZE; cut++) {
+		size_t data = cut;
+		while (data > 0 && input.p[data - 1] == 0)
+			data--;
+		open_bytes(input.p, cut);
+		ck_assert_msg(!record_decoder_read_header(dec), "header of %zu bytes accepted", cut);
+		ck_assert_str_ne(record_decoder_error(dec), "");
+		if (data < 7)
+			ck_assert_uint_eq(record_decoder_error_offset(dec), 0);
+		else
+			ck_assert_msg(strstr(record_decoder_error(dec), "cut short") != NULL,
+			    "%zu bytes: error is \"%s\"", cut, record_decoder_error(dec));
+	}
+	/* The header ends with two zero bytes: with nothing after them, they are padding. */
+	open_bytes(input.p, HEADER_SIZE);
+	ck_assert(!record_decoder_read_header(dec));
+	ck_assert_ptr_nonnull(strstr(record_decoder_error(dec), "cut short"));
+	/* Anything after them makes the header complete. */
+	open_bytes(input.p, HEADER_SIZE + 1);
+	ck_assert(record_decoder_read_header(dec));
+	ck_assert_uint_eq(record_decoder_header(dec)->header_size, HEADER_SIZE);
+}
+END_TEST
+
+START_TEST(test_header_version_12)
+{
+	/*
+	 * §2.1: format 12 is format 13 without header fields 17-19 (the
+	 * header ends after track_object_lifetimes, at 0x56); records are the same.
+	 */
+	put(&input, spec_header, 0x56);
+	input.p[7] = 12;
+	put(&input, prologue, sizeof prologue);
+	put(&input, plain_allocations, 10);
+	put(&input, epilogue, sizeof epilogue);
+	open_bytes(input.p, input.len);
+	ck_assert(record_decoder_read_header(dec));
+	const struct capture_header *h = record_decoder_header(dec);
+	ck_assert_int_eq(h->version, 12);
+	ck_assert_int_eq(h->python_version, 0x030B07F0);
+	ck_assert_str_eq(h->command_line, "python3 ex.py");
+	ck_assert_uint_eq(h->header_size, 0x56);
+	struct record rec;
+	ck_assert_int_eq(next(&rec), REC_CODE_OBJECT);
+	ck_assert_uint_eq(rec.offset, 0x56);
+	ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
+	ck_assert_int_eq(next(&rec), REC_FRAME_PUSH);
+	expect_alloc(0x56 + sizeof prologue, ALLOC_MALLOC, ADDR_MALLOC, 4096, 0);
+	ck_assert_int_eq(next(&rec), REC_FRAME_POP);
+	expect_end(0x56 + sizeof prologue + 11);
+}
+END_TEST
+
+START_TEST(test_header_bad_fields)
+{
+	/* file_format 2 and a native flag of 2 are damage. */
+	put_header(&input, false);
+	put_u8(&input, 0x01);
+	input.p[16] = 2;
+	open_bytes(input.p, input.len);
+	ck_assert(!record_decoder_read_header(dec));
+	ck_assert_str_ne(record_decoder_error(dec), "");
+	input.p[16] = 0;
+	input.p[NATIVE_FLAG_OFFSET] = 2;
+	open_bytes(input.p, input.len);
+	ck_assert(!record_decoder_read_header(dec));
+	ck_assert_str_ne(record_decoder_error(dec), "");
+}
+END_TEST
+
+/* ---- the §3.4 record streams ---------------------------------------- */
+
+START_TEST(test_worked_example_plain)
+{
+	struct record rec;
+
+	put_header(&input, false);
+	put(&input, prologue, sizeof prologue);
+	put(&input, plain_allocations, sizeof plain_allocations);
+	put(&input, epilogue, sizeof epilogue);
+	ck_assert_uint_eq(input.len, 242);
+	open_bytes(input.p, input.len);
+	ck_assert(record_decoder_read_header(dec));
+	expect_prologue();
+	expect_alloc(216, ALLOC_MALLOC, ADDR_MALLOC, 4096, 0);
+	expect_alloc(226, ALLOC_PYMALLOC_MALLOC, ADDR_PYMALLOC, 256, 0);
+	expect_alloc(230, ALLOC_FREE, ADDR_MALLOC, 0, 0);
+	expect_alloc(231, ALLOC_MMAP, ADDR_MMAP, 65536, 0);
+	ck_assert_int_eq(next(&rec), REC_FRAME_POP);
+	ck_assert_uint_eq(rec.offset, 240);
+	ck_assert_uint_eq(rec.u.pop.count, 1);
+	expect_end(241);
+	ck_assert_uint_eq(record_decoder_offset(dec), 242);
+
+	const uint64_t *counts = record_decoder_counts(dec);
+	ck_assert_uint_eq(counts[REC_ALLOCATION], 4);
+	ck_assert_uint_eq(counts[REC_CODE_OBJECT], 1);
+	ck_assert_uint_eq(counts[REC_CONTEXT_SWITCH], 1);
+	ck_assert_uint_eq(counts[REC_FRAME_PUSH], 1);
+	ck_assert_uint_eq(counts[REC_FRAME_POP], 1);
+	ck_assert_uint_eq(counts[REC_NATIVE_FRAME], 0);
+}
+END_TEST
+
+START_TEST(test_worked_example_native)
+{
+	struct record rec;
+
+	put_header(&input, true);
+	put(&input, prologue, sizeof prologue);
+	put(&input, native_allocations, sizeof native_allocations);
+	put(&input, epilogue, sizeof epilogue);
+	open_bytes(input.p, input.len);
+	ck_assert(record_decoder_read_header(dec));
+	ck_assert(record_decoder_header(dec)->native_traces);
+	expect_prologue();
+
+	ck_assert_int_eq(next(&rec), REC_NATIVE_FRAME);
+	ck_assert_uint_eq(rec.offset, 216);
+	ck_assert_uint_eq(rec.u.native_frame.ip, UINT64_C(0x55d0c0a01234));
+	ck_assert_uint_eq(rec.u.native_frame.parent, 0);
+	ck_assert_int_eq(next(&rec), REC_NATIVE_FRAME);
+	ck_assert_uint_eq(rec.offset, 225);
+	ck_assert_uint_eq(rec.u.native_frame.ip, UINT64_C(0x55d0c0a01000));
+	ck_assert_uint_eq(rec.u.native_frame.parent, 1);
+
+	expect_alloc(229, ALLOC_MALLOC, ADDR_MALLOC, 4096, 2);
+	expect_alloc(240, ALLOC_PYMALLOC_MALLOC, ADDR_PYMALLOC, 256, 2);
+	/* Deallocators carry no native id. */
+	expect_alloc(245, ALLOC_FREE, ADDR_MALLOC, 0, 0);
+	expect_alloc(246, ALLOC_MMAP, ADDR_MMAP, 65536, 1);
+	/* MUNMAP: hit on slot 0 (the MMAP's address), allocator byte 0f, native delta -1. */
+	expect_alloc(256, ALLOC_MUNMAP, ADDR_MMAP, 4096, 0);
+	ck_assert_int_eq(next(&rec), REC_FRAME_POP);
+	ck_assert_uint_eq(rec.offset, 261);
+	expect_end(262);
+	ck_assert_uint_eq(record_decoder_counts(dec)[REC_NATIVE_FRAME], 2);
+	ck_assert_uint_eq(record_decoder_counts(dec)[REC_ALLOCATION], 5);
+}
+END_TEST
+
+START_TEST(test_worked_example_lz4_pipe)
+{
+	/* The same stream, as `memray run` writes it by default (lz4), through a pipe. */
+	int fds[2];
+
+	put_header(&input, false);
+	put(&input, prologue, sizeof prologue);
+	put(&input, plain_allocations, sizeof plain_allocations);
+	put(&input, epilogue, sizeof epilogue);
+	uint8_t frame[1024];
+	size_t frame_len = LZ4F_compressFrame(frame, sizeof frame, input.p, input.len, NULL);
+	ck_assert(!LZ4F_isError(frame_len));
+	ck_assert_int_eq(pipe(fds), 0);
+	ck_assert_int_eq(write(fds[1], frame, frame_len), (ssize_t)frame_len);
+	close(fds[1]);
+	src = byte_source_open(fds[0]);
+	ck_assert_int_eq(byte_source_compression(src), COMPRESSION_LZ4);
+	dec = record_decoder_new(src);
+	ck_assert(record_decoder_read_header(dec));
+	expect_prologue();
+	expect_alloc(216, ALLOC_MALLOC, ADDR_MALLOC, 4096, 0);
+	expect_alloc(226, ALLOC_PYMALLOC_MALLOC, ADDR_PYMALLOC, 256, 0);
+	expect_alloc(230, ALLOC_FREE, ADDR_MALLOC, 0, 0);
+	expect_alloc(231, ALLOC_MMAP, ADDR_MMAP, 65536, 0);
+	struct record rec;
+	ck_assert_int_eq(next(&rec), REC_FRAME_POP);
+	expect_end(241);
+	ck_assert_ptr_null(byte_source_error(src));
+	record_decoder_free(dec);
+	dec = NULL;
+	byte_source_close(src);
+	src = NULL;
+	close(fds[0]);
+}
+END_TEST
+
+/* ---- damaged streams -------------------------------------------------- */
+
+START_TEST(test_record_cut_short_everywhere)
+{
+	/*
+	 * Cut the plain stream at every length.  Trailing zeros are padding
+	 * (§1.2), so the data really ends after its last non-zero byte: at a
+	 * record boundary that is a normal end; inside a record it is an error
+	 * at the record's offset.
+	 */
+	static const uint64_t starts[] = { 168, 204, 213, 216, 226, 230, 231, 240, 241 };
+	size_t n_starts = sizeof starts / sizeof starts[0];
+
+	put_header(&input, false);
+	put(&input, prologue, sizeof prologue);
+	put(&input, plain_allocations, sizeof plain_allocations);
+	put(&input, epilogue, sizeof epilogue);
+	for (size_t cut = HEADER_SIZE + 1; cut <= input.len; cut++) {
+		size_t end = cut;
+		while (end > HEADER_SIZE && input.p[end - 1] == 0)
+			end--;
+		open_bytes(input.p, cut);
+		ck_assert(record_decoder_read_header(dec));
+
+		size_t complete = 0;	/* records that end by `end` */
+		while (complete < n_starts && (complete + 1 < n_starts ? starts[complete + 1] : 242) <= end)
+			complete++;
+		struct record rec;
+		for (size_t i = 0; i < complete && i + 1 < n_starts; i++) {
+			ck_assert_int_ne(next(&rec), REC_ERROR);
+			ck_assert_int_ne(rec.type, REC_END);
+			ck_assert_uint_eq(rec.offset, starts[i]);
+		}
+		if (complete == n_starts) {
+			/* The TRAILER. */
+			ck_assert_int_eq(next(&rec), REC_END);
+			ck_assert_uint_eq(rec.offset, 241);
+		} else if (starts[complete] == end) {
+			ck_assert_msg(next(&rec) == REC_END, "cut %zu: type %d, error \"%s\"", cut,
+			    rec.type, record_decoder_error(dec));
+			ck_assert_uint_eq(rec.offset, end);
+		} else {
+			ck_assert_msg(next(&rec) == REC_ERROR, "cut %zu: type %d", cut, rec.type);
+			ck_assert_uint_eq(rec.offset, starts[complete]);
+			ck_assert_uint_eq(record_decoder_error_offset(dec), starts[complete]);
+			ck_assert_str_ne(record_decoder_error(dec), "");
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_record_cut_short_malloc)
+{
+	/* Cut inside the first ALLOCATION (after 5 of its 10 bytes). */
+	struct record rec;
+
+
+	put_header(&input, false);
+	put(&input, prologue, sizeof prologue);
+	put(&input, plain_allocations, 5);
+	open_bytes(input.p, input.len);
+	ck_assert(record_decoder_read_header(dec));
+	expect_prologue();
+	expect_error(216, NULL);
+	ck_assert_ptr_nonnull(strstr(record_decoder_error(dec), "cut short"));
+	/* Asking again changes nothing. */
+	ck_assert_int_eq(record_decoder_next(dec, &rec), REC_ERROR);
+	ck_assert_uint_eq(record_decoder_error_offset(dec), 216);
+}
+END_TEST
+
+START_TEST(test_invalid_record_types)
+{
+	/* 0 (FILLER inside the data), 3, 4, 8 (a SEGMENT with no header), 9, 11, 13, 15 are invalid. */
+	static const uint8_t invalid[] = { 0, 3, 4, 8, 9, 11, 13, 15 };
+
+	for (size_t i = 0; i < sizeof invalid; i++) {
+		input.len = 0;
+		put_header(&input, false);
+		put(&input, prologue + 36, 9);		/* CONTEXT_SWITCH tid 1 */
+		put_u8(&input, invalid[i]);
+		put(&input, "\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01", 10);
+		open_bytes(input.p, input.len);
+		ck_assert(record_decoder_read_header(dec));
+		struct record rec;
+		ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
+		char message[40];
+		snprintf(message, sizeof message, "invalid record type %u", invalid[i]);
+		expect_error(177, invalid[i] == 3 ? message : NULL);
+	}
+}
+END_TEST
+
+START_TEST(test_invalid_allocator)
+{
+	/* aaa = 0 with an allocator byte of 0 or 16: not an allocator (§7). */
+	static const uint8_t ids[] = { 0, 16, 255 };
+
+	for (size_t i = 0; i < sizeof ids; i++) {
+		input.len = 0;
+		put_header(&input, false);
+		put(&input, prologue + 36, 9);
+		put_u8(&input, 0x80);		/* hit[0], allocator byte follows */
+		put_u8(&input, ids[i]);
+		put(&input, "\x10\x01", 2);
+		open_bytes(input.p, input.len);
+		ck_assert(record_decoder_read_header(dec));
+		struct record rec;
+		ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
+		expect_error(177, NULL);
+	}
+}
+END_TEST
+
+START_TEST(test_bad_varint)
+{
+	/* A FRAME_PUSH whose code id has eleven bytes. */
+	put_header(&input, false);
+	put(&input, prologue + 36, 9);
+	put_u8(&input, 0x41);
+	put(&input, "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01", 11);
+	put(&input, "\x00\x01", 2);
+	open_bytes(input.p, input.len);
+	ck_assert(record_decoder_read_header(dec));
+	struct record rec;
+	ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
+	expect_error(177, NULL);
+}
+END_TEST
+
+/* ---- other records and decoder state ---------------------------------- */
+
+START_TEST(test_pointer_cache_fifo)
+{
+	/*
+	 * §3.3.6: 15 slots, all 0 at first, filled only by misses, hits do not
+	 * reorder; OBJECT_RECORD shares the cache and last_data_ptr (§3.3.7).
+	 */
+	struct record rec;
+	uint64_t addr[17];
+	uint64_t last = 0;
+
+	put_header(&input, false);
+	put(&input, prologue + 36, 9);
+	put_u8(&input, 0x85);			/* FREE hit[0] before any miss: address 0 */
+	put_u8(&input, 0x80 | 14 << 3 | 5);	/* FREE hit[14]: 0 too */
+	for (int i = 0; i < 16; i++) {
+		addr[i] = UINT64_C(0x7f0000001000) + (uint64_t)(i * 37 % 16) * 0x100 - (uint64_t)i * 8;
+		put_u8(&input, 0xFE);		/* MALLOC miss */
+		put_svarint(&input, (int64_t)((addr[i] >> 3) - last));
+		last = addr[i] >> 3;
+		put_varint(&input, (uint64_t)i + 1);
+	}
+	/* Cache now: slot k = addr[15 - k], addr[0] dropped. */
+	put_u8(&input, 0x80 | 14 << 3 | 5);	/* hit[14] = addr[1] */
+	put_u8(&input, 0x80 | 0 << 3 | 5);	/* hit[0] = addr[15] */
+	put_u8(&input, 0x80 | 0 << 3 | 5);	/* again addr[15]: hits do not reorder */
+	put_u8(&input, 0x80 | 7 << 3 | 1);	/* PYMALLOC_FREE hit[7] = addr[8] */
+	/* An OBJECT_RECORD miss (created, no native field): 0x20 | 15 << 1 | 1. */
+	addr[16] = UINT64_C(0x7e0000000000);
+	put_u8(&input, 0x3F);
+	put_svarint(&input, (int64_t)((addr[16] >> 3) - last));
+	put_u8(&input, 0x80 | 0 << 3 | 5);	/* hit[0] = the object's address */
+	put_u8(&input, 0x80 | 1 << 3 | 5);	/* hit[1] = addr[15] */
+	/* A miss after the object: its delta is against the object's pointer. */
+	put_u8(&input, 0xFE);
+	put_svarint(&input, 1);
+	put_varint(&input, 99);
+	put_u8(&input, 0x01);
+	open_bytes(input.p, input.len);
+	ck_assert(record_decoder_read_header(dec));
+	ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
+	ck_assert_int_eq(next(&rec), REC_ALLOCATION);
+	ck_assert_uint_eq(rec.u.alloc.address, 0);
+	ck_assert_int_eq(next(&rec), REC_ALLOCATION);
+	ck_assert_uint_eq(rec.u.alloc.address, 0);
+	for (int i = 0; i < 16; i++) {
+		ck_assert_int_eq(next(&rec), REC_ALLOCATION);
+		ck_assert_uint_eq(rec.u.alloc.allocator, ALLOC_MALLOC);
+		ck_assert_uint_eq(rec.u.alloc.address, addr[i]);
+		ck_assert_uint_eq(rec.u.alloc.size, (uint64_t)i + 1);
+	}
+	static const int expected[] = { 1, 15, 15, 8 };
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(next(&rec), REC_ALLOCATION);
+		ck_assert_uint_eq(rec.u.alloc.address, addr[expected[i]]);
+	}
+	ck_assert_uint_eq(rec.u.alloc.allocator, ALLOC_PYMALLOC_FREE);
+	/* The OBJECT_RECORD is not returned. */
+	ck_assert_int_eq(next(&rec), REC_ALLOCATION);
+	ck_assert_uint_eq(rec.u.alloc.address, addr[16]);
+	ck_assert_int_eq(next(&rec), REC_ALLOCATION);
+	ck_assert_uint_eq(rec.u.alloc.address, addr[15]);
+	ck_assert_int_eq(next(&rec), REC_ALLOCATION);
+	ck_assert_uint_eq(rec.u.alloc.address, addr[16] + 8);
+	ck_assert_uint_eq(rec.u.alloc.size, 99);
+	ck_assert_int_eq(next(&rec), REC_END);
+	ck_assert_uint_eq(record_decoder_counts(dec)[REC_OBJECT], 1);
+}
+END_TEST
+
+START_TEST(test_object_record_native)
+{
+	/*
+	 * §3.3.7/§3.3.8: with native traces, a created OBJECT_RECORD carries a
+	 * native delta against last_native_id, shared with ALLOCATION and the
+	 * NATIVE_TRACE_INDEX parent; a destroyed one carries none.
+	 */
+	struct record rec;
+
+	put_header(&input, true);
+	put(&input, prologue + 36, 9);
+	for (int i = 0; i < 3; i++) {		/* frames 1..3 (4 bytes each): ip 0x1000 * (i+1), parent i */
+		put_u8(&input, 0x05);
+		put_svarint(&input, 0x1000);
+		put_svarint(&input, i == 0 ? 0 : 1);
+	}
+	put_u8(&input, 0x3F);			/* object created, miss, native +1 -> 3 */
+	put_svarint(&input, 0x100);
+	put_svarint(&input, 1);
+	put_u8(&input, 0xFE);			/* MALLOC miss +1, native -1 -> 2, size 5 */
+	put_svarint(&input, 1);
+	put_svarint(&input, -1);
+	put_varint(&input, 5);
+	put_u8(&input, 0x20 | 1 << 1);		/* object destroyed, hit[1]: no native field */
+	put_u8(&input, 0x80 | 1 << 3 | 6);	/* MALLOC hit[1] (the object), native +0 -> 2 */
+	put_svarint(&input, 0);
+	put_varint(&input, 6);
+	put_u8(&input, 0x05);			/* frame 4: parent -2 -> 0 */
+	put_svarint(&input, 1);
+	put_svarint(&input, -2);
+	put_u8(&input, 0x01);
+	open_bytes(input.p, input.len);
+	ck_assert(record_decoder_read_header(dec));
+	ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
+	for (uint64_t i = 0; i < 3; i++) {
+		ck_assert_int_eq(next(&rec), REC_NATIVE_FRAME);
+		ck_assert_uint_eq(rec.u.native_frame.ip, 0x1000 * (i + 1));
+		ck_assert_uint_eq(rec.u.native_frame.parent, i);
+	}
+	expect_alloc(177 + 3 * 4 + 4, ALLOC_MALLOC, 0x808, 5, 2);
+	expect_alloc(177 + 3 * 4 + 4 + 4 + 1, ALLOC_MALLOC, 0x800, 6, 2);
+	ck_assert_int_eq(next(&rec), REC_NATIVE_FRAME);
+	ck_assert_uint_eq(rec.u.native_frame.ip, 0x3001);
+	ck_assert_uint_eq(rec.u.native_frame.parent, 0);
+	expect_end(input.len - 1);
+	ck_assert_uint_eq(record_decoder_counts(dec)[REC_OBJECT], 2);
+}
+END_TEST
+
+START_TEST(test_misc_records)
+{
+	/* THREAD_RECORD, MEMORY_RECORD (skipped), FRAME_PUSH/POP flags, CODE_OBJECT deltas. */
+	struct record rec;
+
+	put_header(&input, false);
+	put(&input, prologue, 36);			/* CODE_OBJECT 0, firstlineno 1 */
+	put_u8(&input, 0x0e);				/* CODE_OBJECT 1 "g" "x/y.py", +9 -> 10, no table */
+	put_varint(&input, 1);
+	put(&input, "g", 2);
+	put(&input, "x/y.py", 7);
+	put_svarint(&input, 9);
+	put_varint(&input, 0);
+	put_u8(&input, 0x0e);				/* CODE_OBJECT 300, -4 -> 6 */
+	put_varint(&input, 300);
+	put(&input, "h", 2);
+	put(&input, "z.py", 5);
+	put_svarint(&input, -4);
+	put_varint(&input, 2);
+	put(&input, "\x01\x02", 2);
+	put_u8(&input, 0x0c);				/* CONTEXT_SWITCH 2^63 + 5 */
+	put_u64(&input, UINT64_C(0x8000000000000005));
+	put_u8(&input, 0x0a);				/* THREAD_RECORD "worker" */
+	put(&input, "worker", 7);
+	put_u8(&input, 0x02);				/* MEMORY_RECORD rss, ms */
+	put_varint(&input, 123456789);
+	put_varint(&input, 1000);
+	put_u8(&input, 0x7e);				/* FRAME_PUSH, not entry, flag bits ignored */
+	put_varint(&input, 300);
+	put_svarint(&input, -2);
+	put_u8(&input, 0x1f);				/* FRAME_POP 16 */
+	put_u8(&input, 0x01);
+	put(&input, "\x55\x55", 2);			/* after the TRAILER: never read */
+	open_bytes(input.p, input.len);
+	ck_assert(record_decoder_read_header(dec));
+	ck_assert_int_eq(next(&rec), REC_CODE_OBJECT);
+	ck_assert_int_eq(rec.u.code.firstlineno, 1);
+	ck_assert_int_eq(next(&rec), REC_CODE_OBJECT);
+	ck_assert_uint_eq(rec.u.code.id, 1);
+	ck_assert_str_eq(rec.u.code.function, "g");
+	ck_assert_str_eq(rec.u.code.file, "x/y.py");
+	ck_assert_int_eq(rec.u.code.firstlineno, 10);
+	ck_assert_uint_eq(rec.u.code.linetable_len, 0);
+	ck_assert_int_eq(next(&rec), REC_CODE_OBJECT);
+	ck_assert_uint_eq(rec.u.code.id, 300);
+	ck_assert_int_eq(rec.u.code.firstlineno, 6);
+	ck_assert_uint_eq(rec.u.code.linetable_len, 2);
+	ck_assert_mem_eq(rec.u.code.linetable, "\x01\x02", 2);
+	ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
+	ck_assert_uint_eq(rec.u.context_switch.tid, UINT64_C(0x8000000000000005));
+	ck_assert_int_eq(next(&rec), REC_THREAD_NAME);
+	ck_assert_str_eq(rec.u.thread.name, "worker");
+	/* MEMORY_RECORD is counted, not returned. */
+	ck_assert_int_eq(next(&rec), REC_FRAME_PUSH);
+	ck_assert(!rec.u.push.is_entry);
+	ck_assert_uint_eq(rec.u.push.code_id, 300);
+	ck_assert_int_eq(rec.u.push.instruction_offset, -2);
+	ck_assert_int_eq(next(&rec), REC_FRAME_POP);
+	ck_assert_uint_eq(rec.u.pop.count, 16);
+	ck_assert_int_eq(next(&rec), REC_END);
+	ck_assert_uint_eq(record_decoder_counts(dec)[REC_MEMORY], 1);
+	ck_assert_uint_eq(record_decoder_counts(dec)[REC_CODE_OBJECT], 3);
+}
+END_TEST
+
+START_TEST(test_segments)
+{
+	/* MEMORY_MAP_START, SEGMENT_HEADER and its SEGMENTs (§3.3.9); a missing SEGMENT is damage. */
+	struct record rec;
+
+	put_header(&input, true);
+	put_u8(&input, 0x06);
+	put_u8(&input, 0x07);
+	put(&input, "/usr/lib/libc.so.6", 19);
+	put_varint(&input, 2);
+	put_u64(&input, UINT64_C(0x7f0000000000));
+	put_u8(&input, 0x08);
+	put_u64(&input, 0x1000);
+	put_varint(&input, 0x2000);
+	put_u8(&input, 0x08);
+	put_u64(&input, 0x5000);
+	put_varint(&input, 300);
+	size_t second = input.len;
+	put_u8(&input, 0x07);
+	put(&input, "a.so", 5);
+	put_varint(&input, 1);
+	put_u64(&input, 0x400000);
+	put(&input, "\x0c\x01\x01\x01\x01\x01\x01\x01\x01", 9);	/* not a SEGMENT */
+	open_bytes(input.p, input.len);
+	ck_assert(record_decoder_read_header(dec));
+	ck_assert_int_eq(next(&rec), REC_MEMORY_MAP_START);
+	ck_assert_int_eq(next(&rec), REC_SEGMENT_HEADER);
+	ck_assert_str_eq(rec.u.segment_header.filename, "/usr/lib/libc.so.6");
+	ck_assert_uint_eq(rec.u.segment_header.num_segments, 2);
+	ck_assert_uint_eq(rec.u.segment_header.load_address, UINT64_C(0x7f0000000000));
+	ck_assert_int_eq(next(&rec), REC_SEGMENT);
+	ck_assert_uint_eq(rec.u.segment.vaddr, 0x1000);
+	ck_assert_uint_eq(rec.u.segment.memsz, 0x2000);
+	ck_assert_int_eq(next(&rec), REC_SEGMENT);
+	ck_assert_uint_eq(rec.u.segment.vaddr, 0x5000);
+	ck_assert_uint_eq(rec.u.segment.memsz, 300);
+	ck_assert_int_eq(next(&rec), REC_SEGMENT_HEADER);
+	ck_assert_uint_eq(rec.offset, second);
+	expect_error(second + 1 + 5 + 1 + 8, NULL);
+
+	/* The data ending while SEGMENT records are still owed is damage too, not an end. */
+	input.len = second;
+	put_u8(&input, 0x07);
+	put(&input, "b.so", 5);
+	put_varint(&input, 2);
+	put_u64(&input, 0x400001);
+	put_u8(&input, 0x08);
+	put_u64(&input, 0x1000);
+	put_varint(&input, 7);
+	open_bytes(input.p, input.len);
+	ck_assert(record_decoder_read_header(dec));
+	ck_assert_int_eq(next(&rec), REC_MEMORY_MAP_START);
+	ck_assert_int_eq(next(&rec), REC_SEGMENT_HEADER);
+	ck_assert_int_eq(next(&rec), REC_SEGMENT);
+	ck_assert_int_eq(next(&rec), REC_SEGMENT);
+	ck_assert_int_eq(next(&rec), REC_SEGMENT_HEADER);
+	ck_assert_int_eq(next(&rec), REC_SEGMENT);
+	ck_assert_uint_eq(rec.u.segment.memsz, 7);
+	ck_assert_int_eq(next(&rec), REC_ERROR);
+	ck_assert_uint_eq(record_decoder_error_offset(dec), input.len);
+	ck_assert_str_ne(record_decoder_error(dec), "");
+}
+END_TEST
+
+START_TEST(test_many_records_across_refills)
+{
+	/* 60000 CONTEXT_SWITCH records (540 KB): records straddle the decoder's buffer refills. */
+	enum { N = 60000 };
+	struct record rec;
+
+	put_header(&input, false);
+	for (uint64_t i = 0; i < N; i++) {
+		put_u8(&input, 0x0c);
+		put_u64(&input, i * UINT64_C(0x0101010101) + 1);
+	}
+	put_u8(&input, 0x01);
+	open_bytes(input.p, input.len);
+	ck_assert(record_decoder_read_header(dec));
+	for (uint64_t i = 0; i < N; i++) {
+		ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
+		ck_assert_uint_eq(rec.offset, HEADER_SIZE + 9 * i);
+		ck_assert_uint_eq(rec.u.context_switch.tid, i * UINT64_C(0x0101010101) + 1);
+	}
+	expect_end(HEADER_SIZE + 9 * N);
+	ck_assert_uint_eq(record_decoder_counts(dec)[REC_CONTEXT_SWITCH], N);
+}
+END_TEST
+
+START_TEST(test_long_record)
+{
+	/* A thread name longer than the decoder's first buffer, between two short records. */
+	size_t name_len = 700 * 1024;
+	char *name = malloc(name_len + 1);
+	struct record rec;
+
+	ck_assert_ptr_nonnull(name);
+	for (size_t i = 0; i < name_len; i++)
+		name[i] = (char)('a' + i % 26);
+	name[name_len] = '\0';
+	put_header(&input, false);
+	put(&input, prologue + 36, 9);
+	put_u8(&input, 0x0a);
+	put(&input, name, name_len + 1);
+	put_u8(&input, 0x10);
+	put_u8(&input, 0x01);
+	open_bytes(input.p, input.len);
+	ck_assert(record_decoder_read_header(dec));
+	ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
+	ck_assert_int_eq(next(&rec), REC_THREAD_NAME);
+	ck_assert_uint_eq(rec.offset, 177);
+	ck_assert_uint_eq(strlen(rec.u.thread.name), name_len);
+	ck_assert(memcmp(rec.u.thread.name, name, name_len) == 0);
+	ck_assert_int_eq(next(&rec), REC_FRAME_POP);
+	ck_assert_uint_eq(rec.offset, 177 + 1 + name_len + 1);
+	expect_end(177 + 1 + name_len + 2);
+	free(name);
+}
+END_TEST
+
+static Suite *
+record_decoder_suite(void)
+{
+	Suite *s = suite_create("record_decoder");
+	TCase *tc;
+
+	tc = tcase_create("header");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_header_worked_example);
+	tcase_add_test(tc, test_header_native_flag_and_empty_lists);
+	tcase_add_test(tc, test_header_wrong_magic);
+	tcase_add_test(tc, test_header_unsupported_version);
+	tcase_add_test(tc, test_header_cut_short);
+	tcase_add_test(tc, test_header_version_12);
+	tcase_add_test(tc, test_header_bad_fields);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("worked_example");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_worked_example_plain);
+	tcase_add_test(tc, test_worked_example_native);
+	tcase_add_test(tc, test_worked_example_lz4_pipe);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("damaged");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_record_cut_short_everywhere);
+	tcase_add_test(tc, test_record_cut_short_malloc);
+	tcase_add_test(tc, test_invalid_record_types);
+	tcase_add_test(tc, test_invalid_allocator);
+	tcase_add_test(tc, test_bad_varint);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("records");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_pointer_cache_fifo);
+	tcase_add_test(tc, test_object_record_native);
+	tcase_add_test(tc, test_misc_records);
+	tcase_add_test(tc, test_segments);
+	tcase_add_test(tc, test_many_records_across_refills);
+	tcase_add_test(tc, test_long_record);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(record_decoder_suite());
+
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

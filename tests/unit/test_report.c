@@ -1,0 +1,671 @@
+/*
+ * test_report: which allocations a report shows (report.h), for the peak
+ * (capture-format.md §8.2), leaks (§8.3) and temporary (§8.4) modes and
+ * aggregated files (§8.5), with the grouping and representative rules of
+ * §8.6 and fixes F1 and F2 of §0.
+ */
+#include <check.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "allocator.h"
+#include "report.h"
+
+static struct report *r;
+
+static void
+teardown(void)
+{
+	report_free(r);
+	r = NULL;
+}
+
+/* One allocation record with a native id and a generation. */
+static bool
+feed_full(uint8_t allocator, uint64_t address, uint64_t size, uint32_t stack, uint32_t thread,
+    uint64_t native_id, uint32_t generation)
+{
+	bool dealloc = allocator_is_deallocator(allocator_kind(allocator));
+	struct alloc_event ev = {
+		.address = address,
+		.size = size,
+		.native_id = dealloc ? 0 : native_id,
+		.stack = dealloc ? 0 : stack,
+		.thread = thread,
+		.generation = dealloc ? 0 : generation,
+		.allocator = allocator,
+	};
+
+	return report_allocation(r, &ev);
+}
+
+static bool
+feed(uint8_t allocator, uint64_t address, uint64_t size, uint32_t stack, uint32_t thread)
+{
+	return feed_full(allocator, address, size, stack, thread, 0, 0);
+}
+
+static bool
+malloc_at(uint64_t address, uint64_t size, uint32_t stack)
+{
+	return feed(ALLOC_MALLOC, address, size, stack, 1);
+}
+
+static bool
+free_at(uint64_t address)
+{
+	return feed(ALLOC_FREE, address, 0, 0, 1);
+}
+
+static size_t
+rows(const struct report_row **out)
+{
+	size_t n = report_rows(r, out);
+
+	/* Whatever the mode, rows come out sorted by seq (and seqs are unique). */
+	for (size_t i = 1; i < n; i++)
+		ck_assert_uint_lt((*out)[i - 1].seq, (*out)[i].seq);
+	return n;
+}
+
+static void
+check_row(const struct report_row *row, uint32_t stack, uint64_t n, uint64_t size, uint64_t seq,
+    uint8_t allocator, uint32_t thread)
+{
+	ck_assert_uint_eq(row->stack, stack);
+	ck_assert_uint_eq(row->n_allocations, n);
+	ck_assert_uint_eq(row->size, size);
+	ck_assert_uint_eq(row->seq, seq);
+	ck_assert_uint_eq(row->allocator, allocator);
+	ck_assert_uint_eq(row->thread, thread);
+}
+
+/* ---- peak ---------------------------------------------------------- */
+
+START_TEST(test_peak_empty)
+{
+	const struct report_row *row;
+
+	r = report_new(REPORT_PEAK, 0);
+	ck_assert_uint_eq(rows(&row), 0);
+	ck_assert_uint_eq(report_records(r), 0);
+	ck_assert_uint_eq(report_peak_bytes(r), 0);
+}
+END_TEST
+
+START_TEST(test_peak_tie_goes_to_latest)
+{
+	/* §8.2: malloc 10, free, malloc 10, free-unknown -> peak_index 3. */
+	const struct report_row *row;
+
+	r = report_new(REPORT_PEAK, 0);
+	ck_assert(malloc_at(0x1000, 10, 1));	/* seq 0: current 10, a peak */
+	ck_assert(!free_at(0x1000));		/* seq 1: current 0 */
+	ck_assert(malloc_at(0x2000, 10, 2));	/* seq 2: current 10 = peak: the new peak */
+	ck_assert(free_at(0x9000));		/* seq 3: unknown address, still at the peak */
+	ck_assert_uint_eq(report_records(r), 4);
+	ck_assert_uint_eq(report_peak_bytes(r), 10);
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 2, 1, 10, 2, ALLOC_MALLOC, 1);
+
+	/* Freeing it afterwards is below the peak: the rows stay at the peak. */
+	ck_assert(!free_at(0x2000));
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 2, 1, 10, 2, ALLOC_MALLOC, 1);
+}
+END_TEST
+
+START_TEST(test_peak_state_kept_after_peak)
+{
+	const struct report_row *row;
+
+	r = report_new(REPORT_PEAK, 0);
+	ck_assert(malloc_at(0xA0, 100, 1));	/* seq 0 */
+	ck_assert(malloc_at(0xB0, 50, 2));	/* seq 1: peak 150 */
+	ck_assert(!free_at(0xA0));		/* seq 2 */
+	ck_assert(!malloc_at(0xC0, 20, 1));	/* seq 3: current 70 */
+	ck_assert(!malloc_at(0xD0, 7, 3));	/* seq 4: a group born after the peak */
+	ck_assert(!free_at(0xB0));		/* seq 5 */
+	ck_assert_uint_eq(report_peak_bytes(r), 150);
+	ck_assert_uint_eq(rows(&row), 2);
+	check_row(&row[0], 1, 1, 100, 0, ALLOC_MALLOC, 1);
+	check_row(&row[1], 2, 1, 50, 1, ALLOC_MALLOC, 1);
+
+	/* A higher peak later: now the live set of that moment. */
+	ck_assert(malloc_at(0xE0, 200, 4));	/* seq 6: current 227 */
+	ck_assert_uint_eq(report_peak_bytes(r), 227);
+	ck_assert_uint_eq(rows(&row), 3);
+	check_row(&row[0], 1, 1, 20, 3, ALLOC_MALLOC, 1);
+	check_row(&row[1], 3, 1, 7, 4, ALLOC_MALLOC, 1);
+	check_row(&row[2], 4, 1, 200, 6, ALLOC_MALLOC, 1);
+}
+END_TEST
+
+START_TEST(test_peak_group_changed_twice_after_peak)
+{
+	/* A group changed several times after the peak shows its value at the peak. */
+	const struct report_row *row;
+
+	r = report_new(REPORT_PEAK, 0);
+	malloc_at(0x10, 40, 1);			/* seq 0 */
+	malloc_at(0x20, 60, 1);			/* seq 1: peak 100, group 1 n=2 */
+	free_at(0x10);				/* seq 2 */
+	free_at(0x20);				/* seq 3 */
+	malloc_at(0x30, 5, 1);			/* seq 4 */
+	malloc_at(0x40, 5, 1);			/* seq 5 */
+	malloc_at(0x50, 5, 1);			/* seq 6 */
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 1, 2, 100, 0, ALLOC_MALLOC, 1);
+}
+END_TEST
+
+START_TEST(test_peak_replace_live_address)
+{
+	/*
+	 * §0, §8.2: an allocation at a live address replaces the old member
+	 * (its group loses it) while `current` keeps the old bytes.
+	 */
+	const struct report_row *row;
+
+	r = report_new(REPORT_PEAK, 0);
+	ck_assert(malloc_at(0xA0, 10, 1));	/* seq 0 */
+	ck_assert(malloc_at(0xA0, 30, 2));	/* seq 1: current 40 (not 30) */
+	ck_assert_uint_eq(report_peak_bytes(r), 40);
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 2, 1, 30, 1, ALLOC_MALLOC, 1);
+
+	/* The free takes away 30, leaving 10 of phantom bytes in `current`. */
+	ck_assert(!free_at(0xA0));		/* seq 2: current 10 */
+	ck_assert(!malloc_at(0xB0, 25, 3));	/* seq 3: current 35 */
+	ck_assert(malloc_at(0xC0, 5, 4));	/* seq 4: current 40 = peak */
+	ck_assert_uint_eq(report_peak_bytes(r), 40);
+	ck_assert_uint_eq(rows(&row), 2);
+	check_row(&row[0], 3, 1, 25, 3, ALLOC_MALLOC, 1);
+	check_row(&row[1], 4, 1, 5, 4, ALLOC_MALLOC, 1);
+}
+END_TEST
+
+START_TEST(test_peak_replace_in_same_group)
+{
+	/* The replacement is the group's member now: count 1, its size, its seq, its allocator. */
+	const struct report_row *row;
+
+	r = report_new(REPORT_PEAK, 0);
+	feed(ALLOC_MALLOC, 0xA0, 10, 1, 1);	/* seq 0 */
+	feed(ALLOC_CALLOC, 0xB0, 1, 1, 1);	/* seq 1 */
+	feed(ALLOC_PYMALLOC_MALLOC, 0xA0, 30, 1, 2);	/* seq 2: replaces seq 0 */
+	ck_assert_uint_eq(report_peak_bytes(r), 41);
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 1, 2, 31, 1, ALLOC_CALLOC, 1);
+}
+END_TEST
+
+START_TEST(test_representative_earliest_member_f1)
+{
+	/*
+	 * §8.6 with fix F1: live malloc@thread1 seq0, calloc@thread2 seq1,
+	 * realloc@thread1 seq2, pymalloc_malloc@thread2 seq3 at one stack:
+	 * one row, n=4, shown as the earliest member (MALLOC, thread 1).
+	 * Stock memray shows PYMALLOC_MALLOC, thread 2.
+	 */
+	const struct report_row *row;
+
+	for (int mode = REPORT_PEAK; mode <= REPORT_LEAKS; mode++) {
+		r = report_new((enum report_mode)mode, 0);
+		feed_full(ALLOC_MALLOC, 0x1000, 10, 7, 1, 0, 1);
+		feed_full(ALLOC_CALLOC, 0x2000, 20, 7, 2, 0, 2);
+		feed_full(ALLOC_REALLOC, 0x3000, 30, 7, 1, 0, 3);
+		feed_full(ALLOC_PYMALLOC_MALLOC, 0x4000, 40, 7, 2, 0, 4);
+		ck_assert_uint_eq(rows(&row), 1);
+		check_row(&row[0], 7, 4, 100, 0, ALLOC_MALLOC, 1);
+		ck_assert_uint_eq(row[0].generation, 1);
+		ck_assert_uint_eq(row[0].native_id, 0);
+		report_free(r);
+		r = NULL;
+	}
+}
+END_TEST
+
+START_TEST(test_representative_after_head_freed)
+{
+	/* When the earliest member is freed, the next earliest represents the group. */
+	const struct report_row *row;
+
+	r = report_new(REPORT_LEAKS, 0);
+	feed_full(ALLOC_MALLOC, 0x1000, 10, 7, 1, 0, 1);	/* seq 0 */
+	feed_full(ALLOC_CALLOC, 0x2000, 20, 7, 2, 0, 2);	/* seq 1 */
+	feed_full(ALLOC_REALLOC, 0x3000, 30, 7, 1, 0, 3);	/* seq 2 */
+	feed(ALLOC_FREE, 0x1000, 0, 0, 1);			/* seq 3 */
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 7, 2, 50, 1, ALLOC_CALLOC, 2);
+	ck_assert_uint_eq(row[0].generation, 2);
+	/* Freeing a middle member keeps the representative. */
+	feed(ALLOC_FREE, 0x3000, 0, 0, 2);			/* seq 4 */
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 7, 1, 20, 1, ALLOC_CALLOC, 2);
+	/* A later member of an emptied group becomes its representative. */
+	feed(ALLOC_PYMALLOC_FREE, 0x2000, 0, 0, 2);		/* seq 5 */
+	ck_assert_uint_eq(rows(&row), 0);
+	feed_full(ALLOC_VALLOC, 0x5000, 8, 7, 3, 0, 4);	/* seq 6 */
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 7, 1, 8, 6, ALLOC_VALLOC, 3);
+	ck_assert_uint_eq(row[0].generation, 4);
+}
+END_TEST
+
+START_TEST(test_group_key_stack_and_native_id)
+{
+	/* Groups are keyed by (Python stack, native id); allocator and thread are not in the key. */
+	const struct report_row *row;
+
+	r = report_new(REPORT_LEAKS, 0);
+	feed_full(ALLOC_MALLOC, 0x10, 1, 1, 1, 5, 1);	/* seq 0: (1, 5) */
+	feed_full(ALLOC_MALLOC, 0x20, 2, 1, 1, 6, 1);	/* seq 1: (1, 6) */
+	feed_full(ALLOC_MALLOC, 0x30, 4, 2, 1, 5, 1);	/* seq 2: (2, 5) */
+	feed_full(ALLOC_CALLOC, 0x40, 8, 1, 9, 5, 1);	/* seq 3: (1, 5) again */
+	ck_assert_uint_eq(rows(&row), 3);
+	check_row(&row[0], 1, 2, 9, 0, ALLOC_MALLOC, 1);
+	ck_assert_uint_eq(row[0].native_id, 5);
+	check_row(&row[1], 1, 1, 2, 1, ALLOC_MALLOC, 1);
+	ck_assert_uint_eq(row[1].native_id, 6);
+	check_row(&row[2], 2, 1, 4, 2, ALLOC_MALLOC, 1);
+	ck_assert_uint_eq(row[2].native_id, 5);
+}
+END_TEST
+
+START_TEST(test_rows_sorted_by_seq)
+{
+	/* Groups created in one order, shown by their earliest live member's seq. */
+	const struct report_row *row;
+
+	r = report_new(REPORT_LEAKS, 0);
+	malloc_at(0xA0, 1, 1);		/* seq 0, group of stack 1 created first */
+	malloc_at(0xB0, 2, 2);		/* seq 1 */
+	malloc_at(0xC0, 3, 3);		/* seq 2 */
+	free_at(0xA0);			/* seq 3 */
+	malloc_at(0xD0, 4, 1);		/* seq 4: stack 1 again */
+	free_at(0xB0);			/* seq 5 */
+	malloc_at(0xE0, 5, 2);		/* seq 6 */
+	ck_assert_uint_eq(rows(&row), 3);
+	check_row(&row[0], 3, 1, 3, 2, ALLOC_MALLOC, 1);
+	check_row(&row[1], 1, 1, 4, 4, ALLOC_MALLOC, 1);
+	check_row(&row[2], 2, 1, 5, 6, ALLOC_MALLOC, 1);
+}
+END_TEST
+
+/* ---- mmap ----------------------------------------------------------- */
+
+START_TEST(test_mmap_split_counts_two)
+{
+	/* §8.2: an mmap split in two by a partial munmap counts as 2 allocations. */
+	const struct report_row *row;
+
+	r = report_new(REPORT_LEAKS, 0);
+	feed(ALLOC_MMAP, 0x10000, 0x10000, 1, 1);		/* seq 0 */
+	feed(ALLOC_MUNMAP, 0x14000, 0x1000, 0, 1);		/* seq 1: split */
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 1, 2, 0xF000, 0, ALLOC_MMAP, 1);
+	/* Cutting the end of the second piece: still two pieces. */
+	feed(ALLOC_MUNMAP, 0x1F000, 0x1000, 0, 1);		/* seq 2 */
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 1, 2, 0xE000, 0, ALLOC_MMAP, 1);
+	/* Dropping the first piece: one left. */
+	feed(ALLOC_MUNMAP, 0x10000, 0x4000, 0, 1);		/* seq 3 */
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 1, 1, 0xA000, 0, ALLOC_MMAP, 1);
+	/* Unmapping everything. */
+	feed(ALLOC_MUNMAP, 0, 0x100000, 0, 1);			/* seq 4 */
+	ck_assert_uint_eq(rows(&row), 0);
+}
+END_TEST
+
+START_TEST(test_mmap_peak_accounting)
+{
+	/* munmap takes away only the bytes it actually removes (§8.2). */
+	const struct report_row *row;
+
+	r = report_new(REPORT_PEAK, 0);
+	ck_assert(feed(ALLOC_MMAP, 0x10000, 0x10000, 1, 1));		/* seq 0: 0x10000 */
+	ck_assert(!feed(ALLOC_MUNMAP, 0x14000, 0x1000, 0, 1));		/* seq 1: 0xF000 */
+	ck_assert(!feed(ALLOC_MUNMAP, 0x40000, 0x1000, 0, 1));		/* seq 2: unmapped: 0xF000 */
+	ck_assert(feed(ALLOC_MALLOC, 0x100, 0x1000, 2, 1));		/* seq 3: 0x10000 = peak */
+	ck_assert_uint_eq(report_peak_bytes(r), 0x10000);
+	ck_assert_uint_eq(rows(&row), 2);
+	check_row(&row[0], 1, 2, 0xF000, 0, ALLOC_MMAP, 1);
+	check_row(&row[1], 2, 1, 0x1000, 3, ALLOC_MALLOC, 1);
+	/* A munmap overlapping the hole removes only mapped bytes. */
+	ck_assert(!feed(ALLOC_MUNMAP, 0x13000, 0x3000, 0, 1));		/* seq 4: removes 0x2000 */
+	ck_assert(feed(ALLOC_MMAP, 0x80000, 0x2000, 3, 1));		/* seq 5: back to 0x10000 */
+	ck_assert_uint_eq(rows(&row), 3);
+	check_row(&row[0], 1, 2, 0xD000, 0, ALLOC_MMAP, 1);
+	check_row(&row[1], 2, 1, 0x1000, 3, ALLOC_MALLOC, 1);
+	check_row(&row[2], 3, 1, 0x2000, 5, ALLOC_MMAP, 1);
+	/* A zero-size mmap adds no member. */
+	ck_assert(feed(ALLOC_MMAP, 0x90000, 0, 4, 1));			/* seq 6: still the peak */
+	ck_assert_uint_eq(rows(&row), 3);
+}
+END_TEST
+
+START_TEST(test_mmap_split_at_peak_then_freed)
+{
+	/* The split state at the peak survives later unmapping. */
+	const struct report_row *row;
+
+	r = report_new(REPORT_PEAK, 0);
+	feed(ALLOC_MMAP, 0x10000, 0x4000, 1, 1);	/* seq 0: 0x4000 */
+	feed(ALLOC_MUNMAP, 0x11000, 0x1000, 0, 1);	/* seq 1: 0x3000 */
+	feed(ALLOC_MALLOC, 0x100, 0x1000, 2, 1);	/* seq 2: 0x4000 = peak */
+	feed(ALLOC_MUNMAP, 0x10000, 0x4000, 0, 1);	/* seq 3: 0x1000 */
+	ck_assert_uint_eq(rows(&row), 2);
+	check_row(&row[0], 1, 2, 0x3000, 0, ALLOC_MMAP, 1);
+	check_row(&row[1], 2, 1, 0x1000, 2, ALLOC_MALLOC, 1);
+}
+END_TEST
+
+/* ---- leaks ---------------------------------------------------------- */
+
+START_TEST(test_leaks)
+{
+	const struct report_row *row;
+
+	r = report_new(REPORT_LEAKS, 0);
+	/* Every record is "the state to report" in leaks mode. */
+	ck_assert(malloc_at(0xA0, 100, 1));	/* seq 0 */
+	ck_assert(malloc_at(0xB0, 50, 2));	/* seq 1 */
+	ck_assert(free_at(0xA0));		/* seq 2 */
+	ck_assert(malloc_at(0xC0, 20, 3));	/* seq 3 */
+	ck_assert(free_at(0x999));		/* seq 4: unknown */
+	ck_assert(feed(ALLOC_PYMALLOC_FREE, 0xB0, 0, 0, 2));	/* seq 5: any free frees */
+	ck_assert(malloc_at(0xD0, 1, 3));	/* seq 6 */
+	ck_assert_uint_eq(report_records(r), 7);
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 3, 2, 21, 3, ALLOC_MALLOC, 1);
+}
+END_TEST
+
+START_TEST(test_leaks_replace_live_address)
+{
+	const struct report_row *row;
+
+	r = report_new(REPORT_LEAKS, 0);
+	malloc_at(0xA0, 10, 1);
+	malloc_at(0xA0, 30, 2);
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 2, 1, 30, 1, ALLOC_MALLOC, 1);
+	free_at(0xA0);
+	ck_assert_uint_eq(rows(&row), 0);
+}
+END_TEST
+
+/* ---- temporary ------------------------------------------------------- */
+
+START_TEST(test_temporary_basic)
+{
+	const struct report_row *row;
+
+	r = report_new(REPORT_TEMPORARY, 1);
+	ck_assert(feed(ALLOC_MALLOC, 0xA0, 10, 1, 1));		/* seq 0 */
+	ck_assert(feed(ALLOC_MALLOC, 0xB0, 20, 2, 1));		/* seq 1: not freed */
+	ck_assert(feed(ALLOC_FREE, 0xA0, 0, 0, 1));		/* seq 2: A is temporary */
+	ck_assert_uint_eq(report_records(r), 3);
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 1, 1, 10, 0, ALLOC_MALLOC, 1);
+}
+END_TEST
+
+START_TEST(test_temporary_double_count)
+{
+	/* §8.4: a match stays in the buffer; a second free of the address counts it again. */
+	const struct report_row *row;
+
+	r = report_new(REPORT_TEMPORARY, 1);
+	feed(ALLOC_MALLOC, 0xA0, 10, 1, 1);
+	feed(ALLOC_FREE, 0xA0, 0, 0, 1);
+	feed(ALLOC_FREE, 0xA0, 0, 0, 1);
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 1, 2, 20, 0, ALLOC_MALLOC, 1);
+
+	/* The spec's verified case: n_allocations 3 from 2 mallocs (FREE after realloc). */
+	report_free(r);
+	r = report_new(REPORT_TEMPORARY, 1);
+	feed(ALLOC_MALLOC, 0xA0, 8, 1, 1);		/* seq 0 */
+	feed(ALLOC_FREE, 0xA0, 0, 0, 1);		/* seq 1: matches seq 0 */
+	feed(ALLOC_REALLOC, 0xA0, 16, 1, 1);		/* seq 2 */
+	feed(ALLOC_FREE, 0xA0, 0, 0, 1);		/* seq 3: matches seq 2 (the newest) */
+	feed(ALLOC_FREE, 0xA0, 0, 0, 1);		/* seq 4: matches seq 2 again */
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 1, 3, 40, 0, ALLOC_MALLOC, 1);
+}
+END_TEST
+
+START_TEST(test_temporary_other_thread_never_matches)
+{
+	const struct report_row *row;
+
+	r = report_new(REPORT_TEMPORARY, 10);
+	feed(ALLOC_MALLOC, 0xA0, 10, 1, 1);
+	feed(ALLOC_FREE, 0xA0, 0, 0, 2);
+	feed(ALLOC_MMAP, 0x10000, 0x1000, 1, 2);
+	feed(ALLOC_MUNMAP, 0x10000, 0x1000, 0, 3);
+	ck_assert_uint_eq(rows(&row), 0);
+	/* On the right thread it does match. */
+	feed(ALLOC_FREE, 0xA0, 0, 0, 1);
+	feed(ALLOC_MUNMAP, 0x10000, 0x1000, 0, 2);
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 1, 2, 0x1000 + 10, 0, ALLOC_MALLOC, 1);
+}
+END_TEST
+
+START_TEST(test_temporary_threshold_window)
+{
+	/* Buffer N+1: with N=1 a free matches only the thread's 2 most recent allocations. */
+	const struct report_row *row;
+
+	r = report_new(REPORT_TEMPORARY, 1);
+	feed(ALLOC_MALLOC, 0xA0, 1, 1, 1);		/* seq 0 */
+	feed(ALLOC_MALLOC, 0xB0, 2, 2, 1);		/* seq 1 */
+	feed(ALLOC_MALLOC, 0xC0, 4, 3, 1);		/* seq 2: pushes A out */
+	feed(ALLOC_MALLOC, 0xD0, 8, 4, 2);		/* seq 3: another thread's buffer */
+	feed(ALLOC_FREE, 0xA0, 0, 0, 1);		/* too old */
+	ck_assert_uint_eq(rows(&row), 0);
+	feed(ALLOC_FREE, 0xB0, 0, 0, 1);
+	feed(ALLOC_FREE, 0xC0, 0, 0, 1);
+	ck_assert_uint_eq(rows(&row), 2);
+	check_row(&row[0], 2, 1, 2, 1, ALLOC_MALLOC, 1);
+	check_row(&row[1], 3, 1, 4, 2, ALLOC_MALLOC, 1);
+
+	/* N=0: buffer 1, only the very last allocation. */
+	report_free(r);
+	r = report_new(REPORT_TEMPORARY, 0);
+	feed(ALLOC_MALLOC, 0xA0, 1, 1, 1);
+	feed(ALLOC_MALLOC, 0xB0, 2, 2, 1);
+	feed(ALLOC_FREE, 0xA0, 0, 0, 1);
+	ck_assert_uint_eq(rows(&row), 0);
+	feed(ALLOC_FREE, 0xB0, 0, 0, 1);
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 2, 1, 2, 1, ALLOC_MALLOC, 1);
+
+	/* A large N keeps a long history (the buffer grows past its first size). */
+	report_free(r);
+	r = report_new(REPORT_TEMPORARY, 1000);
+	for (uint64_t i = 0; i < 1001; i++)
+		feed(ALLOC_MALLOC, 0x1000 + i * 16, 1, 1, 1);
+	feed(ALLOC_FREE, 0x1000, 0, 0, 1);		/* seq 0 is the 1001st most recent */
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 1, 1, 1, 0, ALLOC_MALLOC, 1);
+	feed(ALLOC_MALLOC, 0x99990, 1, 2, 1);		/* now seq 0 drops out */
+	feed(ALLOC_FREE, 0x1000, 0, 0, 1);
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 1, 1, 1, 0, ALLOC_MALLOC, 1);
+}
+END_TEST
+
+START_TEST(test_temporary_newest_match_first)
+{
+	/* Two recent allocations at one address: the free matches the newest. */
+	const struct report_row *row;
+
+	r = report_new(REPORT_TEMPORARY, 5);
+	feed(ALLOC_MALLOC, 0xA0, 10, 1, 1);	/* seq 0 */
+	feed(ALLOC_MALLOC, 0xA0, 20, 2, 1);	/* seq 1 */
+	feed(ALLOC_FREE, 0xA0, 0, 0, 1);
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 2, 1, 20, 1, ALLOC_MALLOC, 1);
+}
+END_TEST
+
+START_TEST(test_temporary_munmap_needs_equal_size)
+{
+	const struct report_row *row;
+
+	r = report_new(REPORT_TEMPORARY, 5);
+	feed(ALLOC_MMAP, 0x10000, 0x2000, 1, 1);
+	feed(ALLOC_MUNMAP, 0x10000, 0x1000, 0, 1);	/* partial: no match */
+	ck_assert_uint_eq(rows(&row), 0);
+	feed(ALLOC_MUNMAP, 0x10000, 0x2000, 0, 1);
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 1, 1, 0x2000, 0, ALLOC_MMAP, 1);
+	/* FREE does not check sizes (nor the entry's kind). */
+	feed(ALLOC_FREE, 0x10000, 0, 0, 1);
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 1, 2, 0x4000, 0, ALLOC_MMAP, 1);
+}
+END_TEST
+
+START_TEST(test_temporary_representative_lowest_seq)
+{
+	/* §0: in temporary mode too, the matched member with the lowest seq represents the group. */
+	const struct report_row *row;
+
+	r = report_new(REPORT_TEMPORARY, 3);
+	feed_full(ALLOC_MALLOC, 0xA0, 10, 1, 1, 0, 1);	/* seq 0, thread 1 */
+	feed_full(ALLOC_CALLOC, 0xB0, 20, 1, 2, 0, 2);	/* seq 1, thread 2 */
+	feed(ALLOC_FREE, 0xB0, 0, 0, 2);			/* matched first */
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 1, 1, 20, 1, ALLOC_CALLOC, 2);
+	feed(ALLOC_FREE, 0xA0, 0, 0, 1);			/* an earlier member */
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 1, 2, 30, 0, ALLOC_MALLOC, 1);
+	ck_assert_uint_eq(row[0].generation, 1);
+}
+END_TEST
+
+START_TEST(test_temporary_rows_sorted_by_seq)
+{
+	const struct report_row *row;
+
+	r = report_new(REPORT_TEMPORARY, 5);
+	feed(ALLOC_MALLOC, 0xA0, 1, 1, 1);	/* seq 0 */
+	feed(ALLOC_MALLOC, 0xB0, 2, 2, 1);	/* seq 1 */
+	feed(ALLOC_FREE, 0xB0, 0, 0, 1);	/* group of stack 2 created first */
+	feed(ALLOC_FREE, 0xA0, 0, 0, 1);
+	ck_assert_uint_eq(rows(&row), 2);
+	check_row(&row[0], 1, 1, 1, 0, ALLOC_MALLOC, 1);
+	check_row(&row[1], 2, 1, 2, 1, ALLOC_MALLOC, 1);
+}
+END_TEST
+
+/* ---- aggregated files ---------------------------------------------- */
+
+static void
+aggregated(uint8_t allocator, uint64_t size, uint32_t stack, uint32_t thread, uint64_t n)
+{
+	struct alloc_event ev = {
+		.address = 0, .size = size, .native_id = 0, .stack = stack, .thread = thread,
+		.generation = 0, .allocator = allocator,
+	};
+
+	report_aggregated(r, &ev, n);
+}
+
+START_TEST(test_aggregated_sums_counts_f2)
+{
+	/*
+	 * §8.5 with fix F2: (n=3, 300 B) + (n=4, 400 B) at one stack give
+	 * n_allocations 7 (stock memray: 4) and 700 bytes.  Records with n=0
+	 * are skipped and take no sequence number.
+	 */
+	const struct report_row *row;
+
+	for (int mode = REPORT_PEAK; mode <= REPORT_LEAKS; mode++) {
+		r = report_new((enum report_mode)mode, 0);
+		aggregated(ALLOC_MALLOC, 300, 1, 1, 3);		/* seq 0 */
+		aggregated(ALLOC_CALLOC, 5, 2, 2, 0);		/* skipped */
+		aggregated(ALLOC_CALLOC, 400, 1, 2, 4);		/* seq 1 */
+		aggregated(ALLOC_MMAP, 0, 3, 3, 1);		/* seq 2 */
+		ck_assert_uint_eq(rows(&row), 2);
+		check_row(&row[0], 1, 7, 700, 0, ALLOC_MALLOC, 1);
+		check_row(&row[1], 3, 1, 0, 2, ALLOC_MMAP, 3);
+		report_free(r);
+		r = NULL;
+	}
+}
+END_TEST
+
+static Suite *
+report_suite(void)
+{
+	Suite *s = suite_create("report");
+	TCase *tc;
+
+	tc = tcase_create("peak");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_peak_empty);
+	tcase_add_test(tc, test_peak_tie_goes_to_latest);
+	tcase_add_test(tc, test_peak_state_kept_after_peak);
+	tcase_add_test(tc, test_peak_group_changed_twice_after_peak);
+	tcase_add_test(tc, test_peak_replace_live_address);
+	tcase_add_test(tc, test_peak_replace_in_same_group);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("groups");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_representative_earliest_member_f1);
+	tcase_add_test(tc, test_representative_after_head_freed);
+	tcase_add_test(tc, test_group_key_stack_and_native_id);
+	tcase_add_test(tc, test_rows_sorted_by_seq);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("mmap");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_mmap_split_counts_two);
+	tcase_add_test(tc, test_mmap_peak_accounting);
+	tcase_add_test(tc, test_mmap_split_at_peak_then_freed);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("leaks");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_leaks);
+	tcase_add_test(tc, test_leaks_replace_live_address);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("temporary");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_temporary_basic);
+	tcase_add_test(tc, test_temporary_double_count);
+	tcase_add_test(tc, test_temporary_other_thread_never_matches);
+	tcase_add_test(tc, test_temporary_threshold_window);
+	tcase_add_test(tc, test_temporary_newest_match_first);
+	tcase_add_test(tc, test_temporary_munmap_needs_equal_size);
+	tcase_add_test(tc, test_temporary_representative_lowest_seq);
+	tcase_add_test(tc, test_temporary_rows_sorted_by_seq);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("aggregated");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_aggregated_sums_counts_f2);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(report_suite());
+
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
