@@ -14,6 +14,8 @@
 #define CHILD_CACHE_BITS 12
 #define CHILD_CACHE_SIZE (1u << CHILD_CACHE_BITS)
 
+#define LINE_UNKNOWN INT32_MIN
+
 /* One definition of a code object; a later CODE_OBJECT with the same id replaces it. */
 struct code_version {
 	char *function;
@@ -108,6 +110,9 @@ struct capture {
 	uint64_t *walk;			/* scratch for capture_trace_stack */
 	size_t walk_cap;
 
+	int32_t *node_lines;		/* line of each node at the last mark, or LINE_UNKNOWN */
+	size_t n_node_lines;
+
 	struct frame_text *rendered;
 	size_t rendered_cap;
 	/* capture_render_hybrid_stack's inputs: Python frames and flags, native frames. */
@@ -201,6 +206,7 @@ capture_free(struct capture *cap)
 	free(cap->codes);
 	free(cap->nodes);
 	free(cap->rendered);
+	free(cap->node_lines);
 	free(cap->frames);
 	free(cap->traces);
 	free(cap->trace_stacks);
@@ -574,21 +580,39 @@ capture_thread_name(const struct capture *cap, uint32_t thread)
 }
 
 /* memray's frameToLocation (§5.2): an unknown code object renders as "", "", 0. */
+/*
+ * The line of node n at the last mark.  Lines are cached per node: rows
+ * share their outer frames, and a 3.11 line table is walked from its
+ * start for every lookup.  Rendering happens after the last mark, so a
+ * cached line stays valid; the cache grows as the trie does.
+ */
+static int32_t
+node_line(struct capture *cap, uint32_t n, const struct code_version *code)
+{
+	if (cap->n_node_lines < cap->n_nodes) {
+		cap->node_lines = xreallocarray(cap->node_lines, cap->n_nodes, sizeof *cap->node_lines);
+		for (size_t i = cap->n_node_lines; i < cap->n_nodes; i++)
+			cap->node_lines[i] = LINE_UNKNOWN;
+		cap->n_node_lines = cap->n_nodes;
+	}
+	if (cap->node_lines[n] == LINE_UNKNOWN)
+		cap->node_lines[n] = linetable_line(cap->header->python_version, code->linetable,
+		    code->linetable_len, code->firstlineno, cap->nodes[n].instruction_offset);
+	return cap->node_lines[n];
+}
+
+/* memray's frameToLocation (§5.2): an unknown code object renders as "", "", 0. */
 static struct frame_text
-frame_text(const struct capture *cap, const struct stack_node *n)
+frame_text(struct capture *cap, uint32_t n)
 {
 	uint32_t index;
 	const struct code_version *code = NULL;
 
-	if (u64map_get(&cap->code_by_id, n->code_id, &index))
+	if (u64map_get(&cap->code_by_id, cap->nodes[n].code_id, &index))
 		code = versioned_at_mark(cap, &cap->codes[index]);
 	if (code == NULL)
 		return (struct frame_text){ "", "", 0 };
-	return (struct frame_text){
-		code->function, code->file,
-		linetable_line(cap->header->python_version, code->linetable, code->linetable_len,
-		    code->firstlineno, n->instruction_offset),
-	};
+	return (struct frame_text){ code->function, code->file, node_line(cap, n, code) };
 }
 
 size_t
@@ -602,7 +626,7 @@ capture_render_stack(struct capture *cap, uint32_t stack, uint32_t thread,
 			cap->rendered_cap = cap->rendered_cap ? cap->rendered_cap * 2 : 64;
 			cap->rendered = xreallocarray(cap->rendered, cap->rendered_cap, sizeof *cap->rendered);
 		}
-		cap->rendered[depth++] = frame_text(cap, &cap->nodes[n]);
+		cap->rendered[depth++] = frame_text(cap, n);
 	}
 	if (thread != NO_THREAD && cap->threads[thread].tid == cap->header->main_tid) {
 		uint64_t skip = cap->header->skipped_frames_on_main_tid;
@@ -664,7 +688,7 @@ capture_render_hybrid_stack(struct capture *cap, struct native_symbols *ns,
 			cap->python_entry = xreallocarray(cap->python_entry, cap->python_cap,
 			    sizeof *cap->python_entry);
 		}
-		cap->python[n_python] = frame_text(cap, &cap->nodes[n]);
+		cap->python[n_python] = frame_text(cap, n);
 		cap->python_entry[n_python++] = cap->nodes[n].is_entry;
 	}
 	cap->native_rendered_len = 0;

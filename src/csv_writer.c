@@ -55,26 +55,6 @@ csv_begin(const struct writer_config *config)
 	return s;
 }
 
-/*
- * memray's format_thread_name: Python's hex() of the tid read as a signed
- * 64-bit integer, then " (name)" if the thread has a non-empty name; -1 is
- * "merged thread".
- */
-static void
-format_thread_name(char *buf, size_t size, uint64_t tid, const char *name)
-{
-	int64_t signed_tid = (int64_t)tid;
-	uint64_t magnitude = signed_tid < 0 ? (uint64_t)0 - tid : tid;
-
-	if (signed_tid == -1) {
-		snprintf(buf, size, "merged thread");
-		return;
-	}
-	int n = snprintf(buf, size, "%s0x%" PRIx64, signed_tid < 0 ? "-" : "", magnitude);
-	if (name != NULL && *name != '\0' && n > 0 && (size_t)n < size)
-		snprintf(buf + n, size - (size_t)n, " (%s)", name);
-}
-
 static void
 csv_row(void *state, const struct output_row *row)
 {
@@ -85,7 +65,7 @@ csv_row(void *state, const struct output_row *row)
 
 	fprintf(s->out, "%s,%" PRIu64 ",%" PRIu64 ",%" PRId64 ",", row->allocator,
 	    row->n_allocations, row->size, (int64_t)row->tid);
-	format_thread_name(thread_name, name_len, row->tid, row->thread_name);
+	writer_thread_label(thread_name, name_len, row->tid, row->thread_name);
 	write_field(s->out, thread_name, strlen(thread_name));
 	free(thread_name);
 	fputc(',', s->out);

@@ -7,6 +7,7 @@
 
 #include "byte_source.h"
 #include "message.h"
+#include "progress.h"
 #include "record_decoder.h"
 
 /* The memray releases that write each format version (capture-format.md §2.1). */
@@ -79,7 +80,7 @@ info_run(int fd, FILE *out)
 	}
 	enum record_type last;
 	while ((last = record_decoder_next(dec, &rec)) != REC_END && last != REC_ERROR)
-		continue;
+		progress_record(src);
 
 	const struct capture_header *h = record_decoder_header(dec);
 	fprintf(out, "%-26s%" PRId32 " (%s)\n", "format version:", h->version, memray_versions(h->version));

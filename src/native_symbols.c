@@ -294,6 +294,24 @@ concat3(const char *a, const char *b, const char *c)
 	return s;
 }
 
+/*
+ * Open a regular file, or return -1 with errno set.  The paths come from
+ * the capture, so a FIFO or a device must neither block nor be read.
+ */
+static int
+open_regular(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+
+	if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		errno = EINVAL;
+		fd = -1;
+	}
+	return fd;
+}
+
 /* An ELF file of this machine's class, or NULL with *why set. */
 static Elf *
 elf_open_fd(int fd, const char **why)
@@ -478,13 +496,14 @@ open_debuglink(const struct native_symbols *ns, const char *path, const char *na
 			break;
 		const char *slash = strrchr(resolved, '/');
 		if (target[0] != '/' && slash != NULL) {
-			/* One byte more than the directory, for its NUL. */
-			char *dir = xmemdup(resolved, (size_t)(slash + 1 - resolved) + 1);
-			dir[slash + 1 - resolved] = '\0';
+			/* A relative link is read from the link's own directory. */
+			size_t dir_len = (size_t)(slash + 1 - resolved);
+			char *joined = xmalloc(dir_len + strlen(target) + 1);
+			memcpy(joined, resolved, dir_len);
+			strcpy(joined + dir_len, target);
 			free(resolved);
-			resolved = concat3(dir, target, "");
-			free(dir);
 			free(target);
+			resolved = joined;
 		} else {
 			free(resolved);
 			resolved = target;
@@ -499,7 +518,7 @@ open_debuglink(const struct native_symbols *ns, const char *path, const char *na
 	};
 	for (int i = 0; i < 3 && fd < 0; i++) {
 		char *phys = physical_path(ns, tries[i]);
-		fd = open(phys, O_RDONLY | O_CLOEXEC);
+		fd = open_regular(phys);
 		free(phys);
 	}
 	for (int i = 0; i < 3; i++)
@@ -535,7 +554,7 @@ open_debug_file(const struct native_symbols *ns, const char *path, Elf *elf)
 		}
 		strcpy(p, ".debug");
 		char *phys = physical_path(ns, name);
-		int fd = open(phys, O_RDONLY | O_CLOEXEC);
+		int fd = open_regular(phys);
 		free(phys);
 		free(name);
 		if (fd >= 0)
@@ -550,12 +569,13 @@ open_debug_file(const struct native_symbols *ns, const char *path, Elf *elf)
 	size_t name_len = strnlen(link, data->d_size);
 	/*
 	 * libbacktrace reads the CRC at the name's length rounded up to 4,
-	 * not at its length with the NUL: a name of 4n bytes gets a CRC that
-	 * never matches, and the file is not used.
+	 * not at its length with the NUL: for a name of 4n bytes it reads the
+	 * zero padding, and a CRC of 0 means "do not check".
 	 */
 	size_t crc_offset = (name_len + 3) & ~(size_t)3;
 	uint32_t crc;
-	if (name_len == data->d_size || crc_offset + 4 > data->d_size)
+	/* Also the check that the name ends inside the section. */
+	if (crc_offset + 4 > data->d_size)
 		return -1;
 	memcpy(&crc, link + crc_offset, sizeof crc);
 	return open_debuglink(ns, path, link, crc);
@@ -975,11 +995,11 @@ open_binary(struct native_symbols *ns, struct binary *b, const struct native_ima
 {
 	char *phys = physical_path(ns, image->path);
 	const char *why = NULL;
-	int fd = open(phys, O_RDONLY | O_CLOEXEC);
+	int fd = open_regular(phys);
 	Elf *elf = fd < 0 ? NULL : elf_open_fd(fd, &why);
 
 	if (fd < 0)
-		why = strerror(errno);
+		why = errno == EINVAL ? "not a regular file" : strerror(errno);
 	else if (elf != NULL && !segments_match(elf, image))
 		why = "not the file that was traced (its loadable segments differ from the capture's)";
 	if (why != NULL) {
@@ -997,7 +1017,11 @@ open_binary(struct native_symbols *ns, struct binary *b, const struct native_ima
 	if (read_symbols(ns, elf, &b->tables[b->n_tables]))
 		b->n_tables++;
 
-	/* With a separate debug file, its DWARF is the one read, never the binary's. */
+	/*
+	 * With a separate debug file, its DWARF is the one read, never the
+	 * binary's.  One that is no ELF file is left out (libbacktrace would
+	 * give up on the whole binary).
+	 */
 	Elf *dwarf_elf = elf;
 	int debug_fd = open_debug_file(ns, image->path, elf);
 	if (debug_fd >= 0) {

@@ -2,9 +2,10 @@
  * report: which allocations a report shows, grouped by stack (see report.h).
  *
  * Peak and leaks modes keep the live set: simple allocations found by
- * address through a u64index, mmapped ranges in an interval_list.  Every live block (or mmap piece) is
- * a member of its group's list, in record order, so the earliest live
- * member, the representative, is the list head.  `current` and `peak`
+ * address (the youngest in a small nursery, the others in a u64index),
+ * mmapped ranges in an interval_list.  Every
+ * live block (or mmap piece) is a member of its group's list, in record
+ * order, so the earliest live member, the representative, is the list head.  `current` and `peak`
  * follow memray's HighWatermarkFinder exactly, quirks included (an
  * allocation at a live address adds its size without taking the old one
  * away; ties go to the latest record).
@@ -80,6 +81,16 @@ struct group_hint {
 };
 #define GROUP_HINT_BITS 10
 
+/*
+ * A slot of the nursery, where the youngest simple blocks are found by
+ * address (see file_live).
+ */
+struct nursery_slot {
+	uint64_t address;
+	uint32_t member;		/* NONE: empty */
+};
+#define NURSERY_BITS 6
+
 /* One of a thread's most recent allocations (temporary mode). */
 struct recent {
 	uint64_t address;
@@ -114,7 +125,8 @@ struct report {
 	struct member *members;
 	size_t n_members, members_cap;
 	uint32_t free_members;
-	struct u64index live;		/* address -> member */
+	struct nursery_slot nursery[1 << NURSERY_BITS];
+	struct u64index live;		/* address -> member, for blocks not in the nursery */
 	struct origin *origins;
 	size_t n_origins, origins_cap;
 	struct u64map origin_by_key;	/* see origin_for */
@@ -159,6 +171,8 @@ report_new_split(enum report_mode mode, uint64_t threshold, bool split_threads)
 		r->origin_hints[i].origin = NONE;
 	for (size_t i = 0; i < 1 << GROUP_HINT_BITS; i++)
 		r->group_hints[i].group = NONE;
+	for (size_t i = 0; i < 1 << NURSERY_BITS; i++)
+		r->nursery[i].member = NONE;
 	interval_list_init(&r->mappings);
 	return r;
 }
@@ -438,6 +452,43 @@ range_end(uint64_t address, uint64_t size)
 	return size > UINT64_MAX - address ? UINT64_MAX : address + size;
 }
 
+static struct nursery_slot *
+nursery_slot(struct report *r, uint64_t address)
+{
+	return &r->nursery[(address >> 3) * UINT64_C(0x9e3779b97f4a7c15) >> (64 - NURSERY_BITS)];
+}
+
+/*
+ * File a new simple block, whose address is not live.  Most blocks die
+ * young, so it goes to the nursery, a direct-mapped cache by address: one
+ * freed from there never costs the live index an insertion and a removal.
+ * The block it displaces from its slot has lived a while and moves to the
+ * index.
+ */
+static void
+file_live(struct report *r, uint64_t address, uint32_t m)
+{
+	struct nursery_slot *slot = nursery_slot(r, address);
+
+	if (slot->member != NONE)
+		u64index_add(&r->live, slot->address, slot->member);
+	*slot = (struct nursery_slot){ address, m };
+}
+
+/* Take the simple block at address out of the live set: its member, or NONE. */
+static uint32_t
+unfile_live(struct report *r, uint64_t address)
+{
+	struct nursery_slot *slot = nursery_slot(r, address);
+	uint32_t m = slot->member;
+
+	if (m != NONE && slot->address == address) {
+		slot->member = NONE;
+		return m;
+	}
+	return u64index_remove(&r->live, address, &m) ? m : NONE;
+}
+
 /* Peak and leaks modes: the live set, and memray's current/peak. */
 static bool
 track_live(struct report *r, const struct alloc_event *ev)
@@ -448,13 +499,15 @@ track_live(struct report *r, const struct alloc_event *ev)
 	case SIMPLE_ALLOCATOR:
 		r->current += ev->size;
 		m = add_member(r, ev);
-		if (u64index_put(&r->live, ev->address, m, &old)) {
-			/* The old block is replaced; `current` keeps its bytes (HighWatermarkFinder). */
+		old = unfile_live(r, ev->address);
+		/* A live block at the address is replaced; `current` keeps its bytes (HighWatermarkFinder). */
+		if (old != NONE)
 			detach(r, old, r->members[old].size);
-		}
+		file_live(r, ev->address, m);
 		break;
 	case SIMPLE_DEALLOCATOR:
-		if (u64index_remove(&r->live, ev->address, &old)) {
+		old = unfile_live(r, ev->address);
+		if (old != NONE) {
 			r->current -= r->members[old].size;
 			detach(r, old, r->members[old].size);
 		}

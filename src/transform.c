@@ -9,6 +9,7 @@
 #include "capture.h"
 #include "message.h"
 #include "native_symbols.h"
+#include "progress.h"
 #include "record_decoder.h"
 
 struct pipeline {
@@ -95,7 +96,9 @@ read_records(struct pipeline *p)
 	uint64_t orphan_offset = 0;
 
 	for (;;) {
-		switch (record_decoder_next(p->dec, &rec)) {
+		enum record_type type = record_decoder_next(p->dec, &rec);
+		progress_record(p->src);	/* --progress: cheap unless it is time to draw */
+		switch (type) {
 		case REC_END:
 			/* memray reads past such a frame record only in peak mode (§0). */
 			if (orphan != NULL && p->opts->mode == REPORT_PEAK) {

@@ -169,19 +169,23 @@ index_distance(const struct u64index *index, size_t i)
 }
 
 /*
- * Put an entry that is not in the index at slot i, distance d from its
- * home, where it belongs: after the entries of its run that are as far
- * from their homes or further, before those nearer theirs.  The entries
- * from slot i to the first free slot move one slot on, one further from
- * home (Robin Hood: every run stays ordered by home slot).
+ * Put an entry that is not in the index where it belongs: after the
+ * entries of its run as far from their homes as it would be or further,
+ * before those nearer theirs.  The entries from there to the first free
+ * slot move one slot on, one further from home (Robin Hood: every run
+ * stays ordered by home slot).
  */
 static void
-index_place(struct u64index *index, size_t i, size_t d, unsigned tag, uint32_t id)
+index_insert(struct u64index *index, uint64_t hash, uint32_t id)
 {
-	size_t j = i;
+	size_t i = hash & index->mask, d = 0, j;
 
-	while (index->meta[j] != 0)
-		j = (j + 1) & index->mask;
+	while (index->meta[i] != 0 && index_distance(index, i) >= d) {
+		i = (i + 1) & index->mask;
+		d++;
+	}
+	for (j = i; index->meta[j] != 0; j = (j + 1) & index->mask)
+		continue;
 	while (j != i) {
 		size_t from = (j - 1) & index->mask;
 		uint16_t m = index->meta[from];
@@ -189,21 +193,8 @@ index_place(struct u64index *index, size_t i, size_t d, unsigned tag, uint32_t i
 		index->ids[j] = index->ids[from];
 		j = from;
 	}
-	index->meta[i] = index_meta(tag, d);
+	index->meta[i] = index_meta(index_tag(hash), d);
 	index->ids[i] = id;
-}
-
-/* Put an entry that is not in the index where it belongs (see index_place). */
-static void
-index_add(struct u64index *index, uint64_t hash, uint32_t id)
-{
-	size_t i = hash & index->mask, d = 0;
-
-	while (index->meta[i] != 0 && index_distance(index, i) >= d) {
-		i = (i + 1) & index->mask;
-		d++;
-	}
-	index_place(index, i, d, index_tag(hash), id);
 }
 
 static void
@@ -219,7 +210,7 @@ index_grow(struct u64index *index)
 	index->mask = capacity - 1;
 	for (size_t i = 0; i < old_capacity; i++) {
 		if (old_meta[i] != 0)
-			index_add(index, u64map_hash(index->key_of(index->ctx, old_ids[i])), old_ids[i]);
+			index_insert(index, u64map_hash(index->key_of(index->ctx, old_ids[i])), old_ids[i]);
 	}
 	free(old_meta);
 	free(old_ids);
@@ -227,76 +218,56 @@ index_grow(struct u64index *index)
 
 /* index_find from distance INDEX_SATURATED on, where distances are asked of the keys. */
 static size_t
-index_find_far(const struct u64index *index, uint64_t key, unsigned tag, size_t i, size_t d,
-    size_t *stop, size_t *distance)
+index_find_far(const struct u64index *index, uint64_t key, unsigned tag, size_t i, size_t d)
 {
 	for (;; i = (i + 1) & index->mask, d++) {
 		uint16_t m = index->meta[i];
 		if (m == 0)
-			break;
+			return SIZE_MAX;
 		size_t here = index_distance(index, i);
 		if (here < d)
-			break;
+			return SIZE_MAX;
 		if (here == d && m >> 8 == tag && index->key_of(index->ctx, index->ids[i]) == key)
 			return i;
 	}
-	*stop = i;
-	*distance = d;
-	return SIZE_MAX;
 }
 
 /*
- * The slot of key (whose hash is given) in an allocated index, or SIZE_MAX;
- * then the probe stopped at slot *stop, distance *distance, where key
- * belongs: at a free slot or at an entry nearer its home than key would be.
+ * The slot of key (whose hash is given) in an allocated index, or SIZE_MAX:
+ * a free slot, or an entry nearer its home than key would be, ends the search.
  */
 static inline size_t
-index_find(const struct u64index *index, uint64_t key, uint64_t hash, size_t *stop,
-    size_t *distance)
+index_find(const struct u64index *index, uint64_t key, uint64_t hash)
 {
 	unsigned tag = index_tag(hash);
 	size_t i = hash & index->mask;
 
-	/* The id of the slot is read (or written) next: fetch both cache lines at once. */
+	/* The id of the slot is read next: fetch both cache lines at once. */
 	__builtin_prefetch(&index->ids[i]);
 	for (size_t d = 0; d < INDEX_SATURATED; i = (i + 1) & index->mask, d++) {
 		uint16_t m = index->meta[i];
 		/* Free slots store 0, and saturated distances exceed d: no need to know them. */
-		if ((m & 0xff) < d + 1) {
-			*stop = i;
-			*distance = d;
+		if ((m & 0xff) < d + 1)
 			return SIZE_MAX;
-		}
 		if (m == index_meta(tag, d) && index->key_of(index->ctx, index->ids[i]) == key)
 			return i;
 	}
-	return index_find_far(index, key, tag, i, INDEX_SATURATED, stop, distance);
+	return index_find_far(index, key, tag, i, INDEX_SATURATED);
 }
 
-bool
-u64index_put(struct u64index *index, uint64_t key, uint32_t id, uint32_t *old)
+void
+u64index_add(struct u64index *index, uint64_t key, uint32_t id)
 {
-	uint64_t hash = u64map_hash(key);
-	size_t stop, d;
-
 	if (index->meta == NULL || (index->count + 1) * 5 > (index->mask + 1) * 4)
 		index_grow(index);
-	size_t i = index_find(index, key, hash, &stop, &d);
-	if (i != SIZE_MAX) {
-		*old = index->ids[i];
-		index->ids[i] = id;
-		return true;
-	}
-	index_place(index, stop, d, index_tag(hash), id);
+	index_insert(index, u64map_hash(key), id);
 	index->count++;
-	return false;
 }
 
 bool
 u64index_remove(struct u64index *index, uint64_t key, uint32_t *id)
 {
-	size_t stop, d;
-	size_t i = index->meta ? index_find(index, key, u64map_hash(key), &stop, &d) : SIZE_MAX;
+	size_t i = index->meta ? index_find(index, key, u64map_hash(key)) : SIZE_MAX;
 
 	if (i == SIZE_MAX)
 		return false;

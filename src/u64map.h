@@ -89,11 +89,8 @@ struct u64index {
 void u64index_init(struct u64index *index, uint64_t (*key_of)(const void *ctx, uint32_t id),
     const void *ctx);
 void u64index_free(struct u64index *index);
-/*
- * File id under key (key_of(ctx, id) must be key).  If another id was
- * filed under key, id takes its place: returns true and stores it in *old.
- */
-bool u64index_put(struct u64index *index, uint64_t key, uint32_t id, uint32_t *old);
+/* File id under key, which is not in the index (key_of(ctx, id) must be key). */
+void u64index_add(struct u64index *index, uint64_t key, uint32_t id);
 /* Remove the id filed under key; returns whether there was one and stores it. */
 bool u64index_remove(struct u64index *index, uint64_t key, uint32_t *id);
 
