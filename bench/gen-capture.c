@@ -348,14 +348,17 @@ put_cstr(struct gen *g, const char *s)
 /* ---- records ---- */
 
 static void
-write_header(struct gen *g, int argc, char **argv)
+write_header(struct gen *g)
 {
-	char command_line[1024] = "python3 -m workload";
+	const struct params *p = &g->p;
+	char command_line[512];
 
-	for (int i = 1; i < argc; i++) {
-		size_t used = strlen(command_line);
-		snprintf(command_line + used, sizeof command_line - used, " %s", argv[i]);
-	}
+	/* The workload's parameters, not the container's: every container holds the same bytes. */
+	snprintf(command_line, sizeof command_line,
+	    "python3 -m workload --seed %" PRIu64 " --records %" PRIu64 " --live %" PRIu64
+	    " --stacks %" PRIu64 " --threads %" PRIu64 " --mmap-share %" PRIu64 " --locality %" PRIu64 "%s",
+	    p->seed, p->records, p->live, p->stacks, p->threads, p->mmap_share, p->locality,
+	    p->thread_names ? " --thread-names" : "");
 	put_bytes(g, "memray", 7);
 	put_le(g, 13, 4);			/* version */
 	put_le(g, PYTHON_VERSION, 4);
@@ -970,7 +973,7 @@ main(int argc, char **argv)
 		die("out of memory");
 	build_stacks(&g);
 	open_output(&g);
-	write_header(&g, argc, argv);
+	write_header(&g);
 	while (g.records < g.p.records)
 		step(&g);
 	reserve(&g);

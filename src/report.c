@@ -294,12 +294,12 @@ static uint32_t
 origin_for(struct report *r, const struct alloc_event *ev)
 {
 	struct origin_hint *hint = &r->origin_hints[ev->allocator & ALLOCATOR_MAX];
-	uint64_t key = u64map_hash(u64map_hash((uint64_t)ev->generation << 32 | ev->thread) +
-	    ev->allocator);
 	uint32_t index;
 
 	if (hint->origin != NONE && hint->thread == ev->thread && hint->generation == ev->generation)
 		return hint->origin;
+	uint64_t key = u64map_hash(u64map_hash((uint64_t)ev->generation << 32 | ev->thread) +
+	    ev->allocator);
 	for (;; key++) {
 		if (!u64map_get(&r->origin_by_key, key, &index)) {
 			if (r->n_origins == r->origins_cap) {

@@ -1,0 +1,194 @@
+/*
+ * test_u64index: the index of caller-keyed ids (u64map.h: u64index),
+ * checked against a plain reference array: random adds and removes,
+ * growth, and keys crafted to share a home slot (long runs, distances
+ * past the saturated byte, wrapping at the end of the table).
+ */
+#include <check.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "u64map.h"
+
+#define MAX_IDS 200000
+
+/* The caller's records: id -> key. */
+static uint64_t keys[MAX_IDS];
+
+static uint64_t
+key_of(const void *ctx, uint32_t id)
+{
+	const uint64_t *k = ctx;
+
+	return k[id];
+}
+
+static uint64_t rng_state;
+
+static uint64_t
+rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * UINT64_C(0x2545F4914F6CDD1D);
+}
+
+START_TEST(test_basic)
+{
+	struct u64index ix;
+	uint32_t id = 7;
+
+	u64index_init(&ix, key_of, keys);
+	ck_assert(!u64index_remove(&ix, 5, &id));
+	ck_assert_uint_eq(id, 7);
+	keys[2] = 5;
+	u64index_add(&ix, 5, 2);
+	ck_assert_uint_eq(ix.count, 1);
+	keys[3] = 0;
+	u64index_add(&ix, 0, 3);
+	ck_assert(u64index_remove(&ix, 5, &id));
+	ck_assert_uint_eq(id, 2);
+	ck_assert(!u64index_remove(&ix, 5, &id));
+	ck_assert(u64index_remove(&ix, 0, &id));
+	ck_assert_uint_eq(id, 3);
+	ck_assert_uint_eq(ix.count, 0);
+	u64index_free(&ix);
+	ck_assert(!u64index_remove(&ix, 0, &id));
+}
+END_TEST
+
+/* Keys whose hash has the given low bits: one home slot in tables up to 2^bits. */
+static size_t
+colliding(uint64_t low, unsigned bits, uint64_t start, uint64_t *out, size_t n)
+{
+	uint64_t mask = (UINT64_C(1) << bits) - 1;
+	size_t found = 0;
+
+	for (uint64_t k = start; found < n; k++) {
+		if ((u64map_hash(k) & mask) == low)
+			out[found++] = k;
+	}
+	return found;
+}
+
+/* Check that every live id is found and removed ones are not, by removing and adding them again. */
+static void
+check_all(struct u64index *ix, const bool *live, size_t n)
+{
+	for (size_t id = 0; id < n; id++) {
+		uint32_t got;
+		if (!live[id])
+			continue;
+		ck_assert(u64index_remove(ix, keys[id], &got));
+		ck_assert_uint_eq(got, id);
+		u64index_add(ix, keys[id], (uint32_t)id);
+	}
+}
+
+START_TEST(test_long_colliding_runs)
+{
+	/* 600 keys sharing a home in tables up to 2^12 slots: distances pass 254. */
+	static bool live[600];
+	struct u64index ix;
+	uint32_t id;
+	uint64_t low = (uint64_t)_i * 4093 & 0xfff;	/* also near the end, so runs wrap */
+
+	colliding(low, 12, 1, keys, 600);
+	u64index_init(&ix, key_of, keys);
+	for (uint32_t k = 0; k < 600; k++) {
+		u64index_add(&ix, keys[k], k);
+		live[k] = true;
+	}
+	check_all(&ix, live, 600);
+	/* Remove every third, then the rest in reverse order. */
+	for (uint32_t k = 0; k < 600; k += 3) {
+		ck_assert(u64index_remove(&ix, keys[k], &id));
+		ck_assert_uint_eq(id, k);
+		live[k] = false;
+	}
+	check_all(&ix, live, 600);
+	for (uint32_t k = 600; k-- > 0;) {
+		ck_assert(u64index_remove(&ix, keys[k], &id) == live[k]);
+		live[k] = false;
+	}
+	ck_assert_uint_eq(ix.count, 0);
+	u64index_free(&ix);
+}
+END_TEST
+
+START_TEST(test_randomized_against_reference)
+{
+	/* ids 0..n-1 stand for records; each has a key from a small universe, so keys repeat. */
+	static bool live[MAX_IDS];
+	static int32_t owner[1 << 16];	/* key slot -> id filed under it, -1 */
+	struct u64index ix;
+	size_t n = 0, count = 0;
+
+	rng_state = 0x9e3779b97f4a7c15u + (uint64_t)_i;
+	for (size_t k = 0; k < (1 << 16); k++)
+		owner[k] = -1;
+	u64index_init(&ix, key_of, keys);
+	for (int step = 0; step < 400000 && n < MAX_IDS; step++) {
+		/* Universe of 2^16 keys, spread (and with low bits 0, as addresses have). */
+		unsigned k = (unsigned)(rng() % (1 << (10 + _i % 7)));
+		uint64_t key = (uint64_t)k << 3 | UINT64_C(0x7f0000000000);
+		uint32_t got = UINT32_MAX;
+		if (rng() % 2) {
+			/* As the report files a block: the one at its address, if any, goes first. */
+			bool replaced = u64index_remove(&ix, key, &got);
+			ck_assert(replaced == (owner[k] >= 0));
+			if (replaced) {
+				ck_assert_uint_eq(got, (uint32_t)owner[k]);
+				live[owner[k]] = false;
+			} else {
+				count++;
+			}
+			keys[n] = key;
+			u64index_add(&ix, key, (uint32_t)n);
+			owner[k] = (int32_t)n;
+			live[n++] = true;
+		} else {
+			bool removed = u64index_remove(&ix, key, &got);
+			ck_assert(removed == (owner[k] >= 0));
+			if (removed) {
+				ck_assert_uint_eq(got, (uint32_t)owner[k]);
+				live[owner[k]] = false;
+				owner[k] = -1;
+				count--;
+			}
+		}
+		ck_assert_uint_eq(ix.count, count);
+		/* Never more than 80% full. */
+		ck_assert(ix.count * 5 <= (ix.mask + 1) * 4);
+	}
+	check_all(&ix, live, n);
+	u64index_free(&ix);
+}
+END_TEST
+
+static Suite *
+u64index_suite(void)
+{
+	Suite *s = suite_create("u64index");
+	TCase *tc = tcase_create("u64index");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_basic);
+	tcase_add_loop_test(tc, test_long_colliding_runs, 0, 3);
+	tcase_add_loop_test(tc, test_randomized_against_reference, 0, 7);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(u64index_suite());
+
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
