@@ -237,10 +237,8 @@ capture_thread_for_tid(struct capture *cap, uint64_t tid)
 
 	if (!u64map_insert(&cap->thread_by_tid, tid, index, &index))
 		return index;
-	if (cap->n_threads == cap->threads_cap) {
-		cap->threads_cap = cap->threads_cap ? cap->threads_cap * 2 : 8;
-		cap->threads = xreallocarray(cap->threads, cap->threads_cap, sizeof *cap->threads);
-	}
+	cap->threads = xgrowarray(cap->threads, &cap->threads_cap, cap->n_threads + 1,
+	    sizeof *cap->threads, 8);
 	/* A new thread had no name at the last mark. */
 	cap->threads[index] = (struct thread){ .tid = tid, .name = { .epoch = cap->epoch } };
 	cap->n_threads++;
@@ -259,10 +257,8 @@ define_code(struct capture *cap, const struct record *rec)
 	code->linetable_len = rec->u.code.linetable_len;
 	code->firstlineno = rec->u.code.firstlineno;
 	if (u64map_insert(&cap->code_by_id, rec->u.code.id, index, &index)) {
-		if (cap->n_codes == cap->codes_cap) {
-			cap->codes_cap = cap->codes_cap ? cap->codes_cap * 2 : 64;
-			cap->codes = xreallocarray(cap->codes, cap->codes_cap, sizeof *cap->codes);
-		}
+		cap->codes = xgrowarray(cap->codes, &cap->codes_cap, cap->n_codes + 1,
+		    sizeof *cap->codes, 64);
 		cap->codes[index] = (struct versioned){ .epoch = cap->epoch };
 		cap->n_codes++;
 	}
@@ -298,10 +294,8 @@ find_child(struct capture *cap, const struct stack_node *want)
 				return index;
 			continue;
 		}
-		if (cap->n_nodes == cap->nodes_cap) {
-			cap->nodes_cap *= 2;
-			cap->nodes = xreallocarray(cap->nodes, cap->nodes_cap, sizeof *cap->nodes);
-		}
+		cap->nodes = xgrowarray(cap->nodes, &cap->nodes_cap, cap->n_nodes + 1,
+		    sizeof *cap->nodes, 64);
 		cap->nodes[cap->n_nodes++] = *want;
 		return index;
 	}
@@ -337,10 +331,7 @@ push_frame(struct capture *cap, const struct record *rec)
 	};
 	uint32_t node = child_node(cap, &want);
 
-	if (t->depth == t->stack_cap) {
-		t->stack_cap = t->stack_cap ? t->stack_cap * 2 : 16;
-		t->stack = xreallocarray(t->stack, t->stack_cap, sizeof *t->stack);
-	}
+	t->stack = xgrowarray(t->stack, &t->stack_cap, t->depth + 1, sizeof *t->stack, 16);
 	t->stack[t->depth++] = node;
 }
 
@@ -348,10 +339,7 @@ push_frame(struct capture *cap, const struct record *rec)
 static void
 append_node(struct stack_node **items, size_t *len, size_t *cap, const struct stack_node *node)
 {
-	if (*len == *cap) {
-		*cap = *cap ? *cap * 2 : 64;
-		*items = xreallocarray(*items, *cap, sizeof **items);
-	}
+	*items = xgrowarray(*items, cap, *len + 1, sizeof **items, 64);
 	(*items)[(*len)++] = *node;
 }
 
@@ -385,10 +373,7 @@ capture_trace_stack(struct capture *cap, uint64_t trace_node)
 	}
 	/* Up to the first resolved node; a parent not older than its child counts as the root. */
 	while (node != 0 && cap->trace_stacks[node - 1] == UINT32_MAX) {
-		if (depth == cap->walk_cap) {
-			cap->walk_cap = cap->walk_cap ? cap->walk_cap * 2 : 64;
-			cap->walk = xreallocarray(cap->walk, cap->walk_cap, sizeof *cap->walk);
-		}
+		cap->walk = xgrowarray(cap->walk, &cap->walk_cap, depth + 1, sizeof *cap->walk, 64);
 		cap->walk[depth++] = node;
 		uint64_t parent = cap->traces[node - 1].parent;
 		node = parent < node ? parent : 0;
@@ -408,25 +393,13 @@ capture_trace_stack(struct capture *cap, uint64_t trace_node)
 	return stack;
 }
 
-/* Append one element of size bytes to a growing array; returns the array. */
-static void *
-grow_array(void *items, size_t *count, size_t *cap, size_t size)
-{
-	if (*count == *cap) {
-		*cap = *cap ? *cap * 2 : 16;
-		items = xreallocarray(items, *cap, size);
-	}
-	(*count)++;
-	return items;
-}
-
 /* MEMORY_MAP_START: a new generation, empty; the earlier ones stay (§6.2). */
 static void
 start_generation(struct capture *cap)
 {
-	cap->generations = grow_array(cap->generations, &cap->n_generations,
-	    &cap->generations_cap, sizeof *cap->generations);
-	cap->generations[cap->n_generations - 1] = (struct generation){ .sorted = true };
+	cap->generations = xgrowarray(cap->generations, &cap->generations_cap,
+	    cap->n_generations + 1, sizeof *cap->generations, 16);
+	cap->generations[cap->n_generations++] = (struct generation){ .sorted = true };
 }
 
 /*
@@ -446,8 +419,9 @@ add_image(struct capture *cap, const struct record *rec)
 	im->image = (struct native_image){
 		.path = im->path, .load_address = rec->u.segment_header.load_address,
 	};
-	cap->images = grow_array(cap->images, &cap->n_images, &cap->images_cap, sizeof *cap->images);
-	cap->images[cap->n_images - 1] = im;
+	cap->images = xgrowarray(cap->images, &cap->images_cap, cap->n_images + 1,
+	    sizeof *cap->images, 16);
+	cap->images[cap->n_images++] = im;
 	return true;
 }
 
@@ -459,14 +433,15 @@ add_segment(struct capture *cap, const struct record *rec)
 	struct generation *g = &cap->generations[cap->n_generations - 1];
 	uint64_t start = im->image.load_address + rec->u.segment.vaddr;
 
-	im->segments = grow_array(im->segments, &im->image.n_segments, &im->segments_cap,
-	    sizeof *im->segments);
-	im->segments[im->image.n_segments - 1] = (struct native_load_segment){
+	im->segments = xgrowarray(im->segments, &im->segments_cap, im->image.n_segments + 1,
+	    sizeof *im->segments, 16);
+	im->segments[im->image.n_segments++] = (struct native_load_segment){
 		rec->u.segment.vaddr, rec->u.segment.memsz,
 	};
 	im->image.segments = im->segments;
-	g->segments = grow_array(g->segments, &g->n_segments, &g->segments_cap, sizeof *g->segments);
-	g->segments[g->n_segments - 1] = (struct native_segment){
+	g->segments = xgrowarray(g->segments, &g->segments_cap, g->n_segments + 1,
+	    sizeof *g->segments, 16);
+	g->segments[g->n_segments++] = (struct native_segment){
 		start, start + rec->u.segment.memsz, &im->image,
 	};
 	g->sorted = false;
@@ -516,9 +491,9 @@ capture_apply(struct capture *cap, const struct record *rec)
 		}
 		break;
 	case REC_NATIVE_FRAME:
-		cap->native = grow_array(cap->native, &cap->n_native, &cap->native_cap,
-		    sizeof *cap->native);
-		cap->native[cap->n_native - 1] = (struct native_frame){
+		cap->native = xgrowarray(cap->native, &cap->native_cap, cap->n_native + 1,
+		    sizeof *cap->native, 16);
+		cap->native[cap->n_native++] = (struct native_frame){
 			rec->u.native_frame.ip, rec->u.native_frame.parent,
 		};
 		break;
@@ -622,10 +597,8 @@ capture_render_stack(struct capture *cap, uint32_t stack, uint32_t thread,
 	size_t depth = 0;
 
 	for (uint32_t n = stack; n != 0; n = cap->nodes[n].parent) {
-		if (depth == cap->rendered_cap) {
-			cap->rendered_cap = cap->rendered_cap ? cap->rendered_cap * 2 : 64;
-			cap->rendered = xreallocarray(cap->rendered, cap->rendered_cap, sizeof *cap->rendered);
-		}
+		cap->rendered = xgrowarray(cap->rendered, &cap->rendered_cap, depth + 1,
+		    sizeof *cap->rendered, 64);
 		cap->rendered[depth++] = frame_text(cap, n);
 	}
 	if (thread != NO_THREAD && cap->threads[thread].tid == cap->header->main_tid) {
@@ -664,10 +637,10 @@ render_native_stack(struct capture *cap, struct native_symbols *ns, uint64_t nat
 			continue;
 		size_t n = native_symbols_resolve(ns, seg->image, ip, &frames);
 		for (size_t i = 0; i < n; i++) {
-			cap->native_rendered = grow_array(cap->native_rendered,
-			    &cap->native_rendered_len, &cap->native_rendered_cap,
-			    sizeof *cap->native_rendered);
-			cap->native_rendered[cap->native_rendered_len - 1] = frames[i];
+			cap->native_rendered = xgrowarray(cap->native_rendered,
+			    &cap->native_rendered_cap, cap->native_rendered_len + 1,
+			    sizeof *cap->native_rendered, 16);
+			cap->native_rendered[cap->native_rendered_len++] = frames[i];
 		}
 	}
 }
@@ -683,8 +656,9 @@ capture_render_hybrid_stack(struct capture *cap, struct native_symbols *ns,
 	/* The Python stack, most recent first, unskipped, with the entry flags. */
 	for (uint32_t n = stack; n != 0; n = cap->nodes[n].parent) {
 		if (n_python == cap->python_cap) {
-			cap->python_cap = cap->python_cap ? cap->python_cap * 2 : 64;
-			cap->python = xreallocarray(cap->python, cap->python_cap, sizeof *cap->python);
+			/* python_entry shares python's capacity. */
+			cap->python = xgrowarray(cap->python, &cap->python_cap, n_python + 1,
+			    sizeof *cap->python, 64);
 			cap->python_entry = xreallocarray(cap->python_entry, cap->python_cap,
 			    sizeof *cap->python_entry);
 		}

@@ -22,10 +22,7 @@ interval_list_free(struct interval_list *list)
 static void
 append(struct interval **items, size_t *len, size_t *cap, struct interval iv)
 {
-	if (*len == *cap) {
-		*cap = *cap ? *cap * 2 : 16;
-		*items = xreallocarray(*items, *cap, sizeof **items);
-	}
+	*items = xgrowarray(*items, cap, *len + 1, sizeof **items, 16);
 	(*items)[(*len)++] = iv;
 }
 

@@ -124,24 +124,9 @@ struct native_symbols {
 static void *
 keep(struct native_symbols *ns, void *p)
 {
-	if (ns->n_owned == ns->owned_cap) {
-		ns->owned_cap = ns->owned_cap ? ns->owned_cap * 2 : 64;
-		ns->owned = xreallocarray(ns->owned, ns->owned_cap, sizeof *ns->owned);
-	}
+	ns->owned = xgrowarray(ns->owned, &ns->owned_cap, ns->n_owned + 1, sizeof *ns->owned, 64);
 	ns->owned[ns->n_owned++] = p;
 	return p;
-}
-
-/* Append one element of size bytes to a growing array. */
-static void *
-grow(void *items, size_t *count, size_t *cap, size_t size)
-{
-	if (*count == *cap) {
-		*cap = *cap ? *cap * 2 : 16;
-		items = xreallocarray(items, *cap, size);
-	}
-	(*count)++;
-	return items;
 }
 
 /*
@@ -595,8 +580,8 @@ add_unit_span(struct binary *b, size_t *cap, uint64_t low, uint64_t high, size_t
 			last->span.high = high;
 		return;
 	}
-	b->spans = grow(b->spans, &b->n_spans, cap, sizeof *b->spans);
-	b->spans[b->n_spans - 1] = (struct unit_span){ { low, high }, lineoff, unit };
+	b->spans = xgrowarray(b->spans, cap, b->n_spans + 1, sizeof *b->spans, 16);
+	b->spans[b->n_spans++] = (struct unit_span){ { low, high }, lineoff, unit };
 }
 
 /* Whether a DIE has an address range (libbacktrace: low and high pc, or ranges). */
@@ -654,8 +639,8 @@ index_units(struct binary *b)
 		Dwarf_Word lineoff = 0;
 		if (is_unit_die(&cudie))
 			dwarf_formudata(dwarf_attr(&cudie, DW_AT_stmt_list, &attr), &lineoff);
-		b->units = grow(b->units, &b->n_units, &units_cap, sizeof *b->units);
-		b->units[b->n_units - 1] = (struct unit){
+		b->units = xgrowarray(b->units, &units_cap, b->n_units + 1, sizeof *b->units, 16);
+		b->units[b->n_units++] = (struct unit){
 			.die_offset = dwarf_dieoffset(&cudie), .version = version,
 		};
 		collect_unit_spans(b, &spans_cap, &cudie, b->n_units - 1, lineoff);
@@ -810,8 +795,8 @@ add_func_span(struct func_vec *vec, struct func *func, uint64_t low, uint64_t hi
 			last->span.high = high;
 		return;
 	}
-	vec->items = grow(vec->items, &vec->count, &vec->cap, sizeof *vec->items);
-	vec->items[vec->count - 1] = (struct func_span){ { low, high }, func };
+	vec->items = xgrowarray(vec->items, &vec->cap, vec->count + 1, sizeof *vec->items, 16);
+	vec->items[vec->count++] = (struct func_span){ { low, high }, func };
 }
 
 /*
@@ -924,8 +909,9 @@ add_frame(struct native_symbols *ns, const char *function, const char *file, int
 	}
 	if (function == NULL || *function == '\0')
 		return;
-	ns->scratch = grow(ns->scratch, &ns->n_scratch, &ns->scratch_cap, sizeof *ns->scratch);
-	ns->scratch[ns->n_scratch - 1] = (struct frame_text){
+	ns->scratch = xgrowarray(ns->scratch, &ns->scratch_cap, ns->n_scratch + 1,
+	    sizeof *ns->scratch, 16);
+	ns->scratch[ns->n_scratch++] = (struct frame_text){
 		function, file != NULL ? file : "<unknown>", line,
 	};
 }
@@ -1067,10 +1053,10 @@ binary_for(struct native_symbols *ns, const struct native_image *image)
 				return ns->binaries[index];
 			continue;
 		}
-		ns->binaries = grow(ns->binaries, &ns->n_binaries, &ns->binaries_cap,
-		    sizeof *ns->binaries);
+		ns->binaries = xgrowarray(ns->binaries, &ns->binaries_cap, ns->n_binaries + 1,
+		    sizeof *ns->binaries, 16);
 		struct binary *b = xcalloc(1, sizeof *b);
-		ns->binaries[index] = b;
+		ns->binaries[ns->n_binaries++] = b;
 		b->path = xstrdup(image->path);
 		u64map_init(&b->resolved);
 		open_binary(ns, b, image);
@@ -1160,8 +1146,9 @@ native_symbols_resolve(struct native_symbols *ns, const struct native_image *ima
 		if (ns->n_scratch > 0)
 			memcpy(copy, ns->scratch, ns->n_scratch * sizeof *copy);
 		index = (uint32_t)ns->n_results;
-		ns->results = grow(ns->results, &ns->n_results, &ns->results_cap, sizeof *ns->results);
-		ns->results[index] = (struct result){ copy, ns->n_scratch };
+		ns->results = xgrowarray(ns->results, &ns->results_cap, ns->n_results + 1,
+		    sizeof *ns->results, 16);
+		ns->results[ns->n_results++] = (struct result){ copy, ns->n_scratch };
 		u64map_insert(&b->resolved, pc, index, NULL);
 	}
 	*frames = ns->results[index].frames;

@@ -264,8 +264,7 @@ refill(struct record_decoder *dec)
 	if (dec->end == dec->cap) {
 		if (dec->cap >= MAX_RECORD_SIZE)
 			return false;
-		dec->cap *= 2;
-		dec->buf = xrealloc(dec->buf, dec->cap);
+		dec->buf = xgrowarray(dec->buf, &dec->cap, dec->cap + 1, 1, INITIAL_BUFFER);
 	}
 	size_t n = byte_source_read(dec->src, dec->buf + dec->end, dec->cap - dec->end);
 	if (n == 0) {

@@ -251,10 +251,7 @@ group_for(struct report *r, uint32_t stack, uint64_t native_id, uint32_t thread)
 			return found;
 		u64map_set(&r->group_by_key, slot, index);
 	}
-	if (r->n_groups == r->groups_cap) {
-		r->groups_cap = r->groups_cap ? r->groups_cap * 2 : 256;
-		r->groups = xreallocarray(r->groups, r->groups_cap, sizeof *r->groups);
-	}
+	r->groups = xgrowarray(r->groups, &r->groups_cap, r->n_groups + 1, sizeof *r->groups, 256);
 	/* A new group had no members at the last peak. */
 	r->groups[index] = (struct group){
 		.native_id = native_id, .stack = stack, .head = NONE, .tail = NONE, .thread = thread,
@@ -302,10 +299,8 @@ origin_for(struct report *r, const struct alloc_event *ev)
 	    ev->allocator);
 	for (;; key++) {
 		if (!u64map_get(&r->origin_by_key, key, &index)) {
-			if (r->n_origins == r->origins_cap) {
-				r->origins_cap = r->origins_cap ? r->origins_cap * 2 : 16;
-				r->origins = xreallocarray(r->origins, r->origins_cap, sizeof *r->origins);
-			}
+			r->origins = xgrowarray(r->origins, &r->origins_cap, r->n_origins + 1,
+			    sizeof *r->origins, 16);
 			index = (uint32_t)r->n_origins++;
 			r->origins[index] = (struct origin){ ev->thread, ev->generation, ev->allocator };
 			u64map_set(&r->origin_by_key, key, index);
@@ -328,10 +323,8 @@ new_member(struct report *r, const struct member *value)
 	if (index != NONE) {
 		r->free_members = r->members[index].next;
 	} else {
-		if (r->n_members == r->members_cap) {
-			r->members_cap = r->members_cap ? r->members_cap * 2 : 1024;
-			r->members = xreallocarray(r->members, r->members_cap, sizeof *r->members);
-		}
+		r->members = xgrowarray(r->members, &r->members_cap, r->n_members + 1,
+		    sizeof *r->members, 1024);
 		index = (uint32_t)r->n_members++;
 	}
 	r->members[index] = *value;

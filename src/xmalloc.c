@@ -45,6 +45,23 @@ xreallocarray(void *ptr, size_t count, size_t size)
 	return xrealloc(ptr, count * size);
 }
 
+void *
+xgrowarray(void *ptr, size_t *cap, size_t need, size_t size, size_t initial)
+{
+	size_t n = *cap;
+
+	if (need <= n)
+		return ptr;
+	if (n == 0)
+		n = initial ? initial : 1;
+	/* Doubling past SIZE_MAX: ask for exactly need, which xreallocarray checks. */
+	while (n < need)
+		n = n <= SIZE_MAX / 2 ? n * 2 : need;
+	ptr = xreallocarray(ptr, n, size);
+	*cap = n;
+	return ptr;
+}
+
 char *
 xstrdup(const char *s)
 {
