@@ -38,8 +38,19 @@ enum allocator_id {
 	ALLOCATOR_MAX = 15
 };
 
-/* The kind of allocator id, ALLOCATOR_INVALID for an id outside 1..15. */
-enum allocator_kind allocator_kind(unsigned id);
+/* Kinds by id (index 0 is ALLOCATOR_INVALID); see allocator_kind. */
+extern const uint8_t allocator_kinds[ALLOCATOR_MAX + 1];
+
+/*
+ * The kind of allocator id, ALLOCATOR_INVALID for an id outside 1..15.
+ * Inline: every allocation record asks it, several times.
+ */
+static inline enum allocator_kind
+allocator_kind(unsigned id)
+{
+	return id <= ALLOCATOR_MAX ? (enum allocator_kind)allocator_kinds[id] : ALLOCATOR_INVALID;
+}
+
 /* The name memray's CSV uses (AllocatorType(id).name), e.g. "MALLOC". */
 const char *allocator_name(unsigned id);
 

@@ -47,6 +47,13 @@ enum parse {
 	PARSE_BAD		/* dec->error says why */
 };
 
+/*
+ * The few functions of the per-record path.  gcc declines to inline
+ * parse_record and take_varint on its own, which costs 6% of all
+ * instructions (callgrind, 10^6 generated records).
+ */
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
 #define TRY(expr)                                                            \
 	do {                                                                 \
 		enum parse try_status_ = (expr);                             \
@@ -190,7 +197,7 @@ varint_read8(const uint8_t *p, uint64_t *v)
 	return (unsigned)__builtin_ctzll(ends) / 8 + 1;
 }
 
-static inline enum parse
+ALWAYS_INLINE enum parse
 take_varint(struct record_decoder *dec, struct cursor *c, uint64_t *v)
 {
 	/* Most varints of a capture (sizes, deltas, code ids) take one byte. */
@@ -212,7 +219,7 @@ take_varint(struct record_decoder *dec, struct cursor *c, uint64_t *v)
 	return st == VARINT_SHORT ? PARSE_SHORT : bad(dec, "invalid varint");
 }
 
-static inline enum parse
+ALWAYS_INLINE enum parse
 take_svarint(struct record_decoder *dec, struct cursor *c, int64_t *v)
 {
 	uint64_t z;
@@ -404,7 +411,7 @@ struct pointer {
 	uint64_t last_data_ptr;
 };
 
-static inline enum parse
+ALWAYS_INLINE enum parse
 take_pointer(struct record_decoder *dec, struct cursor *c, unsigned slot, struct pointer *ptr)
 {
 	if (slot < POINTER_CACHE_SIZE) {
@@ -433,7 +440,7 @@ commit_pointer(struct record_decoder *dec, const struct pointer *ptr)
 	dec->pointer_cache[dec->cache_front] = ptr->address;
 }
 
-static inline enum parse
+ALWAYS_INLINE enum parse
 parse_allocation(struct record_decoder *dec, struct cursor *c, uint8_t type, struct record *rec)
 {
 	struct pointer ptr;
@@ -580,7 +587,7 @@ parse_memory_record(struct record_decoder *dec, struct cursor *c, struct record 
 }
 
 /* One record of an ALL_ALLOCATIONS file, formats 12 and 13 (§3.1). */
-static inline enum parse
+ALWAYS_INLINE enum parse
 parse_record(struct record_decoder *dec, struct cursor *c, struct record *rec)
 {
 	uint8_t type;

@@ -150,13 +150,7 @@ member_address(const void *ctx, uint32_t m)
 }
 
 struct report *
-report_new(enum report_mode mode, uint64_t threshold)
-{
-	return report_new_split(mode, threshold, false);
-}
-
-struct report *
-report_new_split(enum report_mode mode, uint64_t threshold, bool split_threads)
+report_new(enum report_mode mode, uint64_t threshold, bool split_threads)
 {
 	struct report *r = xcalloc(1, sizeof *r);
 

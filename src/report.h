@@ -51,13 +51,12 @@ struct report_row {
 
 struct report;
 
-/* threshold: N of --temporary-allocation-threshold (temporary mode only). */
-struct report *report_new(enum report_mode mode, uint64_t threshold);
 /*
- * The same, and with split_threads the groups are keyed by thread too (a
+ * threshold: N of --temporary-allocation-threshold (temporary mode only).
+ * With split_threads (--split-threads), groups are keyed by thread too (a
  * group's representative is still its earliest member, now of one thread).
  */
-struct report *report_new_split(enum report_mode mode, uint64_t threshold, bool split_threads);
+struct report *report_new(enum report_mode mode, uint64_t threshold, bool split_threads);
 void report_free(struct report *r);
 
 /*

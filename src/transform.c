@@ -188,7 +188,7 @@ transform_run(int fd, FILE *out, const struct transform_options *opts)
 	if (h->native_traces)
 		p.symbols = native_symbols_new(opts->symfs);
 	p.cap = capture_new(h);
-	p.report = report_new_split(opts->mode, opts->threshold, opts->split_threads);
+	p.report = report_new(opts->mode, opts->threshold, opts->split_threads);
 	if (read_records(&p) && check_generations(&p)) {
 		/* An aggregated file is reported as it stands at its end. */
 		if (aggregated)

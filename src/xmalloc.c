@@ -45,13 +45,12 @@ xreallocarray(void *ptr, size_t count, size_t size)
 	return xrealloc(ptr, count * size);
 }
 
+/* xgrowarray's slow path: need > *cap. */
 void *
-xgrowarray(void *ptr, size_t *cap, size_t need, size_t size, size_t initial)
+xgrowarray_resize(void *ptr, size_t *cap, size_t need, size_t size, size_t initial)
 {
 	size_t n = *cap;
 
-	if (need <= n)
-		return ptr;
 	if (n == 0)
 		n = initial ? initial : 1;
 	/* Doubling past SIZE_MAX: ask for exactly need, which xreallocarray checks. */

@@ -16,14 +16,22 @@ void *xrealloc(void *ptr, size_t size);
 /* Resize an array of count elements of size bytes, checking for overflow. */
 void *xreallocarray(void *ptr, size_t count, size_t size);
 /*
- * Make room for at least need elements of size bytes in the array ptr of
- * *cap elements: if need > *cap, *cap doubles (from initial when it is 0)
- * until it holds need, and the array is resized; else ptr is returned as
- * it is.  The usual append is
+ * xgrowarray: make room for at least need elements of size bytes in the
+ * array ptr of *cap elements: if need > *cap, *cap doubles (from initial
+ * when it is 0) until it holds need, and the array is resized; else ptr
+ * is returned as it is.  The usual append is
  *	p = xgrowarray(p, &cap, n + 1, sizeof *p, 16);
  *	p[n++] = item;
+ * Inline, for hot paths (every frame push), over its slow path.
  */
-void *xgrowarray(void *ptr, size_t *cap, size_t need, size_t size, size_t initial);
+void *xgrowarray_resize(void *ptr, size_t *cap, size_t need, size_t size, size_t initial);
+
+static inline void *
+xgrowarray(void *ptr, size_t *cap, size_t need, size_t size, size_t initial)
+{
+	return need <= *cap ? ptr : xgrowarray_resize(ptr, cap, need, size, initial);
+}
+
 char *xstrdup(const char *s);
 char *xmemdup(const void *data, size_t len);
 

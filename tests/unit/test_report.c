@@ -87,7 +87,7 @@ START_TEST(test_peak_empty)
 {
 	const struct report_row *row;
 
-	r = report_new(REPORT_PEAK, 0);
+	r = report_new(REPORT_PEAK, 0, false);
 	ck_assert_uint_eq(rows(&row), 0);
 	ck_assert_uint_eq(report_records(r), 0);
 	ck_assert_uint_eq(report_peak_bytes(r), 0);
@@ -99,7 +99,7 @@ START_TEST(test_peak_tie_goes_to_latest)
 	/* §8.2: malloc 10, free, malloc 10, free-unknown -> peak_index 3. */
 	const struct report_row *row;
 
-	r = report_new(REPORT_PEAK, 0);
+	r = report_new(REPORT_PEAK, 0, false);
 	ck_assert(malloc_at(0x1000, 10, 1));	/* seq 0: current 10, a peak */
 	ck_assert(!free_at(0x1000));		/* seq 1: current 0 */
 	ck_assert(malloc_at(0x2000, 10, 2));	/* seq 2: current 10 = peak: the new peak */
@@ -120,7 +120,7 @@ START_TEST(test_peak_state_kept_after_peak)
 {
 	const struct report_row *row;
 
-	r = report_new(REPORT_PEAK, 0);
+	r = report_new(REPORT_PEAK, 0, false);
 	ck_assert(malloc_at(0xA0, 100, 1));	/* seq 0 */
 	ck_assert(malloc_at(0xB0, 50, 2));	/* seq 1: peak 150 */
 	ck_assert(!free_at(0xA0));		/* seq 2 */
@@ -147,7 +147,7 @@ START_TEST(test_peak_group_changed_twice_after_peak)
 	/* A group changed several times after the peak shows its value at the peak. */
 	const struct report_row *row;
 
-	r = report_new(REPORT_PEAK, 0);
+	r = report_new(REPORT_PEAK, 0, false);
 	malloc_at(0x10, 40, 1);			/* seq 0 */
 	malloc_at(0x20, 60, 1);			/* seq 1: peak 100, group 1 n=2 */
 	free_at(0x10);				/* seq 2 */
@@ -168,7 +168,7 @@ START_TEST(test_peak_replace_live_address)
 	 */
 	const struct report_row *row;
 
-	r = report_new(REPORT_PEAK, 0);
+	r = report_new(REPORT_PEAK, 0, false);
 	ck_assert(malloc_at(0xA0, 10, 1));	/* seq 0 */
 	ck_assert(malloc_at(0xA0, 30, 2));	/* seq 1: current 40 (not 30) */
 	ck_assert_uint_eq(report_peak_bytes(r), 40);
@@ -191,7 +191,7 @@ START_TEST(test_peak_replace_in_same_group)
 	/* The replacement is the group's member now: count 1, its size, its seq, its allocator. */
 	const struct report_row *row;
 
-	r = report_new(REPORT_PEAK, 0);
+	r = report_new(REPORT_PEAK, 0, false);
 	feed(ALLOC_MALLOC, 0xA0, 10, 1, 1);	/* seq 0 */
 	feed(ALLOC_CALLOC, 0xB0, 1, 1, 1);	/* seq 1 */
 	feed(ALLOC_PYMALLOC_MALLOC, 0xA0, 30, 1, 2);	/* seq 2: replaces seq 0 */
@@ -212,7 +212,7 @@ START_TEST(test_representative_earliest_member_f1)
 	const struct report_row *row;
 
 	for (int mode = REPORT_PEAK; mode <= REPORT_LEAKS; mode++) {
-		r = report_new((enum report_mode)mode, 0);
+		r = report_new((enum report_mode)mode, 0, false);
 		feed_full(ALLOC_MALLOC, 0x1000, 10, 7, 1, 0, 1);
 		feed_full(ALLOC_CALLOC, 0x2000, 20, 7, 2, 0, 2);
 		feed_full(ALLOC_REALLOC, 0x3000, 30, 7, 1, 0, 3);
@@ -232,7 +232,7 @@ START_TEST(test_representative_after_head_freed)
 	/* When the earliest member is freed, the next earliest represents the group. */
 	const struct report_row *row;
 
-	r = report_new(REPORT_LEAKS, 0);
+	r = report_new(REPORT_LEAKS, 0, false);
 	feed_full(ALLOC_MALLOC, 0x1000, 10, 7, 1, 0, 1);	/* seq 0 */
 	feed_full(ALLOC_CALLOC, 0x2000, 20, 7, 2, 0, 2);	/* seq 1 */
 	feed_full(ALLOC_REALLOC, 0x3000, 30, 7, 1, 0, 3);	/* seq 2 */
@@ -259,7 +259,7 @@ START_TEST(test_group_key_stack_and_native_id)
 	/* Groups are keyed by (Python stack, native id); allocator and thread are not in the key. */
 	const struct report_row *row;
 
-	r = report_new(REPORT_LEAKS, 0);
+	r = report_new(REPORT_LEAKS, 0, false);
 	feed_full(ALLOC_MALLOC, 0x10, 1, 1, 1, 5, 1);	/* seq 0: (1, 5) */
 	feed_full(ALLOC_MALLOC, 0x20, 2, 1, 1, 6, 1);	/* seq 1: (1, 6) */
 	feed_full(ALLOC_MALLOC, 0x30, 4, 2, 1, 5, 1);	/* seq 2: (2, 5) */
@@ -279,7 +279,7 @@ START_TEST(test_rows_sorted_by_seq)
 	/* Groups created in one order, shown by their earliest live member's seq. */
 	const struct report_row *row;
 
-	r = report_new(REPORT_LEAKS, 0);
+	r = report_new(REPORT_LEAKS, 0, false);
 	malloc_at(0xA0, 1, 1);		/* seq 0, group of stack 1 created first */
 	malloc_at(0xB0, 2, 2);		/* seq 1 */
 	malloc_at(0xC0, 3, 3);		/* seq 2 */
@@ -301,7 +301,7 @@ START_TEST(test_mmap_split_counts_two)
 	/* §8.2: an mmap split in two by a partial munmap counts as 2 allocations. */
 	const struct report_row *row;
 
-	r = report_new(REPORT_LEAKS, 0);
+	r = report_new(REPORT_LEAKS, 0, false);
 	feed(ALLOC_MMAP, 0x10000, 0x10000, 1, 1);		/* seq 0 */
 	feed(ALLOC_MUNMAP, 0x14000, 0x1000, 0, 1);		/* seq 1: split */
 	ck_assert_uint_eq(rows(&row), 1);
@@ -325,7 +325,7 @@ START_TEST(test_mmap_peak_accounting)
 	/* munmap takes away only the bytes it actually removes (§8.2). */
 	const struct report_row *row;
 
-	r = report_new(REPORT_PEAK, 0);
+	r = report_new(REPORT_PEAK, 0, false);
 	ck_assert(feed(ALLOC_MMAP, 0x10000, 0x10000, 1, 1));		/* seq 0: 0x10000 */
 	ck_assert(!feed(ALLOC_MUNMAP, 0x14000, 0x1000, 0, 1));		/* seq 1: 0xF000 */
 	ck_assert(!feed(ALLOC_MUNMAP, 0x40000, 0x1000, 0, 1));		/* seq 2: unmapped: 0xF000 */
@@ -352,7 +352,7 @@ START_TEST(test_mmap_split_at_peak_then_freed)
 	/* The split state at the peak survives later unmapping. */
 	const struct report_row *row;
 
-	r = report_new(REPORT_PEAK, 0);
+	r = report_new(REPORT_PEAK, 0, false);
 	feed(ALLOC_MMAP, 0x10000, 0x4000, 1, 1);	/* seq 0: 0x4000 */
 	feed(ALLOC_MUNMAP, 0x11000, 0x1000, 0, 1);	/* seq 1: 0x3000 */
 	feed(ALLOC_MALLOC, 0x100, 0x1000, 2, 1);	/* seq 2: 0x4000 = peak */
@@ -369,7 +369,7 @@ START_TEST(test_leaks)
 {
 	const struct report_row *row;
 
-	r = report_new(REPORT_LEAKS, 0);
+	r = report_new(REPORT_LEAKS, 0, false);
 	/* Every record is "the state to report" in leaks mode. */
 	ck_assert(malloc_at(0xA0, 100, 1));	/* seq 0 */
 	ck_assert(malloc_at(0xB0, 50, 2));	/* seq 1 */
@@ -388,7 +388,7 @@ START_TEST(test_leaks_replace_live_address)
 {
 	const struct report_row *row;
 
-	r = report_new(REPORT_LEAKS, 0);
+	r = report_new(REPORT_LEAKS, 0, false);
 	malloc_at(0xA0, 10, 1);
 	malloc_at(0xA0, 30, 2);
 	ck_assert_uint_eq(rows(&row), 1);
@@ -404,7 +404,7 @@ START_TEST(test_temporary_basic)
 {
 	const struct report_row *row;
 
-	r = report_new(REPORT_TEMPORARY, 1);
+	r = report_new(REPORT_TEMPORARY, 1, false);
 	ck_assert(feed(ALLOC_MALLOC, 0xA0, 10, 1, 1));		/* seq 0 */
 	ck_assert(feed(ALLOC_MALLOC, 0xB0, 20, 2, 1));		/* seq 1: not freed */
 	ck_assert(feed(ALLOC_FREE, 0xA0, 0, 0, 1));		/* seq 2: A is temporary */
@@ -419,7 +419,7 @@ START_TEST(test_temporary_double_count)
 	/* §8.4: a match stays in the buffer; a second free of the address counts it again. */
 	const struct report_row *row;
 
-	r = report_new(REPORT_TEMPORARY, 1);
+	r = report_new(REPORT_TEMPORARY, 1, false);
 	feed(ALLOC_MALLOC, 0xA0, 10, 1, 1);
 	feed(ALLOC_FREE, 0xA0, 0, 0, 1);
 	feed(ALLOC_FREE, 0xA0, 0, 0, 1);
@@ -428,7 +428,7 @@ START_TEST(test_temporary_double_count)
 
 	/* The spec's verified case: n_allocations 3 from 2 mallocs (FREE after realloc). */
 	report_free(r);
-	r = report_new(REPORT_TEMPORARY, 1);
+	r = report_new(REPORT_TEMPORARY, 1, false);
 	feed(ALLOC_MALLOC, 0xA0, 8, 1, 1);		/* seq 0 */
 	feed(ALLOC_FREE, 0xA0, 0, 0, 1);		/* seq 1: matches seq 0 */
 	feed(ALLOC_REALLOC, 0xA0, 16, 1, 1);		/* seq 2 */
@@ -443,7 +443,7 @@ START_TEST(test_temporary_other_thread_never_matches)
 {
 	const struct report_row *row;
 
-	r = report_new(REPORT_TEMPORARY, 10);
+	r = report_new(REPORT_TEMPORARY, 10, false);
 	feed(ALLOC_MALLOC, 0xA0, 10, 1, 1);
 	feed(ALLOC_FREE, 0xA0, 0, 0, 2);
 	feed(ALLOC_MMAP, 0x10000, 0x1000, 1, 2);
@@ -462,7 +462,7 @@ START_TEST(test_temporary_threshold_window)
 	/* Buffer N+1: with N=1 a free matches only the thread's 2 most recent allocations. */
 	const struct report_row *row;
 
-	r = report_new(REPORT_TEMPORARY, 1);
+	r = report_new(REPORT_TEMPORARY, 1, false);
 	feed(ALLOC_MALLOC, 0xA0, 1, 1, 1);		/* seq 0 */
 	feed(ALLOC_MALLOC, 0xB0, 2, 2, 1);		/* seq 1 */
 	feed(ALLOC_MALLOC, 0xC0, 4, 3, 1);		/* seq 2: pushes A out */
@@ -477,7 +477,7 @@ START_TEST(test_temporary_threshold_window)
 
 	/* N=0: buffer 1, only the very last allocation. */
 	report_free(r);
-	r = report_new(REPORT_TEMPORARY, 0);
+	r = report_new(REPORT_TEMPORARY, 0, false);
 	feed(ALLOC_MALLOC, 0xA0, 1, 1, 1);
 	feed(ALLOC_MALLOC, 0xB0, 2, 2, 1);
 	feed(ALLOC_FREE, 0xA0, 0, 0, 1);
@@ -488,7 +488,7 @@ START_TEST(test_temporary_threshold_window)
 
 	/* A large N keeps a long history (the buffer grows past its first size). */
 	report_free(r);
-	r = report_new(REPORT_TEMPORARY, 1000);
+	r = report_new(REPORT_TEMPORARY, 1000, false);
 	for (uint64_t i = 0; i < 1001; i++)
 		feed(ALLOC_MALLOC, 0x1000 + i * 16, 1, 1, 1);
 	feed(ALLOC_FREE, 0x1000, 0, 0, 1);		/* seq 0 is the 1001st most recent */
@@ -506,7 +506,7 @@ START_TEST(test_temporary_newest_match_first)
 	/* Two recent allocations at one address: the free matches the newest. */
 	const struct report_row *row;
 
-	r = report_new(REPORT_TEMPORARY, 5);
+	r = report_new(REPORT_TEMPORARY, 5, false);
 	feed(ALLOC_MALLOC, 0xA0, 10, 1, 1);	/* seq 0 */
 	feed(ALLOC_MALLOC, 0xA0, 20, 2, 1);	/* seq 1 */
 	feed(ALLOC_FREE, 0xA0, 0, 0, 1);
@@ -519,7 +519,7 @@ START_TEST(test_temporary_munmap_needs_equal_size)
 {
 	const struct report_row *row;
 
-	r = report_new(REPORT_TEMPORARY, 5);
+	r = report_new(REPORT_TEMPORARY, 5, false);
 	feed(ALLOC_MMAP, 0x10000, 0x2000, 1, 1);
 	feed(ALLOC_MUNMAP, 0x10000, 0x1000, 0, 1);	/* partial: no match */
 	ck_assert_uint_eq(rows(&row), 0);
@@ -538,7 +538,7 @@ START_TEST(test_temporary_representative_lowest_seq)
 	/* §0: in temporary mode too, the matched member with the lowest seq represents the group. */
 	const struct report_row *row;
 
-	r = report_new(REPORT_TEMPORARY, 3);
+	r = report_new(REPORT_TEMPORARY, 3, false);
 	feed_full(ALLOC_MALLOC, 0xA0, 10, 1, 1, 0, 1);	/* seq 0, thread 1 */
 	feed_full(ALLOC_CALLOC, 0xB0, 20, 1, 2, 0, 2);	/* seq 1, thread 2 */
 	feed(ALLOC_FREE, 0xB0, 0, 0, 2);			/* matched first */
@@ -555,7 +555,7 @@ START_TEST(test_temporary_rows_sorted_by_seq)
 {
 	const struct report_row *row;
 
-	r = report_new(REPORT_TEMPORARY, 5);
+	r = report_new(REPORT_TEMPORARY, 5, false);
 	feed(ALLOC_MALLOC, 0xA0, 1, 1, 1);	/* seq 0 */
 	feed(ALLOC_MALLOC, 0xB0, 2, 2, 1);	/* seq 1 */
 	feed(ALLOC_FREE, 0xB0, 0, 0, 1);	/* group of stack 2 created first */
@@ -589,7 +589,7 @@ START_TEST(test_aggregated_sums_counts_f2)
 	const struct report_row *row;
 
 	for (int mode = REPORT_PEAK; mode <= REPORT_LEAKS; mode++) {
-		r = report_new((enum report_mode)mode, 0);
+		r = report_new((enum report_mode)mode, 0, false);
 		aggregated(ALLOC_MALLOC, 300, 1, 1, 3);		/* seq 0 */
 		aggregated(ALLOC_CALLOC, 5, 2, 2, 0);		/* skipped */
 		aggregated(ALLOC_CALLOC, 400, 1, 2, 4);		/* seq 1 */

@@ -1,8 +1,8 @@
 /*
- * test_split_threads: --split-threads in the report (report_new_split):
- * groups keyed by (stack, native id, thread), so no row ever holds two
- * threads' allocations, in peak, leaks and temporary modes and for
- * aggregated files; the representative is still the group's earliest
+ * test_split_threads: --split-threads in the report (report_new's
+ * split_threads): groups keyed by (stack, native id, thread), so no row
+ * ever holds two threads' allocations, in peak, leaks and temporary modes
+ * and for aggregated files; the representative is still the group's earliest
  * member; and without the option a stack shared by threads is one row.
  */
 #include <check.h>
@@ -73,7 +73,7 @@ START_TEST(test_peak_split)
 {
 	const struct report_row *row;
 
-	r = report_new_split(REPORT_PEAK, 0, true);
+	r = report_new(REPORT_PEAK, 0, true);
 	shared_stack();
 	ck_assert_uint_eq(report_rows(r, &row), 4);
 	check_row(&row[0], 7, 1, 1, 10, 0);
@@ -88,13 +88,13 @@ START_TEST(test_peak_not_split)
 	/* The same records without the option: one row per stack, the earliest member's thread. */
 	const struct report_row *row;
 
-	r = report_new_split(REPORT_PEAK, 0, false);
+	r = report_new(REPORT_PEAK, 0, false);
 	shared_stack();
 	ck_assert_uint_eq(report_rows(r, &row), 2);
 	check_row(&row[0], 7, 1, 4, 65, 0);
 	check_row(&row[1], 8, 1, 1, 1, 4);
 	report_free(r);
-	r = report_new(REPORT_PEAK, 0);
+	r = report_new(REPORT_PEAK, 0, false);
 	shared_stack();
 	ck_assert_uint_eq(report_rows(r, &row), 2);
 	check_row(&row[0], 7, 1, 4, 65, 0);
@@ -106,7 +106,7 @@ START_TEST(test_peak_split_is_the_peak)
 	/* Frees after the peak do not change the split rows, which show the peak. */
 	const struct report_row *row;
 
-	r = report_new_split(REPORT_PEAK, 0, true);
+	r = report_new(REPORT_PEAK, 0, true);
 	shared_stack();
 	free_in(2, 0x200);
 	free_in(3, 0x300);
@@ -121,7 +121,7 @@ START_TEST(test_leaks_split_representative)
 	/* Thread 2's earliest block is freed: its row's representative is its next one. */
 	const struct report_row *row;
 
-	r = report_new_split(REPORT_LEAKS, 0, true);
+	r = report_new(REPORT_LEAKS, 0, true);
 	shared_stack();
 	free_in(2, 0x200);
 	free_in(3, 0x300);
@@ -136,7 +136,7 @@ START_TEST(test_native_id_still_in_key)
 {
 	const struct report_row *row;
 
-	r = report_new_split(REPORT_LEAKS, 0, true);
+	r = report_new(REPORT_LEAKS, 0, true);
 	feed_native(ALLOC_MALLOC, 0x100, 1, 7, 1, 11);
 	feed_native(ALLOC_MALLOC, 0x200, 2, 7, 1, 12);
 	feed_native(ALLOC_MALLOC, 0x300, 4, 7, 1, 11);
@@ -152,7 +152,7 @@ START_TEST(test_temporary_split)
 	/* Threads 1 and 2 each make and free a temporary at stack 7. */
 	const struct report_row *row;
 
-	r = report_new_split(REPORT_TEMPORARY, 1, true);
+	r = report_new(REPORT_TEMPORARY, 1, true);
 	malloc_in(1, 0x100, 10, 7);	/* seq 0 */
 	malloc_in(2, 0x200, 20, 7);	/* seq 1 */
 	free_in(2, 0x200);
@@ -164,7 +164,7 @@ START_TEST(test_temporary_split)
 	check_row(&row[1], 7, 2, 1, 20, 1);
 	report_free(r);
 
-	r = report_new_split(REPORT_TEMPORARY, 1, false);
+	r = report_new(REPORT_TEMPORARY, 1, false);
 	malloc_in(1, 0x100, 10, 7);
 	malloc_in(2, 0x200, 20, 7);
 	free_in(2, 0x200);
@@ -186,7 +186,7 @@ START_TEST(test_aggregated_split)
 {
 	const struct report_row *row;
 
-	r = report_new_split(REPORT_PEAK, 0, true);
+	r = report_new(REPORT_PEAK, 0, true);
 	aggregated(2, 7, 300, 3);	/* seq 0 */
 	aggregated(1, 7, 100, 1);	/* seq 1 */
 	aggregated(2, 7, 400, 4);	/* seq 2 */
@@ -195,7 +195,7 @@ START_TEST(test_aggregated_split)
 	check_row(&row[1], 7, 1, 1, 100, 1);
 	report_free(r);
 
-	r = report_new_split(REPORT_LEAKS, 0, false);
+	r = report_new(REPORT_LEAKS, 0, false);
 	aggregated(2, 7, 300, 3);
 	aggregated(1, 7, 100, 1);
 	ck_assert_uint_eq(report_rows(r, &row), 1);
@@ -210,7 +210,7 @@ START_TEST(test_many_groups)
 	const struct report_row *row;
 	uint64_t address = 0x1000;
 
-	r = report_new_split(REPORT_LEAKS, 0, true);
+	r = report_new(REPORT_LEAKS, 0, true);
 	for (int round = 0; round < 2; round++)
 		for (uint32_t t = 0; t < THREADS; t++)
 			for (uint32_t s = 1; s <= STACKS; s++)
