@@ -36,10 +36,7 @@ append(struct csv_state *s, const char *text, size_t len)
 {
 	if (len == 0)
 		return;	/* an empty name: s->stack may still be NULL (memcpy to NULL is UB) */
-	if (s->stack_len + len > s->stack_cap) {
-		s->stack_cap = (s->stack_len + len) * 2;
-		s->stack = xrealloc(s->stack, s->stack_cap);
-	}
+	s->stack = xgrowarray(s->stack, &s->stack_cap, s->stack_len + len, sizeof *s->stack, 256);
 	memcpy(s->stack + s->stack_len, text, len);
 	s->stack_len += len;
 }

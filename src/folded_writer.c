@@ -63,25 +63,14 @@ folded_begin(const struct writer_config *config)
 	return s;
 }
 
-static void
-grow(char **buf, size_t *cap, size_t need)
-{
-	if (need > *cap) {
-		size_t cap2 = *cap ? *cap : 256;
-		while (cap2 < need)
-			cap2 *= 2;
-		*buf = xrealloc(*buf, cap2);
-		*cap = cap2;
-	}
-}
-
 /* Append text to the row being rendered, with ';' CR LF made harmless. */
 static void
 append_name(struct folded_state *s, const char *text)
 {
 	size_t len = strlen(text);
 
-	grow(&s->scratch, &s->scratch_cap, s->scratch_len + len);
+	s->scratch = xgrowarray(s->scratch, &s->scratch_cap, s->scratch_len + len,
+	    sizeof *s->scratch, 256);
 	for (size_t i = 0; i < len; i++) {
 		char c = text[i];
 		s->scratch[s->scratch_len++] = c == ';' ? ':' : c == '\n' || c == '\r' ? ' ' : c;
@@ -93,7 +82,8 @@ append_raw(struct folded_state *s, const char *text, size_t len)
 {
 	if (len == 0)
 		return;		/* scratch may still be NULL */
-	grow(&s->scratch, &s->scratch_cap, s->scratch_len + len);
+	s->scratch = xgrowarray(s->scratch, &s->scratch_cap, s->scratch_len + len,
+	    sizeof *s->scratch, 256);
 	memcpy(s->scratch + s->scratch_len, text, len);
 	s->scratch_len += len;
 }
@@ -128,11 +118,9 @@ line_for_scratch(struct folded_state *s)
 	}
 	if (s->n_lines == UINT32_MAX)
 		fatal("too many distinct stacks for one report");
-	if (s->n_lines == s->lines_cap) {
-		s->lines_cap = s->lines_cap ? 2 * s->lines_cap : 64;
-		s->lines = xreallocarray(s->lines, s->lines_cap, sizeof *s->lines);
-	}
-	grow(&s->arena, &s->arena_cap, s->arena_len + s->scratch_len);
+	s->lines = xgrowarray(s->lines, &s->lines_cap, s->n_lines + 1, sizeof *s->lines, 64);
+	s->arena = xgrowarray(s->arena, &s->arena_cap, s->arena_len + s->scratch_len,
+	    sizeof *s->arena, 256);
 	memcpy(s->arena + s->arena_len, s->scratch, s->scratch_len);
 	index = (uint32_t)s->n_lines++;
 	s->lines[index] = (struct folded_line){ .offset = s->arena_len, .len = s->scratch_len };

@@ -89,10 +89,7 @@ intern(struct string_table *t, const char *s)
 	}
 	if (t->count >= INT32_MAX)
 		fatal("too many distinct strings for one pprof profile");
-	if (t->count == t->cap) {
-		t->cap = t->cap ? 2 * t->cap : 256;
-		t->strings = xreallocarray(t->strings, t->cap, sizeof *t->strings);
-	}
+	t->strings = xgrowarray(t->strings, &t->cap, t->count + 1, sizeof *t->strings, 256);
 	index = (uint32_t)t->count++;
 	t->strings[index] = xmemdup(s, len + 1);
 	u64map_set(&t->index, key, index);
@@ -123,16 +120,10 @@ pprof_row(void *state, const struct output_row *row)
 	size_t label_size = 40 + (row->thread_name ? strlen(row->thread_name) : 0);
 	char *label = xmalloc(label_size);
 
-	if (s->n_samples == s->samples_cap) {
-		s->samples_cap = s->samples_cap ? 2 * s->samples_cap : 64;
-		s->samples = xreallocarray(s->samples, s->samples_cap, sizeof *s->samples);
-	}
-	if (depth > s->locations_of_cap - s->locations_of_len) {
-		while (depth > s->locations_of_cap - s->locations_of_len)
-			s->locations_of_cap = s->locations_of_cap ? 2 * s->locations_of_cap : 1024;
-		s->locations_of = xreallocarray(s->locations_of, s->locations_of_cap,
-		    sizeof *s->locations_of);
-	}
+	s->samples = xgrowarray(s->samples, &s->samples_cap, s->n_samples + 1,
+	    sizeof *s->samples, 64);
+	s->locations_of = xgrowarray(s->locations_of, &s->locations_of_cap,
+	    s->locations_of_len + depth, sizeof *s->locations_of, 1024);
 	sample = &s->samples[s->n_samples++];
 	sample->offset = s->locations_of_len;
 	sample->depth = depth;

@@ -71,11 +71,8 @@ speedscope_row(void *state, const struct output_row *row)
 
 	if (depth == 0)
 		return;		/* memray skips rows with an empty stack */
-	if (depth > s->stacks_cap - s->stacks_len) {
-		while (depth > s->stacks_cap - s->stacks_len)
-			s->stacks_cap = s->stacks_cap ? 2 * s->stacks_cap : 1024;
-		s->stacks = xreallocarray(s->stacks, s->stacks_cap, sizeof *s->stacks);
-	}
+	s->stacks = xgrowarray(s->stacks, &s->stacks_cap, s->stacks_len + depth,
+	    sizeof *s->stacks, 1024);
 	/*
 	 * Root first: the row's frames are most recent first.  Frames are
 	 * numbered in that order, and even if the sample later gets weight 0.
@@ -94,10 +91,8 @@ speedscope_row(void *state, const struct output_row *row)
 	if (!found) {
 		if (s->n_samples == UINT32_MAX)
 			fatal("too many distinct stacks for one report");
-		if (s->n_samples == s->samples_cap) {
-			s->samples_cap = s->samples_cap ? 2 * s->samples_cap : 64;
-			s->samples = xreallocarray(s->samples, s->samples_cap, sizeof *s->samples);
-		}
+		s->samples = xgrowarray(s->samples, &s->samples_cap, s->n_samples + 1,
+		    sizeof *s->samples, 64);
 		index = (uint32_t)s->n_samples++;
 		s->samples[index] = (struct sample){ .offset = offset, .depth = depth };
 		s->stacks_len += depth;	/* keep the frame numbers just written */

@@ -127,10 +127,7 @@ frame_table_intern(struct frame_table *t, const struct frame_text *f)
 	}
 	if (t->count == UINT32_MAX)
 		fatal("too many distinct frames for one report");
-	if (t->count == t->cap) {
-		t->cap = t->cap ? 2 * t->cap : 64;
-		t->frames = xreallocarray(t->frames, t->cap, sizeof *t->frames);
-	}
+	t->frames = xgrowarray(t->frames, &t->cap, t->count + 1, sizeof *t->frames, 64);
 	index = (uint32_t)t->count++;
 	t->frames[index] = (struct frame_text){
 		.function = xstrdup(f->function),
