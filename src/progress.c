@@ -45,41 +45,38 @@ progress_init(bool enabled, uint64_t total)
 	progress.start_ms = now_ms();
 }
 
-/* "1.2 GiB": one decimal from KiB up. */
+/*
+ * n in the largest of units that it reaches, each base times the one
+ * before: as it is below units[1], else with one decimal ("1.2 GiB",
+ * "81.3M").
+ */
+static void
+format_scaled(char *buf, size_t size, double n, double base, const char *const units[],
+    int n_units)
+{
+	int u = 0;
+
+	while (n >= base && u < n_units - 1) {
+		n /= base;
+		u++;
+	}
+	snprintf(buf, size, u == 0 ? "%.0f%s" : "%.1f%s", n, units[u]);
+}
+
 static void
 format_bytes(char *buf, size_t size, uint64_t n)
 {
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)n;
-	int u = -1;
+	static const char *const units[] = { " B", " KiB", " MiB", " GiB", " TiB", " PiB" };
 
-	if (n < 1024) {
-		snprintf(buf, size, "%u B", (unsigned)n);
-		return;
-	}
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, size, "%.1f %s", v, units[u]);
+	format_scaled(buf, size, (double)n, 1024, units, 6);
 }
 
-/* "81.3M": one decimal from a thousand up. */
 static void
 format_count(char *buf, size_t size, double n)
 {
-	static const char *const units[] = { "k", "M", "G", "T" };
-	int u = -1;
+	static const char *const units[] = { "", "k", "M", "G", "T" };
 
-	if (n < 1000) {
-		snprintf(buf, size, "%.0f", n);
-		return;
-	}
-	while (n >= 1000 && u < 3) {
-		n /= 1000;
-		u++;
-	}
-	snprintf(buf, size, "%.1f%s", n, units[u]);
+	format_scaled(buf, size, n, 1000, units, 5);
 }
 
 static void
