@@ -11,30 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support.h"
 #include "writer.h"
 
-static char *buf;
-static size_t buf_len;
-static FILE *out;
-static struct capture_header header;
-static const struct writer_ops *ops;
-static void *state;
+static struct writer_harness w;
 
 static void
 start_with(enum writer_count count, bool split_threads)
 {
-	ops = writer_find("folded");
-	ck_assert_ptr_nonnull(ops);
-	free(buf);
-	buf = NULL;
-	out = open_memstream(&buf, &buf_len);
-	ck_assert_ptr_nonnull(out);
-	header = (struct capture_header){ .version = 13, .main_tid = 1 };
-	struct writer_config config = {
-		.out = out, .header = &header, .count = count, .split_threads = split_threads,
-	};
-	state = ops->begin(&config);
-	ck_assert_ptr_nonnull(state);
+	writer_harness_begin(&w, "folded", NULL,
+	    (struct writer_config){ .count = count, .split_threads = split_threads });
 }
 
 static void
@@ -46,31 +32,20 @@ start(void)
 static const char *
 finish(void)
 {
-	ops->end(state);
-	state = NULL;
-	ck_assert_int_eq(fclose(out), 0);
-	out = NULL;
-	return buf;
+	return writer_harness_finish(&w);
 }
 
 static void
 teardown(void)
 {
-	free(buf);
-	buf = NULL;
-	buf_len = 0;
+	writer_harness_free(&w);
 }
 
 static void
 row_thread(uint64_t n, uint64_t size, uint64_t tid, const char *thread_name, size_t n_frames,
     const struct frame_text *frames)
 {
-	struct output_row r = {
-		.allocator = "MALLOC", .n_allocations = n, .size = size, .tid = tid,
-		.thread_name = thread_name, .n_frames = n_frames, .frames = frames,
-	};
-
-	ops->row(state, &r);
+	writer_harness_row(&w, "MALLOC", n, size, tid, thread_name, n_frames, frames);
 }
 
 static void

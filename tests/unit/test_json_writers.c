@@ -15,51 +15,32 @@
 #include <yajl/yajl_tree.h>
 
 #include "json_out.h"
+#include "support.h"
 #include "writer.h"
 
-static char *buf;
-static size_t buf_len;
-static FILE *out;
-static struct capture_header header;
-static const struct writer_ops *ops;
-static void *state;
+static struct writer_harness w;
 static yajl_val doc;
 
 static void
 start(const char *format, const char *command_line)
 {
-	ops = writer_find(format);
-	ck_assert_ptr_nonnull(ops);
-	out = open_memstream(&buf, &buf_len);
-	ck_assert_ptr_nonnull(out);
-	header = (struct capture_header){ .version = 13, .main_tid = 1,
-		.command_line = (char *)command_line };
-	struct writer_config config = { .out = out, .header = &header };
-	state = ops->begin(&config);
-	ck_assert_ptr_nonnull(state);
+	writer_harness_begin(&w, format, command_line, (struct writer_config){ 0 });
 }
 
 static void
 row(uint64_t n, uint64_t size, size_t n_frames, const struct frame_text *frames)
 {
-	struct output_row r = {
-		.allocator = "MALLOC", .n_allocations = n, .size = size, .tid = 1,
-		.thread_name = NULL, .n_frames = n_frames, .frames = frames,
-	};
-
-	ops->row(state, &r);
+	writer_harness_row(&w, "MALLOC", n, size, 1, NULL, n_frames, frames);
 }
 
-/* The document must be valid UTF-8 and parse as JSON; returns its text. */
+/* The document written (now closed) must be valid UTF-8 and parse as JSON; returns its text. */
 static const char *
-parse(void)
+parse(const char *buf)
 {
 	char error[256] = "";
 
-	ck_assert_int_eq(fclose(out), 0);
-	out = NULL;
-	ck_assert_uint_eq(strlen(buf), buf_len);
-	ck_assert_uint_eq(json_utf8_valid_prefix(buf, buf_len), buf_len);
+	ck_assert_uint_eq(strlen(buf), w.len);
+	ck_assert_uint_eq(json_utf8_valid_prefix(buf, w.len), w.len);
 	doc = yajl_tree_parse(buf, error, sizeof error);
 	if (doc == NULL)
 		ck_abort_msg("not JSON (%s): %s", error, buf);
@@ -69,9 +50,7 @@ parse(void)
 static const char *
 finish(void)
 {
-	ops->end(state);
-	state = NULL;
-	return parse();
+	return parse(writer_harness_finish(&w));
 }
 
 static void
@@ -79,9 +58,7 @@ teardown(void)
 {
 	yajl_tree_free(doc);
 	doc = NULL;
-	free(buf);
-	buf = NULL;
-	buf_len = 0;
+	writer_harness_free(&w);
 }
 
 /* The member `key` of object v, which must exist. */
@@ -207,9 +184,8 @@ END_TEST
 /* json_out on its own: numbers of every size and repaired strings. */
 START_TEST(test_json_out_values)
 {
-	out = open_memstream(&buf, &buf_len);
-	ck_assert_ptr_nonnull(out);
-	struct json_out *j = json_out_new(out);
+	writer_harness_open(&w);
+	struct json_out *j = json_out_new(w.out);
 
 	json_array_open(j);
 	json_u64(j, 0);
@@ -225,12 +201,12 @@ START_TEST(test_json_out_values)
 	json_u128(j, (struct json_u128){ UINT64_MAX, UINT64_MAX });
 	json_array_close(j);
 	json_out_free(j);
-	parse();
+	parse(writer_harness_close(&w));
 
 	NUMBERS(doc, "0", "42", "18446744073709551615", "-1", "-9223372036854775808",
 	    "9223372036854775807", "7", "18446744073709551616", "100000000000000000007",
 	    "1000000000000000000000000001", "340282366920938463463374607431768211455");
-	ck_assert_str_eq(buf, "[0,42,18446744073709551615,-1,-9223372036854775808,"
+	ck_assert_str_eq(w.buf, "[0,42,18446744073709551615,-1,-9223372036854775808,"
 	    "9223372036854775807,7,18446744073709551616,100000000000000000007,"
 	    "1000000000000000000000000001,340282366920938463463374607431768211455]");
 }
@@ -238,9 +214,8 @@ END_TEST
 
 START_TEST(test_json_out_strings)
 {
-	out = open_memstream(&buf, &buf_len);
-	ck_assert_ptr_nonnull(out);
-	struct json_out *j = json_out_new(out);
+	writer_harness_open(&w);
+	struct json_out *j = json_out_new(w.out);
 
 	json_array_open(j);
 	json_map_open(j);
@@ -252,7 +227,7 @@ START_TEST(test_json_out_strings)
 	json_string_len(j, "abc\xff", 2);
 	json_array_close(j);
 	json_out_free(j);
-	parse();
+	parse(writer_harness_close(&w));
 
 	ck_assert_uint_eq(len(doc), 1 + N_AWKWARD + 1);
 	KEYS(at(doc, 0), "k\xef\xbf\xbd");
@@ -261,9 +236,9 @@ START_TEST(test_json_out_strings)
 		ck_assert_str_eq(str(at(doc, 1 + i)), awkward[i].expected);
 	ck_assert_str_eq(str(at(doc, 1 + N_AWKWARD)), "ab");
 	/* Control characters are escaped, not written raw (DEL need not be). */
-	ck_assert_ptr_null(memchr(buf, '\x01', buf_len));
-	ck_assert_ptr_null(memchr(buf, '\n', buf_len));
-	ck_assert_ptr_null(memchr(buf, '\t', buf_len));
+	ck_assert_ptr_null(memchr(w.buf, '\x01', w.len));
+	ck_assert_ptr_null(memchr(w.buf, '\n', w.len));
+	ck_assert_ptr_null(memchr(w.buf, '\t', w.len));
 }
 END_TEST
 
@@ -287,16 +262,15 @@ START_TEST(test_json_out_long_string)
 	}
 	raw[N] = '\0';
 	expected[e] = '\0';
-	out = open_memstream(&buf, &buf_len);
-	ck_assert_ptr_nonnull(out);
-	struct json_out *j = json_out_new(out);
+	writer_harness_open(&w);
+	struct json_out *j = json_out_new(w.out);
 	json_array_open(j);
 	json_u64(j, 1);
 	json_string(j, raw);
 	json_u64(j, 2);
 	json_array_close(j);
 	json_out_free(j);
-	parse();
+	parse(writer_harness_close(&w));
 	ck_assert_uint_eq(len(doc), 3);
 	ck_assert_str_eq(str(at(doc, 1)), expected);
 	ck_assert_str_eq(num(at(doc, 2)), "2");

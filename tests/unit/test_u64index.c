@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "support.h"
 #include "u64map.h"
 
 #define MAX_IDS 200000
@@ -22,17 +23,6 @@ key_of(const void *ctx, uint32_t id)
 	const uint64_t *k = ctx;
 
 	return k[id];
-}
-
-static uint64_t rng_state;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * UINT64_C(0x2545F4914F6CDD1D);
 }
 
 START_TEST(test_basic)
@@ -126,7 +116,7 @@ START_TEST(test_randomized_against_reference)
 	struct u64index ix;
 	size_t n = 0, count = 0;
 
-	rng_state = 0x9e3779b97f4a7c15u + (uint64_t)_i;
+	rng_seed(0x9e3779b97f4a7c15u + (uint64_t)_i);
 	for (size_t k = 0; k < (1 << 16); k++)
 		owner[k] = -1;
 	u64index_init(&ix, key_of, keys);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "support.h"
 #include "u64map.h"
 
 /* Keys whose hash has the given low `bits`: they share a home slot in any table of up to 2^bits slots. */
@@ -22,18 +23,6 @@ colliding_keys(uint64_t low, unsigned bits, uint64_t *keys, size_t n)
 			keys[found++] = k;
 	}
 	return found;
-}
-
-/* A deterministic generator (xorshift64*), so the randomized test is reproducible. */
-static uint64_t rng_state;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * UINT64_C(0x2545F4914F6CDD1D);
 }
 
 START_TEST(test_empty)
@@ -305,7 +294,7 @@ START_TEST(test_randomized_against_reference)
 	struct u64map m;
 	uint32_t v;
 
-	rng_state = UINT64_C(0x9E3779B97F4A7C15);
+	rng_seed(UINT64_C(0x9E3779B97F4A7C15));
 	for (size_t i = 0; i < 200; i++)
 		keys[i] = i;
 	colliding_keys(77, 12, keys + 200, 150);
