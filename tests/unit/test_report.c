@@ -11,6 +11,7 @@
 
 #include "allocator.h"
 #include "report.h"
+#include "support.h"
 
 static struct report *r;
 
@@ -251,6 +252,106 @@ START_TEST(test_representative_after_head_freed)
 	ck_assert_uint_eq(rows(&row), 1);
 	check_row(&row[0], 7, 1, 8, 6, ALLOC_VALLOC, 3);
 	ck_assert_uint_eq(row[0].generation, 4);
+}
+END_TEST
+
+/*
+ * Random mallocs and frees of blocks of every age over three stacks,
+ * checked against a model that knows every live block: the rows at the
+ * peak (peak mode) or at the end (leaks mode) are each group's live
+ * blocks, counted and summed, shown as the earliest of them (F1).  The
+ * frees mostly hit the middle of a group's queue, so dead entries pile up
+ * and are compacted away; every 1000 records the leaks rows are checked
+ * as they stand.
+ */
+#define MODEL_BLOCKS 600
+#define MODEL_STACKS 3
+
+struct model_block {
+	bool live;
+	uint32_t stack, thread;
+	uint64_t size, seq;
+};
+
+struct model_group {
+	uint64_t n, size, seq;
+	uint32_t thread;
+};
+
+/* The rows a report should give for the live blocks, one per stack with any. */
+static void
+model_rows(const struct model_block *blocks, struct model_group *groups)
+{
+	for (uint32_t s = 0; s < MODEL_STACKS; s++)
+		groups[s] = (struct model_group){ .seq = UINT64_MAX };
+	for (size_t i = 0; i < MODEL_BLOCKS; i++) {
+		const struct model_block *b = &blocks[i];
+		if (!b->live)
+			continue;
+		struct model_group *g = &groups[b->stack];
+		g->n++;
+		g->size += b->size;
+		if (b->seq < g->seq) {
+			g->seq = b->seq;
+			g->thread = b->thread;
+		}
+	}
+}
+
+static void
+check_against_model(const struct model_group *groups)
+{
+	const struct report_row *row;
+	size_t n = rows(&row), k = 0;
+
+	for (uint32_t s = 0; s < MODEL_STACKS; s++)
+		k += groups[s].n > 0;
+	ck_assert_uint_eq(n, k);
+	for (size_t i = 0; i < n; i++) {
+		const struct model_group *g = &groups[row[i].stack];
+		ck_assert_uint_gt(g->n, 0);
+		check_row(&row[i], row[i].stack, g->n, g->size, g->seq, ALLOC_MALLOC, g->thread);
+	}
+}
+
+START_TEST(test_representative_random_frees)
+{
+	struct model_block blocks[MODEL_BLOCKS] = { 0 };
+	struct model_group now[MODEL_STACKS], at_peak[MODEL_STACKS];
+	uint64_t current = 0, peak = 0;
+	enum report_mode mode = _i == 0 ? REPORT_PEAK : REPORT_LEAKS;
+
+	r = report_new(mode, 0, false);
+	rng_seed(1234 + (uint64_t)_i);
+	model_rows(blocks, at_peak);
+	for (uint64_t seq = 0; seq < 200000; seq++) {
+		size_t i = rng() % MODEL_BLOCKS;
+		struct model_block *b = &blocks[i];
+		uint64_t address = 0x10000 + 16 * (uint64_t)i;
+		/* Allocate three times in four: most blocks stay live, so most frees hit old ones. */
+		if (!b->live && rng() % 4 != 0) {
+			*b = (struct model_block){ true, (uint32_t)(rng() % MODEL_STACKS),
+				(uint32_t)(rng() % 5), 1 + rng() % 100, seq };
+			feed(ALLOC_MALLOC, address, b->size, b->stack, b->thread);
+			current += b->size;
+		} else {
+			if (b->live)
+				current -= b->size;
+			b->live = false;
+			feed(ALLOC_FREE, address, 0, 0, 0);
+		}
+		if (current >= peak) {
+			peak = current;
+			model_rows(blocks, at_peak);
+		}
+		if (mode == REPORT_LEAKS && seq % 1000 == 999) {
+			model_rows(blocks, now);
+			check_against_model(now);
+		}
+	}
+	model_rows(blocks, now);
+	check_against_model(mode == REPORT_PEAK ? at_peak : now);
+	ck_assert_uint_eq(report_peak_bytes(r), peak);
 }
 END_TEST
 
@@ -623,6 +724,7 @@ report_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_representative_earliest_member_f1);
 	tcase_add_test(tc, test_representative_after_head_freed);
+	tcase_add_loop_test(tc, test_representative_random_frees, 0, 2);
 	tcase_add_test(tc, test_group_key_stack_and_native_id);
 	tcase_add_test(tc, test_rows_sorted_by_seq);
 	suite_add_tcase(s, tc);
