@@ -20,7 +20,10 @@
 #include "xmalloc.h"
 
 #define INITIAL_BUFFER (256 * 1024)
-/* Refill before a record when fewer bytes than the longest fixed-size record remain. */
+/*
+ * Refill before a record when fewer bytes than the longest fixed-size
+ * record remain (the fast path of record_decoder_next relies on it).
+ */
 #define REFILL_THRESHOLD 64
 /* A longer record (a string or line table) is taken for damage, not data. */
 #define MAX_RECORD_SIZE (256u * 1024 * 1024)
@@ -44,12 +47,12 @@ enum {
 enum parse {
 	PARSE_OK,
 	PARSE_SHORT,		/* the buffer ends inside the record */
-	PARSE_BAD		/* dec->error says why */
+	PARSE_BAD		/* dec->error says why (but see struct cursor) */
 };
 
 /*
  * The few functions of the per-record path.  gcc declines to inline
- * parse_record and take_varint on its own, which costs 6% of all
+ * parse_hot_record and take_varint on its own, which costs 6% of all
  * instructions (callgrind, 10^6 generated records).
  */
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
@@ -64,12 +67,22 @@ enum parse {
 struct cursor {
 	const uint8_t *p;
 	const uint8_t *end;
+	/*
+	 * Set only by record_decoder_next's fast path, a constant that the
+	 * compiler folds into its inlined parse.  The record is known to end
+	 * well before `end`, so that take_u8 and take_varint need not check;
+	 * and what the fast path leaves to next_slow (damage, a varint of
+	 * more than 8 bytes) fails with PARSE_BAD but no message, as next_slow
+	 * parses the record again.
+	 */
+	bool fits;
 };
 
 struct record_decoder {
 	struct byte_source *src;
 	uint8_t *buf;
 	size_t cap, pos, end;
+	size_t fast_end;	/* end if record_decoder_next may take its fast path, else 0 */
 	uint64_t buf_offset;	/* stream offset of buf[0] */
 	bool eof;
 	bool finished;		/* REC_END or REC_ERROR was returned */
@@ -114,6 +127,14 @@ bad(struct record_decoder *dec, const char *fmt, ...)
 	return PARSE_BAD;
 }
 
+/*
+ * bad() in the parse of a hot record (is_hot_type), which
+ * record_decoder_next's fast path inlines: there (c->fits) it leaves the
+ * message to next_slow, so that the fast path makes no call (and needs
+ * fewer registers).
+ */
+#define bad_hot(dec, c, ...) ((c)->fits ? PARSE_BAD : bad((dec), __VA_ARGS__))
+
 static enum parse
 take_bytes(struct cursor *c, size_t n, const uint8_t **out)
 {
@@ -124,10 +145,10 @@ take_bytes(struct cursor *c, size_t n, const uint8_t **out)
 	return PARSE_OK;
 }
 
-static enum parse
+static inline enum parse
 take_u8(struct cursor *c, uint8_t *v)
 {
-	if (c->p == c->end)
+	if (!c->fits && c->p == c->end)
 		return PARSE_SHORT;
 	*v = *c->p++;
 	return PARSE_OK;
@@ -200,18 +221,27 @@ varint_read8(const uint8_t *p, uint64_t *v)
 ALWAYS_INLINE enum parse
 take_varint(struct record_decoder *dec, struct cursor *c, uint64_t *v)
 {
-	/* Most varints of a capture (sizes, deltas, code ids) take one byte. */
-	if (c->p < c->end && *c->p < 0x80) {
-		*v = *c->p++;
-		return PARSE_OK;
-	}
-	if (c->end - c->p >= 8) {
-		unsigned n = varint_read8(c->p, v);
+	if (c->fits || c->end - c->p >= 8) {
+		const uint8_t *p = c->p;
+		/* Most varints of a capture (sizes, deltas, code ids) take one or two bytes. */
+		if (p[0] < 0x80) {
+			*v = p[0];
+			c->p = p + 1;
+			return PARSE_OK;
+		}
+		if (p[1] < 0x80) {
+			*v = (p[0] & 0x7fu) | (uint64_t)p[1] << 7;
+			c->p = p + 2;
+			return PARSE_OK;
+		}
+		unsigned n = varint_read8(p, v);
 		if (n > 0) {
-			c->p += n;
+			c->p = p + n;
 			return PARSE_OK;
 		}
 	}
+	if (c->fits)
+		return PARSE_BAD;	/* longer than 8 bytes: for next_slow */
 	enum varint_status st = varint_read(&c->p, c->end, v);
 	if (st == VARINT_OK)
 		return PARSE_OK;
@@ -357,7 +387,7 @@ record_decoder_read_header(struct record_decoder *dec)
 	struct capture_header h;
 
 	for (;;) {
-		struct cursor c = { dec->buf + dec->pos, dec->buf + dec->end };
+		struct cursor c = { dec->buf + dec->pos, dec->buf + dec->end, .fits = false };
 		memset(&h, 0, sizeof h);
 		if ((size_t)(c.end - c.p) >= MAGIC_LENGTH && memcmp(c.p, MAGIC, MAGIC_LENGTH) != 0)
 			break;
@@ -445,32 +475,32 @@ parse_allocation(struct record_decoder *dec, struct cursor *c, uint8_t type, str
 {
 	struct pointer ptr;
 	uint8_t allocator = type & 7;
-	uint64_t native_id = dec->last_native_id, size = 0;
+	int64_t native_delta = 0;
 
+	/* rec is filled in as fields come (fewer registers live): it means nothing unless PARSE_OK. */
 	TRY(take_pointer(dec, c, (type >> 3) & 15, &ptr));
+	rec->u.alloc.address = ptr.address;
 	if (allocator == 0)
 		TRY(take_u8(c, &allocator));
+	rec->u.alloc.allocator = allocator;
 	enum allocator_kind kind = allocator_kind(allocator);
 	if (kind == ALLOCATOR_INVALID)
-		return bad(dec, "invalid allocator %u", allocator);
+		return bad_hot(dec, c, "invalid allocator %u", allocator);
+	rec->u.alloc.size = 0;
 	if (kind != SIMPLE_DEALLOCATOR) {
-		if (dec->header.native_traces) {
-			int64_t delta;
-			TRY(take_svarint(dec, c, &delta));
-			native_id += (uint64_t)delta;
-		}
-		TRY(take_varint(dec, c, &size));
+		if (dec->header.native_traces)
+			TRY(take_svarint(dec, c, &native_delta));
+		TRY(take_varint(dec, c, &rec->u.alloc.size));
 	}
-	if (!allocator_is_deallocator(kind) && native_id > dec->native_frames && dec->header.native_traces)
-		return bad(dec, "native frame id %" PRIu64 " out of range", native_id);
+	uint64_t native_id = dec->last_native_id + (uint64_t)native_delta;
+	/* Deallocators carry no stack (RecordReader::processAllocationRecord). */
+	bool has_stack = dec->header.native_traces && !allocator_is_deallocator(kind);
+	if (has_stack && native_id > dec->native_frames)
+		return bad_hot(dec, c, "native frame id %" PRIu64 " out of range", native_id);
 	commit_pointer(dec, &ptr);
 	dec->last_native_id = native_id;
 	rec->type = REC_ALLOCATION;
-	rec->u.alloc.address = ptr.address;
-	rec->u.alloc.size = size;
-	rec->u.alloc.allocator = allocator;
-	/* Deallocators carry no stack (RecordReader::processAllocationRecord). */
-	rec->u.alloc.native_id = allocator_is_deallocator(kind) || !dec->header.native_traces ? 0 : native_id;
+	rec->u.alloc.native_id = has_stack ? native_id : 0;
 	return PARSE_OK;
 }
 
@@ -586,13 +616,21 @@ parse_memory_record(struct record_decoder *dec, struct cursor *c, struct record 
 	return PARSE_OK;
 }
 
-/* One record of an ALL_ALLOCATIONS file, formats 12 and 13 (§3.1). */
-ALWAYS_INLINE enum parse
-parse_record(struct record_decoder *dec, struct cursor *c, struct record *rec)
+/*
+ * Whether a type byte of formats 12 and 13 (§3.1) is that of a hot record:
+ * ALLOCATION, FRAME_PUSH or FRAME_POP, nearly every record of a capture,
+ * the ones record_decoder_next's fast path takes.
+ */
+static inline bool
+is_hot_type(uint8_t type)
 {
-	uint8_t type;
+	return type >= 0x40 || (type & 0xf0) == 0x10;
+}
 
-	TRY(take_u8(c, &type));
+/* The rest of a hot record, whose type byte was read. */
+ALWAYS_INLINE enum parse
+parse_hot_record(struct record_decoder *dec, struct cursor *c, uint8_t type, struct record *rec)
+{
 	if (type & 0x80)
 		return parse_allocation(dec, c, type, rec);
 	if (type & 0x40) {
@@ -601,13 +639,22 @@ parse_record(struct record_decoder *dec, struct cursor *c, struct record *rec)
 		TRY(take_varint(dec, c, &rec->u.push.code_id));
 		return take_svarint(dec, c, &rec->u.push.instruction_offset);
 	}
+	rec->type = REC_FRAME_POP;
+	rec->u.pop.count = (type & 0x0f) + 1u;
+	return PARSE_OK;
+}
+
+/* One record of an ALL_ALLOCATIONS file, formats 12 and 13 (§3.1). */
+static enum parse
+parse_record(struct record_decoder *dec, struct cursor *c, struct record *rec)
+{
+	uint8_t type;
+
+	TRY(take_u8(c, &type));
+	if (is_hot_type(type))
+		return parse_hot_record(dec, c, type, rec);
 	if (type & 0x20)
 		return parse_object(dec, c, type, rec);
-	if (type & 0x10) {
-		rec->type = REC_FRAME_POP;
-		rec->u.pop.count = (type & 0x0f) + 1u;
-		return PARSE_OK;
-	}
 	switch (type) {
 	case TYPE_TRAILER:
 		rec->type = REC_END;
@@ -885,8 +932,12 @@ finish(struct record_decoder *dec, struct record *rec, enum record_type type)
 	return type;
 }
 
-enum record_type
-record_decoder_next(struct record_decoder *dec, struct record *rec)
+/*
+ * The next record the general way: for whatever record_decoder_next's
+ * fast path leaves.
+ */
+static enum record_type
+next_record(struct record_decoder *dec, struct record *rec)
 {
 	if (dec->finished) {
 		rec->type = dec->final_type;
@@ -911,12 +962,10 @@ record_decoder_next(struct record_decoder *dec, struct record *rec)
 			dec->error_offset = rec->offset;
 			return finish(dec, rec, REC_ERROR);
 		}
-		struct cursor c = { dec->buf + dec->pos, dec->buf + dec->end };
+		struct cursor c = { dec->buf + dec->pos, dec->buf + dec->end, .fits = false };
 		enum parse st;
 		if (dec->segments_pending > 0)
 			st = parse_segment(dec, &c, rec);
-		else if (dec->parse == parse_record)	/* called directly, so that it is inlined */
-			st = parse_record(dec, &c, rec);
 		else
 			st = dec->parse(dec, &c, rec);
 		if (st == PARSE_OK) {
@@ -939,6 +988,45 @@ record_decoder_next(struct record_decoder *dec, struct record *rec)
 		dec->error_offset = rec->offset;
 		return finish(dec, rec, REC_ERROR);
 	}
+}
+
+/*
+ * next_record, which also decides whether the next call may take the fast
+ * path: all that this depends on but the position changes only in
+ * next_record.  Not inlined, to keep record_decoder_next small.
+ */
+static __attribute__((noinline)) enum record_type
+next_slow(struct record_decoder *dec, struct record *rec)
+{
+	enum record_type type = next_record(dec, rec);
+	bool fast = dec->parse == parse_record && !dec->finished && dec->segments_pending == 0;
+
+	dec->fast_end = fast ? dec->end : 0;
+	return type;
+}
+
+/*
+ * The fast path takes a hot record (is_hot_type) of a format 12-13
+ * ALL_ALLOCATIONS file, with no SEGMENT record owed, and at least
+ * REFILL_THRESHOLD bytes in the buffer, more than a hot record reads: no
+ * refill, no end of data, no record skipped, no bounds check, and the
+ * cursor in registers.  A record it does not complete (see struct
+ * cursor) has changed nothing, and next_slow parses it again.
+ */
+enum record_type
+record_decoder_next(struct record_decoder *dec, struct record *rec)
+{
+	if (dec->pos + REFILL_THRESHOLD <= dec->fast_end) {
+		const uint8_t *p = dec->buf + dec->pos;
+		struct cursor c = { p + 1, dec->buf + dec->end, .fits = true };
+		rec->offset = dec->buf_offset + dec->pos;
+		if (is_hot_type(*p) && parse_hot_record(dec, &c, *p, rec) == PARSE_OK) {
+			dec->pos = (size_t)(c.p - dec->buf);
+			dec->counts[rec->type]++;
+			return rec->type;
+		}
+	}
+	return next_slow(dec, rec);
 }
 
 const char *
