@@ -679,6 +679,104 @@ START_TEST(test_bad_varint)
 }
 END_TEST
 
+/*
+ * Hot records (ALLOCATION, FRAME_PUSH, FRAME_POP) with at least 64 bytes
+ * after them take the decoder's fast path, which has no bounds checks and
+ * leaves what it does not handle to the general loop: varints of 9 and 10
+ * bytes, and damage, whose message and offset must be those of the general
+ * loop.  Each case is followed by 100 FRAME_POPs.
+ */
+enum hot_case {
+	HOT_LONG_SIZE,		/* a size of 10 bytes (UINT64_MAX) */
+	HOT_LONG_POINTER,	/* an address delta of 10 bytes */
+	HOT_NINE_BYTE_CODE_ID,	/* a FRAME_PUSH code id of 9 bytes */
+	HOT_BAD_ALLOCATOR,
+	HOT_ELEVEN_BYTE_VARINT,
+	HOT_NATIVE_ID_OUT_OF_RANGE,
+	HOT_CASES
+};
+
+START_TEST(test_hot_records_mid_stream)
+{
+	enum hot_case which = (enum hot_case)_i;
+	struct record rec;
+
+	put_header(&input, which == HOT_NATIVE_ID_OUT_OF_RANGE);
+	put(&input, prologue + 36, 9);		/* CONTEXT_SWITCH tid 1: the next record is at 177 */
+	switch (which) {
+	case HOT_LONG_SIZE:
+		put_u8(&input, 0xfe);		/* MALLOC, address miss */
+		put_svarint(&input, 0x1000);
+		put_varint(&input, UINT64_MAX);
+		break;
+	case HOT_LONG_POINTER:
+		put_u8(&input, 0xfe);
+		put_svarint(&input, INT64_MIN + 1);
+		put_varint(&input, 16);
+		break;
+	case HOT_NINE_BYTE_CODE_ID:
+		put_u8(&input, 0x41);		/* FRAME_PUSH, entry */
+		put_varint(&input, UINT64_C(1) << 56);
+		put_svarint(&input, -2);
+		break;
+	case HOT_BAD_ALLOCATOR:
+		put_u8(&input, 0x80);		/* hit[0], allocator byte follows */
+		put_u8(&input, 0);
+		break;
+	case HOT_ELEVEN_BYTE_VARINT:
+		put_u8(&input, 0x41);
+		put(&input, "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01", 11);
+		break;
+	case HOT_NATIVE_ID_OUT_OF_RANGE:
+		put_u8(&input, 0xfe);
+		put_svarint(&input, 0x1000);
+		put_svarint(&input, 5);		/* no NATIVE_TRACE_INDEX yet */
+		put_varint(&input, 16);
+		break;
+	case HOT_CASES:
+		break;
+	}
+	size_t pops = input.len;
+	for (int i = 0; i < 100; i++)
+		put_u8(&input, 0x10);
+	put_u8(&input, 0x01);
+	open_bytes(input.p, input.len);
+	ck_assert(record_decoder_read_header(dec));
+	ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
+	switch (which) {
+	case HOT_LONG_SIZE:
+		expect_alloc(177, ALLOC_MALLOC, UINT64_C(0x1000) << 3, UINT64_MAX, 0);
+		break;
+	case HOT_LONG_POINTER:
+		expect_alloc(177, ALLOC_MALLOC, (uint64_t)(INT64_MIN + 1) << 3, 16, 0);
+		break;
+	case HOT_NINE_BYTE_CODE_ID:
+		ck_assert_int_eq(next(&rec), REC_FRAME_PUSH);
+		ck_assert_uint_eq(rec.offset, 177);
+		ck_assert_uint_eq(rec.u.push.code_id, UINT64_C(1) << 56);
+		ck_assert_int_eq(rec.u.push.instruction_offset, -2);
+		break;
+	case HOT_BAD_ALLOCATOR:
+		expect_error(177, "invalid allocator 0");
+		return;
+	case HOT_ELEVEN_BYTE_VARINT:
+		expect_error(177, "invalid varint");
+		return;
+	case HOT_NATIVE_ID_OUT_OF_RANGE:
+		expect_error(177, "native frame id 5 out of range");
+		return;
+	case HOT_CASES:
+		break;
+	}
+	for (int i = 0; i < 100; i++) {
+		ck_assert_int_eq(next(&rec), REC_FRAME_POP);
+		ck_assert_uint_eq(rec.offset, pops + (size_t)i);
+		ck_assert_uint_eq(rec.u.pop.count, 1);
+	}
+	expect_end(pops + 100);
+}
+END_TEST
+
 /* ---- other records and decoder state ---------------------------------- */
 
 START_TEST(test_pointer_cache_fifo)
@@ -1014,6 +1112,7 @@ record_decoder_suite(void)
 	tcase_add_test(tc, test_invalid_record_types);
 	tcase_add_test(tc, test_invalid_allocator);
 	tcase_add_test(tc, test_bad_varint);
+	tcase_add_loop_test(tc, test_hot_records_mid_stream, 0, HOT_CASES);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("records");
