@@ -12,10 +12,12 @@
  */
 #include "report.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 
 #include "allocator.h"
 #include "interval_list.h"
+#include "message.h"
 #include "u64map.h"
 #include "xmalloc.h"
 
@@ -83,13 +85,19 @@ struct group_hint {
 
 /*
  * A slot of the nursery, where the youngest simple blocks are found by
- * address (see file_live).
+ * address (see file_live).  An empty slot may remember the last address
+ * freed through it or found not to be live (FREED): an address becomes
+ * live only by an allocation, which takes this very slot, so while the
+ * slot says so the address is not live, and an allocation there (malloc
+ * and pymalloc hand out the block freed last) needs no search of the live
+ * index, a cache miss once the index outgrows the cache.
  */
 struct nursery_slot {
 	uint64_t address;
-	uint32_t member;		/* NONE: empty */
+	uint32_t member;		/* NONE: empty; FREED: empty, and address is not live */
 };
 #define NURSERY_BITS 6
+#define FREED (NONE - 1)
 
 /* One of a thread's most recent allocations (temporary mode). */
 struct recent {
@@ -317,6 +325,9 @@ new_member(struct report *r, const struct member *value)
 	if (index != NONE) {
 		r->free_members = r->members[index].next;
 	} else {
+		/* Member indices stop short of the FREED and NONE marks. */
+		if (r->n_members >= FREED)
+			fatal("more than %" PRIu32 " live allocations", FREED);
 		r->members = xgrowarray(r->members, &r->members_cap, r->n_members + 1,
 		    sizeof *r->members, 1024);
 		index = (uint32_t)r->n_members++;
@@ -457,7 +468,7 @@ file_live(struct report *r, uint64_t address, uint32_t m)
 {
 	struct nursery_slot *slot = nursery_slot(r, address);
 
-	if (slot->member != NONE)
+	if (slot->member != NONE && slot->member != FREED)
 		u64index_add(&r->live, slot->address, slot->member);
 	*slot = (struct nursery_slot){ address, m };
 }
@@ -470,10 +481,15 @@ unfile_live(struct report *r, uint64_t address)
 	uint32_t m = slot->member;
 
 	if (m != NONE && slot->address == address) {
-		slot->member = NONE;
-		return m;
+		/* In the nursery, or known not to be live. */
+		slot->member = FREED;
+		return m == FREED ? NONE : m;
 	}
-	return u64index_remove(&r->live, address, &m) ? m : NONE;
+	if (!u64index_remove(&r->live, address, &m))
+		m = NONE;
+	if (slot->member == NONE || slot->member == FREED)
+		*slot = (struct nursery_slot){ address, FREED };
+	return m;
 }
 
 /* Peak and leaks modes: the live set, and memray's current/peak. */
