@@ -450,6 +450,13 @@ range_end(uint64_t address, uint64_t size)
 	return size > UINT64_MAX - address ? UINT64_MAX : address + size;
 }
 
+/* Whether a nursery slot holds no live block (NONE or FREED). */
+static bool
+nursery_slot_empty(const struct nursery_slot *slot)
+{
+	return slot->member == NONE || slot->member == FREED;
+}
+
 static struct nursery_slot *
 nursery_slot(struct report *r, uint64_t address)
 {
@@ -468,7 +475,7 @@ file_live(struct report *r, uint64_t address, uint32_t m)
 {
 	struct nursery_slot *slot = nursery_slot(r, address);
 
-	if (slot->member != NONE && slot->member != FREED)
+	if (!nursery_slot_empty(slot))
 		u64index_add(&r->live, slot->address, slot->member);
 	*slot = (struct nursery_slot){ address, m };
 }
@@ -487,7 +494,7 @@ unfile_live(struct report *r, uint64_t address)
 	}
 	if (!u64index_remove(&r->live, address, &m))
 		m = NONE;
-	if (slot->member == NONE || slot->member == FREED)
+	if (nursery_slot_empty(slot))
 		*slot = (struct nursery_slot){ address, FREED };
 	return m;
 }

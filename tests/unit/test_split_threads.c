@@ -93,11 +93,6 @@ START_TEST(test_peak_not_split)
 	ck_assert_uint_eq(report_rows(r, &row), 2);
 	check_row(&row[0], 7, 1, 4, 65, 0);
 	check_row(&row[1], 8, 1, 1, 1, 4);
-	report_free(r);
-	r = report_new(REPORT_PEAK, 0, false);
-	shared_stack();
-	ck_assert_uint_eq(report_rows(r, &row), 2);
-	check_row(&row[0], 7, 1, 4, 65, 0);
 }
 END_TEST
 
