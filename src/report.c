@@ -96,7 +96,14 @@ struct nursery_slot {
 	uint64_t address;
 	uint32_t member;		/* NONE: empty; FREED: empty, and address is not live */
 };
-#define NURSERY_BITS 6
+/*
+ * 4096 slots, 64 KiB: a live set of a thousand blocks hardly touches the
+ * index, and a larger one sends it only the blocks that outlive a few
+ * thousand allocations.  Against 64 slots: 13% fewer instructions with
+ * 1000 blocks live, 2.3% on a real capture; with 100,000 live, 2.7% fewer
+ * but 13% more L1 misses, as fast.
+ */
+#define NURSERY_BITS 12
 #define FREED (NONE - 1)
 
 /* One of a thread's most recent allocations (temporary mode). */
