@@ -1,8 +1,9 @@
 /*
  * byte_source: the decompressed byte stream of a capture (see byte_source.h).
  *
- * Three layers: read() into `in`; decompress (or copy) into `out`; and the
- * zero-padding filter that hands out `out` without its trailing zeros.
+ * Three layers: read() into `in`; decompress into `out` (a raw stream is
+ * read into `out` directly); and the zero-padding filter that hands out
+ * `out` without its trailing zeros.
  */
 #include "byte_source.h"
 
@@ -65,23 +66,32 @@ set_error(struct byte_source *src, const char *fmt, const char *detail)
 	src->eof = true;
 }
 
-/* One read() into in[in_end..]; returns false at the end of input or on error. */
-static bool
-read_input(struct byte_source *src)
+/* One read() of up to n bytes into dst; returns 0 at the end of input or on error. */
+static size_t
+read_into(struct byte_source *src, uint8_t *dst, size_t n)
 {
 	while (!src->in_eof && src->error[0] == '\0') {
-		ssize_t n = read(src->fd, src->in + src->in_end, sizeof src->in - src->in_end);
-		if (n > 0) {
-			src->in_end += (size_t)n;
-			src->in_offset += (uint64_t)n;
-			return true;
+		ssize_t got = read(src->fd, dst, n);
+		if (got > 0) {
+			src->in_offset += (uint64_t)got;
+			return (size_t)got;
 		}
-		if (n == 0)
+		if (got == 0)
 			src->in_eof = true;
 		else if (errno != EINTR)
 			set_error(src, "read error: %s", strerror(errno));
 	}
-	return false;
+	return 0;
+}
+
+/* One read() into in[in_end..]; returns false at the end of input or on error. */
+static bool
+read_input(struct byte_source *src)
+{
+	size_t got = read_into(src, src->in + src->in_end, sizeof src->in - src->in_end);
+
+	src->in_end += got;
+	return got > 0;
 }
 
 /* Refill `in` if it is empty; returns false at the end of input or on error. */
@@ -94,22 +104,36 @@ fill_input(struct byte_source *src)
 	return read_input(src);
 }
 
-/* Decompress (or copy) the next piece of the stream into out; returns its length, 0 at the end. */
+/*
+ * The next piece of a raw stream in out: what the magic check left in
+ * `in`, then straight from read(), as a copy through `in` would cost a
+ * pass over every byte.
+ */
+static size_t
+read_raw_chunk(struct byte_source *src)
+{
+	size_t n = src->in_end - src->in_pos;
+
+	if (n > 0) {
+		memcpy(src->out, src->in + src->in_pos, n);
+		src->in_pos = src->in_end;
+		return n;
+	}
+	return read_into(src, src->out, OUT_CHUNK);
+}
+
+/* Decompress (or read) the next piece of the stream into out; returns its length, 0 at the end. */
 static size_t
 decode_chunk(struct byte_source *src)
 {
+	if (src->compression == COMPRESSION_NONE)
+		return read_raw_chunk(src);
 	while (fill_input(src)) {
 		size_t avail = src->in_end - src->in_pos;
 		const uint8_t *from = src->in + src->in_pos;
 		size_t produced = 0;
 
-		switch (src->compression) {
-		case COMPRESSION_NONE:
-			produced = avail;
-			memcpy(src->out, from, avail);
-			src->in_pos += avail;
-			break;
-		case COMPRESSION_LZ4: {
+		if (src->compression == COMPRESSION_LZ4) {
 			size_t out_size = OUT_CHUNK;
 			size_t hint = LZ4F_decompress(src->lz4, src->out, &out_size, from, &avail, NULL);
 			if (LZ4F_isError(hint)) {
@@ -119,9 +143,7 @@ decode_chunk(struct byte_source *src)
 			src->decoder_hint = hint;
 			src->in_pos += avail;
 			produced = out_size;
-			break;
-		}
-		case COMPRESSION_ZSTD: {
+		} else {
 			ZSTD_inBuffer zin = { from, avail, 0 };
 			ZSTD_outBuffer zout = { src->out, OUT_CHUNK, 0 };
 			size_t hint = ZSTD_decompressStream(src->zstd, &zout, &zin);
@@ -132,8 +154,6 @@ decode_chunk(struct byte_source *src)
 			src->decoder_hint = hint;
 			src->in_pos += zin.pos;
 			produced = zout.pos;
-			break;
-		}
 		}
 		if (produced > 0)
 			return produced;

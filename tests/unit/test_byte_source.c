@@ -4,6 +4,7 @@
  * and the zero-padding rule.
  */
 #include <check.h>
+#include <fcntl.h>
 #include <lz4frame.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -480,6 +481,23 @@ START_TEST(test_zstd_truncated)
 }
 END_TEST
 
+/* A read() that fails ends the stream with the reason, as a raw stream. */
+START_TEST(test_read_error)
+{
+	int fd = open(".", O_RDONLY | O_DIRECTORY);
+	uint8_t buf[16];
+
+	ck_assert_int_ge(fd, 0);
+	struct byte_source *src = byte_source_open(fd);
+	ck_assert_uint_eq(byte_source_read(src, buf, sizeof buf), 0);
+	ck_assert_int_eq(byte_source_compression(src), COMPRESSION_NONE);
+	ck_assert_ptr_nonnull(byte_source_error(src));
+	ck_assert_str_eq(byte_source_error(src), "read error: Is a directory");
+	byte_source_close(src);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_compression_names)
 {
 	ck_assert_str_eq(compression_name(COMPRESSION_NONE), "none");
@@ -528,6 +546,7 @@ byte_source_suite(void)
 	tcase_add_test(tc, test_lz4_missing_end_mark);
 	tcase_add_test(tc, test_lz4_corrupt_header);
 	tcase_add_test(tc, test_zstd_truncated);
+	tcase_add_test(tc, test_read_error);
 	suite_add_tcase(s, tc);
 	return s;
 }
