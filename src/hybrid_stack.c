@@ -54,7 +54,13 @@ hybrid_stack_merge(const struct frame_text *native, size_t n_native,
 		memcpy(out, python, n_python * sizeof *out);
 		return n_python;
 	}
-	/* h is -1 unless the entry flags are malformed (see hybrid_stack.h). */
-	memmove(out, out + h + 1, (end - (size_t)(h + 1)) * sizeof *out);
-	return end - (size_t)(h + 1);
+	/*
+	 * The frames placed start at h + 1, which is 0 unless the entry flags
+	 * are malformed (see hybrid_stack.h).  Pointer arithmetic stays inside
+	 * out, which is NULL when there is nothing to merge.
+	 */
+	size_t first = (size_t)(h + 1);
+	if (first > 0 && end > first)
+		memmove(out, out + first, (end - first) * sizeof *out);
+	return end - first;
 }

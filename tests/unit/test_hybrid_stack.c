@@ -175,6 +175,14 @@ START_TEST(test_malformed_entry_flags)
 }
 END_TEST
 
+START_TEST(test_nothing_to_merge)
+{
+	/* The caller has no frames and no array: nothing is placed or moved. */
+	ck_assert_uint_eq(hybrid_stack_merge(NULL, 0, NULL, NULL, 0, 0, NULL), 0);
+	ck_assert_uint_eq(hybrid_stack_merge(NULL, 0, NULL, NULL, 0, 4, NULL), 0);
+}
+END_TEST
+
 static Suite *
 hybrid_stack_suite(void)
 {
@@ -194,6 +202,7 @@ hybrid_stack_suite(void)
 	tcase_add_test(tc, test_no_python_stack);
 	tcase_add_test(tc, test_extra_eval_frames_stay_native);
 	tcase_add_test(tc, test_malformed_entry_flags);
+	tcase_add_test(tc, test_nothing_to_merge);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("boundaries");
