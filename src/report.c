@@ -118,11 +118,20 @@ struct recent {
 	uint8_t allocator;
 };
 
-/* A thread's N+1 most recent allocations, newest at `front`. */
+/*
+ * A thread's N+1 most recent allocations, newest at `front`.  A free
+ * looks for the newest at its address: a scan of a few, or with a large
+ * N (--temporary-allocation-threshold) a lookup in `newest`, which holds
+ * every address in the ring with the slot of its newest allocation, so
+ * that a free costs the same whatever N is.
+ */
 struct recent_ring {
 	struct recent *items;
 	size_t cap, front, len;
+	struct u64map newest;		/* address -> slot, when the ring may outgrow a scan */
 };
+/* Rings of at most this many allocations are scanned. */
+#define RING_SCAN_MAX 32
 
 struct report {
 	enum report_mode mode;
@@ -191,8 +200,10 @@ report_free(struct report *r)
 {
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < r->n_rings; i++)
+	for (size_t i = 0; i < r->n_rings; i++) {
 		free(r->rings[i].items);
+		u64map_free(&r->rings[i].newest);
+	}
 	free(r->rings);
 	free(r->groups);
 	free(r->members);
@@ -565,14 +576,36 @@ ring_for(struct report *r, uint32_t thread)
 	return &r->rings[thread];
 }
 
+/* Whether a ring of this limit finds frees through `newest`. */
+static bool
+ring_indexed(uint64_t limit)
+{
+	return limit > RING_SCAN_MAX;
+}
+
+/* File every address of the ring under its newest slot, the items having moved. */
+static void
+ring_reindex(struct recent_ring *ring)
+{
+	u64map_free(&ring->newest);
+	for (size_t k = ring->len; k-- > 0;)
+		u64map_set(&ring->newest, ring->items[(ring->front + k) % ring->cap].address,
+		    (uint32_t)((ring->front + k) % ring->cap));
+}
+
 static void
 ring_push_front(struct recent_ring *ring, uint64_t limit, const struct recent *item)
 {
+	bool indexed = ring_indexed(limit);
+
 	if (ring->len == ring->cap && ring->cap < limit) {
 		/* Grow, and lay the ring out from index 0 again. */
 		size_t cap = ring->cap ? ring->cap * 2 : 16;
 		if (cap > limit)
 			cap = (size_t)limit;
+		/* Slots are filed in `newest` as 32-bit values. */
+		if (indexed && cap > UINT32_MAX)
+			fatal("more than %" PRIu32 " recent allocations in one thread", UINT32_MAX);
 		struct recent *items = xreallocarray(NULL, cap, sizeof *items);
 		for (size_t k = 0; k < ring->len; k++)
 			items[k] = ring->items[(ring->front + k) % ring->cap];
@@ -580,11 +613,23 @@ ring_push_front(struct recent_ring *ring, uint64_t limit, const struct recent *i
 		ring->items = items;
 		ring->cap = cap;
 		ring->front = 0;
+		if (indexed)
+			ring_reindex(ring);
 	}
-	ring->front = (ring->front + ring->cap - 1) % ring->cap;
-	ring->items[ring->front] = *item;
+	size_t slot = (ring->front + ring->cap - 1) % ring->cap;
+	if (indexed && ring->len == ring->cap) {
+		/* The oldest item leaves: its address goes if no newer item has it. */
+		uint32_t newest;
+		uint64_t address = ring->items[slot].address;
+		if (u64map_get(&ring->newest, address, &newest) && newest == slot)
+			u64map_remove(&ring->newest, address, NULL);
+	}
+	ring->front = slot;
+	ring->items[slot] = *item;
 	if (ring->len < ring->cap)
 		ring->len++;
+	if (indexed)
+		u64map_set(&ring->newest, item->address, (uint32_t)slot);
 }
 
 /*
@@ -607,6 +652,30 @@ fold(struct report *r, uint32_t group, const struct group_value *member)
 }
 
 /*
+ * The newest of the ring's allocations that a free of this kind matches:
+ * at its address and, for munmap, of its size; NULL if none.
+ */
+static const struct recent *
+ring_match(const struct recent_ring *ring, uint64_t limit, enum allocator_kind kind,
+    const struct alloc_event *ev)
+{
+	if (ring_indexed(limit)) {
+		uint32_t slot;
+		if (!u64map_get(&ring->newest, ev->address, &slot))
+			return NULL;
+		/* A munmap of another size than the newest there: scan for an older one. */
+		if (kind == SIMPLE_DEALLOCATOR || ring->items[slot].size == ev->size)
+			return &ring->items[slot];
+	}
+	for (size_t k = 0; k < ring->len; k++) {
+		const struct recent *e = &ring->items[(ring->front + k) % ring->cap];
+		if (e->address == ev->address && (kind != RANGED_DEALLOCATOR || e->size == ev->size))
+			return e;
+	}
+	return NULL;
+}
+
+/*
  * Temporary mode (TemporaryAllocationsAggregator): a free matches the
  * newest of its thread's recent allocations at that address (for munmap,
  * of that size too).  The match stays in the ring, so it may match again.
@@ -626,17 +695,14 @@ track_temporary(struct report *r, const struct alloc_event *ev)
 		ring_push_front(ring, r->buffer_size, &item);
 		return;
 	}
-	for (size_t k = 0; k < ring->len; k++) {
-		const struct recent *e = &ring->items[(ring->front + k) % ring->cap];
-		if (e->address != ev->address || (kind == RANGED_DEALLOCATOR && e->size != ev->size))
-			continue;
-		struct group_value member = {
-			.n_allocations = 1, .size = e->size, .seq = e->seq, .thread = e->thread,
-			.generation = e->generation, .allocator = e->allocator,
-		};
-		fold(r, group_for(r, e->stack, e->native_id, e->thread), &member);
+	const struct recent *e = ring_match(ring, r->buffer_size, kind, ev);
+	if (e == NULL)
 		return;
-	}
+	struct group_value member = {
+		.n_allocations = 1, .size = e->size, .seq = e->seq, .thread = e->thread,
+		.generation = e->generation, .allocator = e->allocator,
+	};
+	fold(r, group_for(r, e->stack, e->native_id, e->thread), &member);
 }
 
 void

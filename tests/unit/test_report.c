@@ -277,8 +277,22 @@ struct model_block {
 
 struct model_group {
 	uint64_t n, size, seq;
-	uint32_t thread;
+	uint32_t thread;	/* and allocator: the earliest member's */
+	uint8_t allocator;
 };
+
+/* A member joins its model group, which shows its earliest member (F1). */
+static void
+model_add(struct model_group *g, uint64_t size, uint64_t seq, uint32_t thread, uint8_t allocator)
+{
+	g->n++;
+	g->size += size;
+	if (seq < g->seq) {
+		g->seq = seq;
+		g->thread = thread;
+		g->allocator = allocator;
+	}
+}
 
 /* The rows a report should give for the live blocks, one per stack with any. */
 static void
@@ -290,29 +304,25 @@ model_rows(const struct model_block *blocks, struct model_group *groups)
 		const struct model_block *b = &blocks[i];
 		if (!b->live)
 			continue;
-		struct model_group *g = &groups[b->stack];
-		g->n++;
-		g->size += b->size;
-		if (b->seq < g->seq) {
-			g->seq = b->seq;
-			g->thread = b->thread;
-		}
+		model_add(&groups[b->stack], b->size, b->seq, b->thread, ALLOC_MALLOC);
 	}
 }
 
+/* The report's rows are the model's groups (by stack) that have members. */
 static void
-check_against_model(const struct model_group *groups)
+check_against_model(const struct model_group *groups, uint32_t n_stacks)
 {
 	const struct report_row *row;
 	size_t n = rows(&row), k = 0;
 
-	for (uint32_t s = 0; s < MODEL_STACKS; s++)
+	for (uint32_t s = 0; s < n_stacks; s++)
 		k += groups[s].n > 0;
 	ck_assert_uint_eq(n, k);
 	for (size_t i = 0; i < n; i++) {
+		ck_assert_uint_lt(row[i].stack, n_stacks);
 		const struct model_group *g = &groups[row[i].stack];
 		ck_assert_uint_gt(g->n, 0);
-		check_row(&row[i], row[i].stack, g->n, g->size, g->seq, ALLOC_MALLOC, g->thread);
+		check_row(&row[i], row[i].stack, g->n, g->size, g->seq, g->allocator, g->thread);
 	}
 }
 
@@ -362,7 +372,7 @@ START_TEST(test_representative_random_frees)
 		}
 		if (mode == REPORT_LEAKS && seq % 1000 == 999) {
 			model_rows(blocks, expected);
-			check_against_model(expected);
+			check_against_model(expected, MODEL_STACKS);
 		}
 	}
 	if (mode == REPORT_PEAK) {
@@ -373,7 +383,7 @@ START_TEST(test_representative_random_frees)
 			model_step(blocks, seq, 0, false);
 	}
 	model_rows(blocks, expected);
-	check_against_model(expected);
+	check_against_model(expected, MODEL_STACKS);
 	ck_assert_uint_eq(report_peak_bytes(r), peak);
 }
 END_TEST
@@ -690,6 +700,71 @@ START_TEST(test_temporary_rows_sorted_by_seq)
 }
 END_TEST
 
+/*
+ * Random mallocs, mmaps, frees and munmaps on three threads at a few
+ * addresses, checked against a model that keeps each thread's N+1 most
+ * recent allocations in a list and scans it newest first (§8.4).  The
+ * thresholds cover a ring the report scans (8) and rings it finds frees
+ * in through its address map (40, 1000), whose entries must follow the
+ * allocations that leave the ring; mmap sizes vary, so that a munmap's
+ * match is not always the newest allocation at its address.
+ */
+#define TEMP_THREADS 3
+#define TEMP_STACKS 4
+
+struct model_recent {
+	uint64_t address, size, seq;
+	uint32_t stack;
+	uint8_t allocator;
+};
+
+START_TEST(test_temporary_random_model)
+{
+	static const uint64_t thresholds[] = { 8, 40, 1000 };
+	uint64_t n = thresholds[_i];
+	struct model_recent *recent[TEMP_THREADS];
+	size_t len[TEMP_THREADS] = { 0 };
+	struct model_group expected[TEMP_STACKS];
+
+	r = report_new(REPORT_TEMPORARY, n, false);
+	rng_seed(99 + (uint64_t)_i);
+	for (uint32_t t = 0; t < TEMP_THREADS; t++)
+		recent[t] = calloc(n + 1, sizeof *recent[t]);
+	for (uint32_t s = 0; s < TEMP_STACKS; s++)
+		expected[s] = (struct model_group){ .seq = UINT64_MAX };
+	for (uint64_t seq = 0; seq < 100000; seq++) {
+		uint32_t t = (uint32_t)(rng() % TEMP_THREADS);
+		uint64_t address = 0x1000 * (1 + rng() % (2 * n + 2));
+		uint64_t size = 0x1000 * (1 + rng() % 3);
+		unsigned what = (unsigned)(rng() % 8);
+		uint8_t allocator = what < 3 ? ALLOC_MALLOC : what < 4 ? ALLOC_MMAP :
+		    what < 7 ? ALLOC_FREE : ALLOC_MUNMAP;
+
+		if (allocator == ALLOC_MALLOC || allocator == ALLOC_MMAP) {
+			uint32_t stack = (uint32_t)(rng() % TEMP_STACKS);
+			feed(allocator, address, size, stack, t);
+			if (len[t] == n + 1)
+				len[t]--;
+			memmove(&recent[t][1], &recent[t][0], len[t] * sizeof *recent[t]);
+			recent[t][0] = (struct model_recent){ address, size, seq, stack, allocator };
+			len[t]++;
+			continue;
+		}
+		feed(allocator, address, allocator == ALLOC_MUNMAP ? size : 0, 0, t);
+		for (size_t k = 0; k < len[t]; k++) {
+			const struct model_recent *e = &recent[t][k];
+			if (e->address != address || (allocator == ALLOC_MUNMAP && e->size != size))
+				continue;
+			model_add(&expected[e->stack], e->size, e->seq, t, e->allocator);
+			break;
+		}
+	}
+	check_against_model(expected, TEMP_STACKS);
+	for (uint32_t t = 0; t < TEMP_THREADS; t++)
+		free(recent[t]);
+}
+END_TEST
+
 /* ---- aggregated files ---------------------------------------------- */
 
 static void
@@ -775,6 +850,7 @@ report_suite(void)
 	tcase_add_test(tc, test_temporary_munmap_needs_equal_size);
 	tcase_add_test(tc, test_temporary_representative_lowest_seq);
 	tcase_add_test(tc, test_temporary_rows_sorted_by_seq);
+	tcase_add_loop_test(tc, test_temporary_random_model, 0, 3);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("aggregated");
