@@ -1,79 +1,285 @@
 /* interval_list: live mmap ranges and how munmap cuts them (see interval_list.h). */
 #include "interval_list.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
+#include "message.h"
 #include "xmalloc.h"
+
+#define NIL UINT32_MAX
+
+/*
+ * A live range.  The treap's key is (start, order), unique because the
+ * pieces of one mmap never overlap; a node's priority is at least its
+ * children's.
+ */
+struct interval_node {
+	uint64_t start, end;
+	uint64_t max_end;	/* the largest end in the subtree */
+	uint64_t order;		/* the mmap it is a piece of: its place in memray's vector */
+	uint32_t owner;
+	uint32_t priority;
+	uint32_t left, right;	/* left also links the free nodes */
+};
+
+/* A range that a removal cuts, in the order memray's vector has it. */
+struct interval_cut {
+	uint64_t order, start;
+	uint32_t node;
+};
 
 void
 interval_list_init(struct interval_list *list)
 {
-	*list = (struct interval_list){ 0 };
+	*list = (struct interval_list){
+		.root = NIL, .free_nodes = NIL, .random = UINT64_C(0x9e3779b97f4a7c15),
+	};
 }
 
 void
 interval_list_free(struct interval_list *list)
 {
-	free(list->items);
-	free(list->scratch);
+	free(list->nodes);
+	free(list->cuts);
 	interval_list_init(list);
 }
 
-static void
-append(struct interval **items, size_t *len, size_t *cap, struct interval iv)
+static uint32_t
+next_priority(struct interval_list *list)
 {
-	*items = xgrowarray(*items, cap, *len + 1, sizeof **items, 16);
-	(*items)[(*len)++] = iv;
+	/* xorshift64: any spread of priorities keeps the treap balanced on average. */
+	list->random ^= list->random << 13;
+	list->random ^= list->random >> 7;
+	list->random ^= list->random << 17;
+	return (uint32_t)(list->random >> 32);
+}
+
+/* Whether node n's key comes before (start, order). */
+static bool
+key_before(const struct interval_node *n, uint64_t start, uint64_t order)
+{
+	return n->start < start || (n->start == start && n->order < order);
+}
+
+static void
+update_max_end(struct interval_list *list, uint32_t t)
+{
+	struct interval_node *n = &list->nodes[t];
+	uint64_t max_end = n->end;
+
+	if (n->left != NIL && list->nodes[n->left].max_end > max_end)
+		max_end = list->nodes[n->left].max_end;
+	if (n->right != NIL && list->nodes[n->right].max_end > max_end)
+		max_end = list->nodes[n->right].max_end;
+	n->max_end = max_end;
+}
+
+/* Split treap t into the nodes before (start, order) and the others. */
+static void
+split(struct interval_list *list, uint32_t t, uint64_t start, uint64_t order, uint32_t *before,
+    uint32_t *after)
+{
+	if (t == NIL) {
+		*before = *after = NIL;
+		return;
+	}
+	struct interval_node *n = &list->nodes[t];
+	if (key_before(n, start, order)) {
+		split(list, n->right, start, order, &n->right, after);
+		*before = t;
+	} else {
+		split(list, n->left, start, order, before, &n->left);
+		*after = t;
+	}
+	update_max_end(list, t);
+}
+
+/* Join treaps a and b, every key of a coming before every key of b. */
+static uint32_t
+merge(struct interval_list *list, uint32_t a, uint32_t b)
+{
+	if (a == NIL)
+		return b;
+	if (b == NIL)
+		return a;
+	if (list->nodes[a].priority >= list->nodes[b].priority) {
+		uint32_t right = merge(list, list->nodes[a].right, b);
+		list->nodes[a].right = right;
+		update_max_end(list, a);
+		return a;
+	}
+	uint32_t left = merge(list, a, list->nodes[b].left);
+	list->nodes[b].left = left;
+	update_max_end(list, b);
+	return b;
+}
+
+static void
+insert(struct interval_list *list, uint32_t t)
+{
+	struct interval_node *n = &list->nodes[t];
+	uint32_t before, after;
+
+	n->left = n->right = NIL;
+	n->max_end = n->end;
+	split(list, list->root, n->start, n->order, &before, &after);
+	list->root = merge(list, merge(list, before, t), after);
+}
+
+/* Take node t out of the treap (it stays allocated). */
+static void
+unlink_node(struct interval_list *list, uint32_t t)
+{
+	uint64_t start = list->nodes[t].start, order = list->nodes[t].order;
+	uint32_t before, rest, node, after;
+
+	split(list, list->root, start, order, &before, &rest);
+	split(list, rest, start, order + 1, &node, &after);
+	list->root = merge(list, before, after);
+}
+
+static uint32_t
+new_node(struct interval_list *list, uint64_t start, uint64_t end, uint64_t order, uint32_t owner)
+{
+	uint32_t t = list->free_nodes;
+
+	if (t != NIL) {
+		list->free_nodes = list->nodes[t].left;
+	} else {
+		if (list->n_nodes >= NIL)
+			fatal("more than %u live mmapped ranges", NIL - 1);
+		list->nodes = xgrowarray(list->nodes, &list->nodes_cap, list->n_nodes + 1,
+		    sizeof *list->nodes, 16);
+		t = (uint32_t)list->n_nodes++;
+	}
+	list->nodes[t] = (struct interval_node){
+		.start = start, .end = end, .order = order, .owner = owner,
+		.priority = next_priority(list),
+	};
+	list->count++;
+	return t;
+}
+
+static void
+free_node(struct interval_list *list, uint32_t t)
+{
+	list->nodes[t].left = list->free_nodes;
+	list->free_nodes = t;
+	list->count--;
 }
 
 void
 interval_list_add(struct interval_list *list, uint64_t start, uint64_t end, uint32_t owner)
 {
-	append(&list->items, &list->len, &list->cap, (struct interval){ start, end, owner });
+	insert(list, new_node(list, start, end, list->added++, owner));
+}
+
+static void
+add_cut(struct interval_list *list, size_t *n_cuts, uint32_t t)
+{
+	list->cuts = xgrowarray(list->cuts, &list->cuts_cap, *n_cuts + 1, sizeof *list->cuts, 16);
+	list->cuts[(*n_cuts)++] = (struct interval_cut){ list->nodes[t].order, list->nodes[t].start, t };
+}
+
+/*
+ * The ranges of treap t that overlap [start, end): a subtree whose ends
+ * all come at or before start has none, and nothing right of a node that
+ * starts at or after end overlaps.
+ */
+static void
+find_cuts(struct interval_list *list, uint32_t t, uint64_t start, uint64_t end, size_t *n_cuts)
+{
+	while (t != NIL && list->nodes[t].max_end > start) {
+		find_cuts(list, list->nodes[t].left, start, end, n_cuts);
+		const struct interval_node *n = &list->nodes[t];
+		if (n->start >= end)
+			return;
+		if (n->end > start && n->start < n->end)
+			add_cut(list, n_cuts, t);
+		t = list->nodes[t].right;
+	}
+}
+
+static int
+by_vector_order(const void *a, const void *b)
+{
+	const struct interval_cut *x = a, *y = b;
+
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	return (x->start > y->start) - (x->start < y->start);
 }
 
 uint64_t
 interval_list_remove(struct interval_list *list, uint64_t start, uint64_t end,
     interval_observer observe, void *ctx)
 {
-	size_t out_len = 0;
+	size_t n_cuts = 0;
 	uint64_t removed = 0;
 
-	/* Rebuild into scratch, in order, as memray's IntervalTree::removeInterval does. */
-	for (size_t i = 0; i < list->len; i++) {
-		struct interval iv = list->items[i];
+	if (start >= end)
+		return 0;
+	find_cuts(list, list->root, start, end, &n_cuts);
+	struct interval_cut *cuts = list->cuts;
+	if (n_cuts > 1)
+		qsort(cuts, n_cuts, sizeof *cuts, by_vector_order);
+	/* Each cut as memray's IntervalTree::removeInterval makes it, in its order. */
+	for (size_t i = 0; i < n_cuts; i++) {
+		uint32_t t = cuts[i].node;
+		struct interval_node iv = list->nodes[t];
 		uint64_t lo = iv.start > start ? iv.start : start;
 		uint64_t hi = iv.end < end ? iv.end : end;
 
-		if (lo >= hi) {
-			append(&list->scratch, &out_len, &list->scratch_cap, iv);
-			continue;
-		}
 		removed += hi - lo;
+		unlink_node(list, t);
 		if (lo == iv.start && hi == iv.end) {
 			observe(ctx, iv.owner, INTERVAL_DROPPED, hi - lo);
-		} else if (lo == iv.start) {
+			free_node(list, t);
+			continue;
+		}
+		if (lo == iv.start) {
 			observe(ctx, iv.owner, INTERVAL_SHRUNK, hi - lo);
-			append(&list->scratch, &out_len, &list->scratch_cap,
-			    (struct interval){ hi, iv.end, iv.owner });
+			list->nodes[t].start = hi;
 		} else if (hi == iv.end) {
 			observe(ctx, iv.owner, INTERVAL_SHRUNK, hi - lo);
-			append(&list->scratch, &out_len, &list->scratch_cap,
-			    (struct interval){ iv.start, lo, iv.owner });
+			list->nodes[t].end = lo;
 		} else {
 			uint32_t second = observe(ctx, iv.owner, INTERVAL_SPLIT, hi - lo);
-			append(&list->scratch, &out_len, &list->scratch_cap,
-			    (struct interval){ iv.start, lo, iv.owner });
-			append(&list->scratch, &out_len, &list->scratch_cap,
-			    (struct interval){ hi, iv.end, second });
+			list->nodes[t].end = lo;
+			insert(list, new_node(list, hi, iv.end, iv.order, second));
 		}
+		insert(list, t);
 	}
-	struct interval *swap = list->items;
-	size_t swap_cap = list->cap;
-	list->items = list->scratch;
-	list->cap = list->scratch_cap;
-	list->len = out_len;
-	list->scratch = swap;
-	list->scratch_cap = swap_cap;
 	return removed;
+}
+
+size_t
+interval_list_count(const struct interval_list *list)
+{
+	return list->count;
+}
+
+static void
+collect_all(const struct interval_list *list, uint32_t t, struct interval_cut *out, size_t *n)
+{
+	for (; t != NIL; t = list->nodes[t].right) {
+		collect_all(list, list->nodes[t].left, out, n);
+		out[(*n)++] = (struct interval_cut){ list->nodes[t].order, list->nodes[t].start, t };
+	}
+}
+
+void
+interval_list_items(const struct interval_list *list, struct interval *out)
+{
+	struct interval_cut *all = xreallocarray(NULL, list->count ? list->count : 1, sizeof *all);
+	size_t n = 0;
+
+	collect_all(list, list->root, all, &n);
+	qsort(all, n, sizeof *all, by_vector_order);
+	for (size_t i = 0; i < n; i++) {
+		const struct interval_node *node = &list->nodes[all[i].node];
+		out[i] = (struct interval){ node->start, node->end, node->owner };
+	}
+	free(all);
 }

@@ -7,6 +7,13 @@
  * the middle becomes two pieces (capture-format.md §8.2.1).  Each piece
  * has an owner id; the caller is told of every change so that it can keep
  * its own accounting, and names the owner of the second piece of a split.
+ *
+ * The ranges are kept in a treap ordered by start and augmented with the
+ * largest end below each node, so that a munmap costs O(log n) plus the
+ * ranges it cuts, not a pass over every live mapping as memray's vector
+ * does.  The changes are still told in memray's vector order: by the
+ * mmap a piece comes from, then by start (a split puts its two pieces
+ * where the range was, in order).
  */
 #ifndef MT_INTERVAL_LIST_H
 #define MT_INTERVAL_LIST_H
@@ -19,11 +26,18 @@ struct interval {
 	uint32_t owner;
 };
 
+struct interval_node;
+struct interval_cut;
+
 struct interval_list {
-	struct interval *items;
-	size_t len, cap;
-	struct interval *scratch;
-	size_t scratch_cap;
+	struct interval_node *nodes;	/* a pool; free nodes are linked through `left` */
+	size_t n_nodes, nodes_cap;
+	uint32_t root, free_nodes;
+	size_t count;			/* live ranges */
+	uint64_t added;			/* mmaps so far: a new range's place in memray's order */
+	uint64_t random;		/* xorshift state for the treap's priorities */
+	struct interval_cut *cuts;	/* scratch: the ranges a removal cuts */
+	size_t cuts_cap;
 };
 
 enum interval_change {
@@ -40,8 +54,15 @@ typedef uint32_t (*interval_observer)(void *ctx, uint32_t owner, enum interval_c
 void interval_list_init(struct interval_list *list);
 void interval_list_free(struct interval_list *list);
 void interval_list_add(struct interval_list *list, uint64_t start, uint64_t end, uint32_t owner);
-/* Remove [start, end) from every interval; returns the number of bytes removed. */
+/*
+ * Remove [start, end) from every interval, telling observe of each change
+ * in memray's vector order; returns the number of bytes removed.
+ */
 uint64_t interval_list_remove(struct interval_list *list, uint64_t start, uint64_t end,
     interval_observer observe, void *ctx);
+
+/* The number of live ranges, and the ranges in memray's vector order (out has room for all). */
+size_t interval_list_count(const struct interval_list *list);
+void interval_list_items(const struct interval_list *list, struct interval *out);
 
 #endif

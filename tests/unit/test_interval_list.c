@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "interval_list.h"
+#include "support.h"
 
 /* What the observer was told. */
 struct call {
@@ -16,7 +17,7 @@ struct call {
 };
 
 struct log {
-	struct call calls[1024];
+	struct call calls[8192];
 	size_t n;
 	uint32_t next_owner;	/* handed out for the second piece of a split */
 };
@@ -41,13 +42,29 @@ check_call(const struct log *log, size_t i, uint32_t owner, enum interval_change
 	ck_assert_uint_eq(log->calls[i].removed, removed);
 }
 
+/* The i-th live range in memray's vector order. */
+static struct interval
+item(const struct interval_list *list, size_t i)
+{
+	size_t n = interval_list_count(list);
+	struct interval *all = calloc(n ? n : 1, sizeof *all);
+
+	ck_assert_ptr_nonnull(all);
+	ck_assert_uint_lt(i, n);
+	interval_list_items(list, all);
+	struct interval got = all[i];
+	free(all);
+	return got;
+}
+
 static void
 check_item(const struct interval_list *list, size_t i, uint64_t start, uint64_t end, uint32_t owner)
 {
-	ck_assert_uint_lt(i, list->len);
-	ck_assert_uint_eq(list->items[i].start, start);
-	ck_assert_uint_eq(list->items[i].end, end);
-	ck_assert_uint_eq(list->items[i].owner, owner);
+	struct interval got = item(list, i);
+
+	ck_assert_uint_eq(got.start, start);
+	ck_assert_uint_eq(got.end, end);
+	ck_assert_uint_eq(got.owner, owner);
 }
 
 START_TEST(test_drop_whole)
@@ -62,13 +79,13 @@ START_TEST(test_drop_whole)
 	ck_assert_uint_eq(interval_list_remove(&list, 0x1000, 0x2000, observe, &log), 0x1000);
 	ck_assert_uint_eq(log.n, 1);
 	check_call(&log, 0, 1, INTERVAL_DROPPED, 0x1000);
-	ck_assert_uint_eq(list.len, 1);
+	ck_assert_uint_eq(interval_list_count(&list), 1);
 	check_item(&list, 0, 0x5000, 0x6000, 2);
 	/* A larger range covering it: only the interval's own bytes count. */
 	ck_assert_uint_eq(interval_list_remove(&list, 0x4000, 0x9000, observe, &log), 0x1000);
 	ck_assert_uint_eq(log.n, 2);
 	check_call(&log, 1, 2, INTERVAL_DROPPED, 0x1000);
-	ck_assert_uint_eq(list.len, 0);
+	ck_assert_uint_eq(interval_list_count(&list), 0);
 	/* Nothing left to remove. */
 	ck_assert_uint_eq(interval_list_remove(&list, 0, UINT64_MAX, observe, &log), 0);
 	ck_assert_uint_eq(log.n, 2);
@@ -87,7 +104,7 @@ START_TEST(test_shrink_at_start)
 	ck_assert_uint_eq(interval_list_remove(&list, 0x800, 0x2000, observe, &log), 0x1000);
 	ck_assert_uint_eq(log.n, 1);
 	check_call(&log, 0, 7, INTERVAL_SHRUNK, 0x1000);
-	ck_assert_uint_eq(list.len, 1);
+	ck_assert_uint_eq(interval_list_count(&list), 1);
 	check_item(&list, 0, 0x2000, 0x4000, 7);
 	/* Starting exactly at the start. */
 	ck_assert_uint_eq(interval_list_remove(&list, 0x2000, 0x2100, observe, &log), 0x100);
@@ -108,7 +125,7 @@ START_TEST(test_shrink_at_end)
 	ck_assert_uint_eq(interval_list_remove(&list, 0x3000, 0x8000, observe, &log), 0x1000);
 	ck_assert_uint_eq(log.n, 1);
 	check_call(&log, 0, 3, INTERVAL_SHRUNK, 0x1000);
-	ck_assert_uint_eq(list.len, 1);
+	ck_assert_uint_eq(interval_list_count(&list), 1);
 	check_item(&list, 0, 0x1000, 0x3000, 3);
 	/* Ending exactly at the end. */
 	ck_assert_uint_eq(interval_list_remove(&list, 0x2ff8, 0x3000, observe, &log), 8);
@@ -130,7 +147,7 @@ START_TEST(test_split_middle)
 	ck_assert_uint_eq(interval_list_remove(&list, 0x14000, 0x15000, observe, &log), 0x1000);
 	ck_assert_uint_eq(log.n, 1);
 	check_call(&log, 0, 5, INTERVAL_SPLIT, 0x1000);
-	ck_assert_uint_eq(list.len, 3);
+	ck_assert_uint_eq(interval_list_count(&list), 3);
 	check_item(&list, 0, 0x10000, 0x14000, 5);
 	check_item(&list, 1, 0x15000, 0x20000, 100);
 	check_item(&list, 2, 0x30000, 0x31000, 6);
@@ -140,7 +157,7 @@ START_TEST(test_split_middle)
 	check_call(&log, 1, 100, INTERVAL_SHRUNK, 0x1000);
 	ck_assert_uint_eq(interval_list_remove(&list, 0x18000, 0x19000, observe, &log), 0x1000);
 	check_call(&log, 2, 100, INTERVAL_SPLIT, 0x1000);
-	ck_assert_uint_eq(list.len, 4);
+	ck_assert_uint_eq(interval_list_count(&list), 4);
 	check_item(&list, 0, 0x10000, 0x14000, 5);
 	check_item(&list, 1, 0x16000, 0x18000, 100);
 	check_item(&list, 2, 0x19000, 0x20000, 101);
@@ -164,7 +181,7 @@ START_TEST(test_no_overlap_untouched)
 	/* An empty range removes nothing, even inside an interval. */
 	ck_assert_uint_eq(interval_list_remove(&list, 0x1800, 0x1800, observe, &log), 0);
 	ck_assert_uint_eq(log.n, 0);
-	ck_assert_uint_eq(list.len, 2);
+	ck_assert_uint_eq(interval_list_count(&list), 2);
 	check_item(&list, 0, 0x1000, 0x2000, 1);
 	check_item(&list, 1, 0x3000, 0x4000, 2);
 	interval_list_free(&list);
@@ -192,7 +209,7 @@ START_TEST(test_spanning_several)
 	check_call(&log, 2, 4, INTERVAL_SHRUNK, 0x1000);
 	check_call(&log, 3, 5, INTERVAL_SHRUNK, 0x4000);
 	check_call(&log, 4, 6, INTERVAL_SPLIT, 0x4000);
-	ck_assert_uint_eq(list.len, 6);
+	ck_assert_uint_eq(interval_list_count(&list), 6);
 	check_item(&list, 0, 0x1000, 0x2000, 1);
 	check_item(&list, 1, 0x9000, 0xa000, 2);
 	check_item(&list, 2, 0x6000, 0x8000, 4);
@@ -214,7 +231,7 @@ START_TEST(test_many_intervals)
 	interval_list_add(&list, 0, (uint64_t)N * 0x1000, 0);
 	for (uint32_t i = 1; i <= N; i++)
 		interval_list_add(&list, (uint64_t)(N + i) * 0x1000, (uint64_t)(N + i + 1) * 0x1000, i);
-	ck_assert_uint_eq(list.len, N + 1);
+	ck_assert_uint_eq(interval_list_count(&list), N + 1);
 	/* Everything from page N+1 on, and nothing of the first interval. */
 	for (uint32_t i = 1; i <= N; i += 2) {
 		log.n = 0;
@@ -223,15 +240,119 @@ START_TEST(test_many_intervals)
 		ck_assert_uint_eq(log.n, 1);
 		check_call(&log, 0, i, INTERVAL_DROPPED, 0x1000);
 	}
-	ck_assert_uint_eq(list.len, N / 2 + 1);
+	ck_assert_uint_eq(interval_list_count(&list), N / 2 + 1);
 	check_item(&list, 0, 0, (uint64_t)N * 0x1000, 0);
-	for (size_t k = 1; k < list.len; k++)
-		ck_assert_uint_eq(list.items[k].owner, 2 * k);
+	for (size_t k = 1; k < interval_list_count(&list); k++)
+		ck_assert_uint_eq(item(&list, k).owner, 2 * k);
 	log.n = 0;
 	ck_assert_uint_eq(interval_list_remove(&list, 0, UINT64_MAX, observe, &log),
 	    (uint64_t)N * 0x1000 + (uint64_t)(N / 2) * 0x1000);
 	ck_assert_uint_eq(log.n, N / 2 + 1);
-	ck_assert_uint_eq(list.len, 0);
+	ck_assert_uint_eq(interval_list_count(&list), 0);
+	interval_list_free(&list);
+}
+END_TEST
+
+/*
+ * Random mmaps and munmaps, overlapping ones and wide ones too, against
+ * memray's algorithm as a model: a vector in insertion order, rebuilt on
+ * every removal (snapshot.h: IntervalTree::removeInterval).  The calls,
+ * the bytes removed and the ranges left must be the same.
+ */
+#define MODEL_MAX 4096
+
+struct model {
+	struct interval items[MODEL_MAX];
+	size_t len;
+	struct log log;
+};
+
+static uint32_t
+model_observe(void *ctx, uint32_t owner, enum interval_change change, uint64_t removed)
+{
+	struct model *m = ctx;
+
+	return observe(&m->log, owner, change, removed);
+}
+
+static uint64_t
+model_remove(struct model *m, uint64_t start, uint64_t end)
+{
+	struct interval kept[2 * MODEL_MAX];
+	size_t n = 0;
+	uint64_t removed = 0;
+
+	for (size_t i = 0; i < m->len; i++) {
+		struct interval iv = m->items[i];
+		uint64_t lo = iv.start > start ? iv.start : start;
+		uint64_t hi = iv.end < end ? iv.end : end;
+		if (lo >= hi) {
+			kept[n++] = iv;
+			continue;
+		}
+		removed += hi - lo;
+		if (lo == iv.start && hi == iv.end) {
+			model_observe(m, iv.owner, INTERVAL_DROPPED, hi - lo);
+		} else if (lo == iv.start) {
+			model_observe(m, iv.owner, INTERVAL_SHRUNK, hi - lo);
+			kept[n++] = (struct interval){ hi, iv.end, iv.owner };
+		} else if (hi == iv.end) {
+			model_observe(m, iv.owner, INTERVAL_SHRUNK, hi - lo);
+			kept[n++] = (struct interval){ iv.start, lo, iv.owner };
+		} else {
+			uint32_t second = model_observe(m, iv.owner, INTERVAL_SPLIT, hi - lo);
+			kept[n++] = (struct interval){ iv.start, lo, iv.owner };
+			kept[n++] = (struct interval){ hi, iv.end, second };
+		}
+	}
+	ck_assert_uint_le(n, MODEL_MAX);
+	for (size_t i = 0; i < n; i++)
+		m->items[i] = kept[i];
+	m->len = n;
+	return removed;
+}
+
+START_TEST(test_random_against_vector)
+{
+	static struct model model;
+	static struct interval items[MODEL_MAX];
+	struct interval_list list;
+	struct log log = { .next_owner = 1000000 };
+	uint32_t next_owner = 1;
+
+	model = (struct model){ .log = { .next_owner = 1000000 } };
+	interval_list_init(&list);
+	rng_seed(7 + (uint64_t)_i);
+	for (int step = 0; step < 20000; step++) {
+		/* Pages 0-999; most ranges a few pages, some wide; at most MODEL_MAX / 2 live. */
+		uint64_t start = 0x1000 * (rng() % 1000);
+		uint64_t pages = rng() % 16 == 0 ? rng() % 400 : 1 + rng() % 8;
+		uint64_t end = start + 0x1000 * pages;
+		if (rng() % 2 == 0 && model.len < MODEL_MAX / 2) {
+			interval_list_add(&list, start, end, next_owner);
+			model.items[model.len++] = (struct interval){ start, end, next_owner++ };
+		} else {
+			/* Unaligned cuts too: the model does not care about pages. */
+			if (rng() % 4 == 0)
+				end -= rng() % 0x1000;
+			log.n = model.log.n = 0;
+			ck_assert_uint_eq(interval_list_remove(&list, start, end, observe, &log),
+			    model_remove(&model, start, end));
+			ck_assert_uint_eq(log.n, model.log.n);
+			for (size_t i = 0; i < log.n; i++)
+				check_call(&log, i, model.log.calls[i].owner, model.log.calls[i].change,
+				    model.log.calls[i].removed);
+		}
+		ck_assert_uint_eq(interval_list_count(&list), model.len);
+		if (step % 500 == 0 || step == 19999) {
+			interval_list_items(&list, items);
+			for (size_t i = 0; i < model.len; i++) {
+				ck_assert_uint_eq(items[i].start, model.items[i].start);
+				ck_assert_uint_eq(items[i].end, model.items[i].end);
+				ck_assert_uint_eq(items[i].owner, model.items[i].owner);
+			}
+		}
+	}
 	interval_list_free(&list);
 }
 END_TEST
@@ -248,6 +369,7 @@ interval_list_suite(void)
 	tcase_add_test(tc, test_split_middle);
 	tcase_add_test(tc, test_no_overlap_untouched);
 	tcase_add_test(tc, test_spanning_several);
+	tcase_add_loop_test(tc, test_random_against_vector, 0, 3);
 	tcase_add_test(tc, test_many_intervals);
 	suite_add_tcase(s, tc);
 	return s;
