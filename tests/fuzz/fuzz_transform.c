@@ -166,7 +166,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Options that do not change the decoding vary with the input's length. */
 		struct transform_options opts = {
 			.mode = report_modes[m],
-			.threshold = report_modes[m] == REPORT_TEMPORARY ? 1 + size % 3 : 1,
+			/* Thresholds above 32 take the rings' address maps (report.c). */
+			.threshold = report_modes[m] != REPORT_TEMPORARY ? 1 :
+			    size % 4 == 3 ? 40 + size % 64 : 1 + size % 3,
 			.crlf = size & 1,
 			.strict = size & 2,
 		};
