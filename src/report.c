@@ -576,6 +576,13 @@ ring_for(struct report *r, uint32_t thread)
 	return &r->rings[thread];
 }
 
+/* The slot of the ring's k-th newest allocation (0: the newest). */
+static size_t
+ring_slot(const struct recent_ring *ring, size_t k)
+{
+	return (ring->front + k) % ring->cap;
+}
+
 /* Whether a ring of this limit finds frees through `newest`. */
 static bool
 ring_indexed(uint64_t limit)
@@ -588,9 +595,10 @@ static void
 ring_reindex(struct recent_ring *ring)
 {
 	u64map_free(&ring->newest);
-	for (size_t k = ring->len; k-- > 0;)
-		u64map_set(&ring->newest, ring->items[(ring->front + k) % ring->cap].address,
-		    (uint32_t)((ring->front + k) % ring->cap));
+	for (size_t k = ring->len; k-- > 0;) {
+		size_t slot = ring_slot(ring, k);
+		u64map_set(&ring->newest, ring->items[slot].address, (uint32_t)slot);
+	}
 }
 
 static void
@@ -608,7 +616,7 @@ ring_push_front(struct recent_ring *ring, uint64_t limit, const struct recent *i
 			fatal("more than %" PRIu32 " recent allocations in one thread", UINT32_MAX);
 		struct recent *items = xreallocarray(NULL, cap, sizeof *items);
 		for (size_t k = 0; k < ring->len; k++)
-			items[k] = ring->items[(ring->front + k) % ring->cap];
+			items[k] = ring->items[ring_slot(ring, k)];
 		free(ring->items);
 		ring->items = items;
 		ring->cap = cap;
@@ -668,7 +676,7 @@ ring_match(const struct recent_ring *ring, uint64_t limit, enum allocator_kind k
 			return &ring->items[slot];
 	}
 	for (size_t k = 0; k < ring->len; k++) {
-		const struct recent *e = &ring->items[(ring->front + k) % ring->cap];
+		const struct recent *e = &ring->items[ring_slot(ring, k)];
 		if (e->address == ev->address && (kind != RANGED_DEALLOCATOR || e->size == ev->size))
 			return e;
 	}
