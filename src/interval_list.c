@@ -115,28 +115,57 @@ merge(struct interval_list *list, uint32_t a, uint32_t b)
 	return b;
 }
 
+/*
+ * Put node t into the treap: down the search path, past the nodes of
+ * higher priority (whose subtrees gain t's end), to where t's priority
+ * puts it; the subtree found there, split by t's key, becomes its
+ * children.  Only that subtree, small on average, is rebuilt: a split of
+ * the whole treap and two merges cost several times more.
+ */
 static void
 insert(struct interval_list *list, uint32_t t)
 {
 	struct interval_node *n = &list->nodes[t];
-	uint32_t before, after;
+	uint32_t *link = &list->root;
 
-	n->left = n->right = NIL;
-	n->max_end = n->end;
-	split(list, list->root, n->start, n->order, &before, &after);
-	list->root = merge(list, merge(list, before, t), after);
+	while (*link != NIL && list->nodes[*link].priority >= n->priority) {
+		struct interval_node *above = &list->nodes[*link];
+		if (above->max_end < n->end)
+			above->max_end = n->end;
+		link = key_before(above, n->start, n->order) ? &above->right : &above->left;
+	}
+	split(list, *link, n->start, n->order, &n->left, &n->right);
+	update_max_end(list, t);
+	*link = t;
+}
+
+/*
+ * Take node t out of subtree u, which holds it; returns the subtree's new
+ * root.  t's children, merged, take its place.  An ancestor's largest end
+ * changes only if it was t's.
+ */
+static uint32_t
+unlink_from(struct interval_list *list, uint32_t u, uint32_t t)
+{
+	const struct interval_node *gone = &list->nodes[t];
+	struct interval_node *n = &list->nodes[u];
+
+	if (u == t)
+		return merge(list, n->left, n->right);
+	if (key_before(n, gone->start, gone->order))
+		n->right = unlink_from(list, n->right, t);
+	else
+		n->left = unlink_from(list, n->left, t);
+	if (n->max_end <= gone->end)
+		update_max_end(list, u);
+	return u;
 }
 
 /* Take node t out of the treap (it stays allocated). */
 static void
 unlink_node(struct interval_list *list, uint32_t t)
 {
-	uint64_t start = list->nodes[t].start, order = list->nodes[t].order;
-	uint32_t before, rest, node, after;
-
-	split(list, list->root, start, order, &before, &rest);
-	split(list, rest, start, order + 1, &node, &after);
-	list->root = merge(list, before, after);
+	list->root = unlink_from(list, list->root, t);
 }
 
 static uint32_t
