@@ -12,11 +12,13 @@
 /*
  * A live range.  The treap's key is (start, order), unique because the
  * pieces of one mmap never overlap; a node's priority is at least its
- * children's.
+ * children's.  A node keeps the largest end of each child's subtree, so
+ * that a search decides where to go from the nodes on its path alone: it
+ * never reads a child only to learn that nothing there overlaps.
  */
 struct interval_node {
 	uint64_t start, end;
-	uint64_t max_end;	/* the largest end in the subtree */
+	uint64_t left_max_end, right_max_end;	/* 0 for no child */
 	uint64_t order;		/* the mmap it is a piece of: its place in memray's vector */
 	uint32_t owner;
 	uint32_t priority;
@@ -62,17 +64,29 @@ key_before(const struct interval_node *n, uint64_t start, uint64_t order)
 	return n->start < start || (n->start == start && n->order < order);
 }
 
+static uint64_t
+max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* The largest end in subtree t (0 if empty). */
+static uint64_t
+subtree_max_end(const struct interval_list *list, uint32_t t)
+{
+	if (t == NIL)
+		return 0;
+	const struct interval_node *n = &list->nodes[t];
+	return max_u64(n->end, max_u64(n->left_max_end, n->right_max_end));
+}
+
 static void
 update_max_end(struct interval_list *list, uint32_t t)
 {
 	struct interval_node *n = &list->nodes[t];
-	uint64_t max_end = n->end;
 
-	if (n->left != NIL && list->nodes[n->left].max_end > max_end)
-		max_end = list->nodes[n->left].max_end;
-	if (n->right != NIL && list->nodes[n->right].max_end > max_end)
-		max_end = list->nodes[n->right].max_end;
-	n->max_end = max_end;
+	n->left_max_end = subtree_max_end(list, n->left);
+	n->right_max_end = subtree_max_end(list, n->right);
 }
 
 /* Split treap t into the nodes before (start, order) and the others. */
@@ -130,9 +144,13 @@ insert(struct interval_list *list, uint32_t t)
 
 	while (*link != NIL && list->nodes[*link].priority >= n->priority) {
 		struct interval_node *above = &list->nodes[*link];
-		if (above->max_end < n->end)
-			above->max_end = n->end;
-		link = key_before(above, n->start, n->order) ? &above->right : &above->left;
+		if (key_before(above, n->start, n->order)) {
+			above->right_max_end = max_u64(above->right_max_end, n->end);
+			link = &above->right;
+		} else {
+			above->left_max_end = max_u64(above->left_max_end, n->end);
+			link = &above->left;
+		}
 	}
 	split(list, *link, n->start, n->order, &n->left, &n->right);
 	update_max_end(list, t);
@@ -152,12 +170,15 @@ unlink_from(struct interval_list *list, uint32_t u, uint32_t t)
 
 	if (u == t)
 		return merge(list, n->left, n->right);
-	if (key_before(n, gone->start, gone->order))
+	if (key_before(n, gone->start, gone->order)) {
 		n->right = unlink_from(list, n->right, t);
-	else
+		if (n->right_max_end <= gone->end)
+			n->right_max_end = subtree_max_end(list, n->right);
+	} else {
 		n->left = unlink_from(list, n->left, t);
-	if (n->max_end <= gone->end)
-		update_max_end(list, u);
+		if (n->left_max_end <= gone->end)
+			n->left_max_end = subtree_max_end(list, n->left);
+	}
 	return u;
 }
 
@@ -219,14 +240,17 @@ add_cut(struct interval_list *list, size_t *n_cuts, uint32_t t)
 static void
 find_cuts(struct interval_list *list, uint32_t t, uint64_t start, uint64_t end, size_t *n_cuts)
 {
-	while (t != NIL && list->nodes[t].max_end > start) {
-		find_cuts(list, list->nodes[t].left, start, end, n_cuts);
+	while (t != NIL) {
 		const struct interval_node *n = &list->nodes[t];
+		if (n->left_max_end > start)
+			find_cuts(list, n->left, start, end, n_cuts);
 		if (n->start >= end)
 			return;
 		if (n->end > start && n->start < n->end)
 			add_cut(list, n_cuts, t);
-		t = list->nodes[t].right;
+		if (n->right_max_end <= start)
+			return;
+		t = n->right;
 	}
 }
 
