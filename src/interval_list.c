@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/random.h>
 
 #include "message.h"
 #include "xmalloc.h"
@@ -31,12 +32,27 @@ struct interval_cut {
 	uint32_t node;
 };
 
+/*
+ * Priorities a capture cannot predict.  Drawn from a fixed seed, they
+ * would let a capture order its mmaps' addresses by priority and shape
+ * the treap into a chain: every operation would cost as many steps as
+ * there are live mmaps, and the recursive ones as many stack frames.
+ * Outputs never depend on the treap's shape.
+ */
+static uint64_t
+random_seed(void)
+{
+	uint64_t seed = 0;
+
+	if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed || seed == 0)
+		seed = UINT64_C(0x9e3779b97f4a7c15);	/* xorshift64 needs a nonzero state */
+	return seed;
+}
+
 void
 interval_list_init(struct interval_list *list)
 {
-	*list = (struct interval_list){
-		.root = NIL, .free_nodes = NIL, .random = UINT64_C(0x9e3779b97f4a7c15),
-	};
+	*list = (struct interval_list){ .root = NIL, .free_nodes = NIL, .random = random_seed() };
 }
 
 void
@@ -311,6 +327,22 @@ size_t
 interval_list_count(const struct interval_list *list)
 {
 	return list->count;
+}
+
+static size_t
+subtree_height(const struct interval_list *list, uint32_t t)
+{
+	if (t == NIL)
+		return 0;
+	size_t left = subtree_height(list, list->nodes[t].left);
+	size_t right = subtree_height(list, list->nodes[t].right);
+	return 1 + (left > right ? left : right);
+}
+
+size_t
+interval_list_height(const struct interval_list *list)
+{
+	return subtree_height(list, list->root);
 }
 
 static void

@@ -64,5 +64,7 @@ uint64_t interval_list_remove(struct interval_list *list, uint64_t start, uint64
 /* The number of live ranges, and the ranges in memray's vector order (out has room for all). */
 size_t interval_list_count(const struct interval_list *list);
 void interval_list_items(const struct interval_list *list, struct interval *out);
+/* The treap's height (0 if empty), for the tests: its balance is what keeps a munmap cheap. */
+size_t interval_list_height(const struct interval_list *list);
 
 #endif

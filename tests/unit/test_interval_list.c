@@ -357,6 +357,85 @@ START_TEST(test_random_against_vector)
 }
 END_TEST
 
+/*
+ * The treap stays shallow (a random treap of 20,000 is about 40 high),
+ * also on orders that would make other trees a chain.  Its height is what
+ * a munmap's search pays, and the recursive operations' stack depth.
+ */
+enum { BALANCE_N = 20000, BALANCE_MAX_HEIGHT = 100 };
+
+/* Add [start, start + 1 page) for each start, remove them all, checking the height between. */
+static void
+check_balance(const uint64_t *starts)
+{
+	struct interval_list list;
+	struct log log = { .next_owner = BALANCE_N };
+
+	interval_list_init(&list);
+	for (uint32_t i = 0; i < BALANCE_N; i++)
+		interval_list_add(&list, starts[i], starts[i] + 0x1000, i);
+	ck_assert_uint_le(interval_list_height(&list), BALANCE_MAX_HEIGHT);
+	for (uint32_t i = 0; i < BALANCE_N; i++) {
+		log.n = 0;
+		ck_assert_uint_eq(interval_list_remove(&list, starts[i], starts[i] + 0x1000, observe, &log),
+		    0x1000);
+		check_call(&log, 0, i, INTERVAL_DROPPED, 0x1000);
+		if (i == BALANCE_N / 2)
+			ck_assert_uint_le(interval_list_height(&list), BALANCE_MAX_HEIGHT);
+	}
+	ck_assert_uint_eq(interval_list_height(&list), 0);
+	interval_list_free(&list);
+}
+
+/* mmaps at rising addresses, as a process maps its heap. */
+START_TEST(test_balanced_on_sequential_addresses)
+{
+	static uint64_t starts[BALANCE_N];
+
+	for (uint32_t i = 0; i < BALANCE_N; i++)
+		starts[i] = UINT64_C(0x7f0000000000) + (uint64_t)i * 0x1000;
+	check_balance(starts);
+}
+END_TEST
+
+struct ranked {
+	uint32_t priority;
+	uint32_t insert;
+};
+
+static int
+by_priority(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	return (x->priority > y->priority) - (x->priority < y->priority);
+}
+
+/*
+ * A capture crafted against priorities from a fixed seed (xorshift64 from
+ * 0x9e3779b97f4a7c15, high 32 bits, as this list once drew them): the
+ * k-th mmap gets the address whose rank is its priority's rank, which
+ * would make the treap a chain as long as the capture.
+ */
+START_TEST(test_balanced_on_crafted_addresses)
+{
+	static struct ranked ranked[BALANCE_N];
+	static uint64_t starts[BALANCE_N];
+	uint64_t x = UINT64_C(0x9e3779b97f4a7c15);
+
+	for (uint32_t i = 0; i < BALANCE_N; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		ranked[i] = (struct ranked){ (uint32_t)(x >> 32), i };
+	}
+	qsort(ranked, BALANCE_N, sizeof *ranked, by_priority);
+	for (uint32_t rank = 0; rank < BALANCE_N; rank++)
+		starts[ranked[rank].insert] = UINT64_C(0x7f0000000000) + (uint64_t)rank * 0x1000;
+	check_balance(starts);
+}
+END_TEST
+
 static Suite *
 interval_list_suite(void)
 {
@@ -371,6 +450,8 @@ interval_list_suite(void)
 	tcase_add_test(tc, test_spanning_several);
 	tcase_add_loop_test(tc, test_random_against_vector, 0, 3);
 	tcase_add_test(tc, test_many_intervals);
+	tcase_add_test(tc, test_balanced_on_sequential_addresses);
+	tcase_add_test(tc, test_balanced_on_crafted_addresses);
 	suite_add_tcase(s, tc);
 	return s;
 }
