@@ -3,9 +3,9 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
-#include <sys/random.h>
 
 #include "message.h"
+#include "random_seed.h"
 #include "xmalloc.h"
 
 #define NIL UINT32_MAX
@@ -32,26 +32,10 @@ struct interval_cut {
 	uint32_t node;
 };
 
-/*
- * Priorities a capture cannot predict.  Drawn from a fixed seed, they
- * would let a capture order its mmaps' addresses by priority and shape
- * the treap into a chain: every operation would cost as many steps as
- * there are live mmaps, and the recursive ones as many stack frames.
- * Outputs never depend on the treap's shape.
- */
-static uint64_t
-random_seed(void)
-{
-	uint64_t seed = 0;
-
-	if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed || seed == 0)
-		seed = UINT64_C(0x9e3779b97f4a7c15);	/* xorshift64 needs a nonzero state */
-	return seed;
-}
-
 void
 interval_list_init(struct interval_list *list)
 {
+	/* Priorities a capture cannot predict, or it could make the treap a chain (random_seed.h). */
 	*list = (struct interval_list){ .root = NIL, .free_nodes = NIL, .random = random_seed() };
 }
 

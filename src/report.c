@@ -569,8 +569,10 @@ ring_for(struct report *r, uint32_t thread)
 	if (thread >= r->n_rings) {
 		size_t n = (size_t)thread + 1;
 		r->rings = xreallocarray(r->rings, n, sizeof *r->rings);
-		for (size_t i = r->n_rings; i < n; i++)
+		for (size_t i = r->n_rings; i < n; i++) {
 			r->rings[i] = (struct recent_ring){ 0 };
+			u64map_init(&r->rings[i].newest);
+		}
 		r->n_rings = n;
 	}
 	return &r->rings[thread];

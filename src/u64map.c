@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "random_seed.h"
 #include "xmalloc.h"
 
 #define INITIAL_CAPACITY 16
@@ -10,9 +11,7 @@
 void
 u64map_init(struct u64map *map)
 {
-	map->slots = NULL;
-	map->mask = 0;
-	map->count = 0;
+	*map = (struct u64map){ .seed = random_seed() };
 }
 
 void
@@ -25,7 +24,7 @@ u64map_free(struct u64map *map)
 static inline size_t
 find_slot(const struct u64map *map, uint64_t key)
 {
-	size_t i = u64map_hash(key) & map->mask;
+	size_t i = u64map_slot_hash(map->seed, key) & map->mask;
 
 	while (map->slots[i].used && map->slots[i].key != key)
 		i = (i + 1) & map->mask;
@@ -112,7 +111,7 @@ u64map_remove(struct u64map *map, uint64_t key, uint32_t *value)
 		i = (i + 1) & map->mask;
 		if (!map->slots[i].used)
 			break;
-		size_t home = u64map_hash(map->slots[i].key) & map->mask;
+		size_t home = u64map_slot_hash(map->seed, map->slots[i].key) & map->mask;
 		if (((i - home) & map->mask) >= ((i - hole) & map->mask)) {
 			map->slots[hole] = map->slots[i];
 			hole = i;
@@ -132,7 +131,7 @@ void
 u64index_init(struct u64index *index, uint64_t (*key_of)(const void *ctx, uint32_t id),
     const void *ctx)
 {
-	*index = (struct u64index){ .key_of = key_of, .ctx = ctx };
+	*index = (struct u64index){ .seed = random_seed(), .key_of = key_of, .ctx = ctx };
 }
 
 void
@@ -141,6 +140,12 @@ u64index_free(struct u64index *index)
 	free(index->meta);
 	free(index->ids);
 	u64index_init(index, index->key_of, index->ctx);
+}
+
+static inline uint64_t
+index_hash(const struct u64index *index, uint64_t key)
+{
+	return u64map_slot_hash(index->seed, key);
 }
 
 /* The tag is the top byte of the hash; the home slot comes from its low bits. */
@@ -165,7 +170,8 @@ index_distance(const struct u64index *index, size_t i)
 	if (d < INDEX_SATURATED)
 		return d;
 	/* Only keys crafted to collide get this far: ask the key. */
-	return (i - (u64map_hash(index->key_of(index->ctx, index->ids[i])) & index->mask)) & index->mask;
+	return (i - (index_hash(index, index->key_of(index->ctx, index->ids[i])) & index->mask)) &
+	    index->mask;
 }
 
 /*
@@ -210,7 +216,7 @@ index_grow(struct u64index *index)
 	index->mask = capacity - 1;
 	for (size_t i = 0; i < old_capacity; i++) {
 		if (old_meta[i] != 0)
-			index_insert(index, u64map_hash(index->key_of(index->ctx, old_ids[i])), old_ids[i]);
+			index_insert(index, index_hash(index, index->key_of(index->ctx, old_ids[i])), old_ids[i]);
 	}
 	free(old_meta);
 	free(old_ids);
@@ -260,14 +266,14 @@ u64index_add(struct u64index *index, uint64_t key, uint32_t id)
 {
 	if (index->meta == NULL || (index->count + 1) * 5 > (index->mask + 1) * 4)
 		index_grow(index);
-	index_insert(index, u64map_hash(key), id);
+	index_insert(index, index_hash(index, key), id);
 	index->count++;
 }
 
 bool
 u64index_remove(struct u64index *index, uint64_t key, uint32_t *id)
 {
-	size_t i = index->meta ? index_find(index, key, u64map_hash(key)) : SIZE_MAX;
+	size_t i = index->meta ? index_find(index, key, index_hash(index, key)) : SIZE_MAX;
 
 	if (i == SIZE_MAX)
 		return false;

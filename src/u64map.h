@@ -28,6 +28,7 @@ struct u64map {
 	struct u64map_slot *slots;
 	size_t mask;		/* capacity - 1; capacity is a power of two */
 	size_t count;
+	uint64_t seed;		/* of the slot positions: see u64map_slot_hash */
 };
 
 void u64map_init(struct u64map *map);
@@ -43,6 +44,19 @@ u64map_hash(uint64_t x)
 	x *= UINT64_C(0xc4ceb9fe1a85ec53);
 	x ^= x >> 33;
 	return x;
+}
+
+/*
+ * Where a table puts key: a hash of the key and the table's seed, which
+ * init draws from random_seed() (0, in a table that was only zeroed, gives
+ * the plain hash).  The capture chooses many keys (addresses, code ids,
+ * thread ids); with the plain hash, which is invertible, it could give
+ * them all one home slot and make every lookup walk all of them.
+ */
+static inline uint64_t
+u64map_slot_hash(uint64_t seed, uint64_t key)
+{
+	return u64map_hash(key ^ seed);
 }
 
 /* Whether key is present; if so, its value is stored in *value. */
@@ -82,6 +96,7 @@ struct u64index {
 	uint32_t *ids;
 	size_t mask;		/* capacity - 1; capacity is a power of two */
 	size_t count;
+	uint64_t seed;		/* as u64map's */
 	uint64_t (*key_of)(const void *ctx, uint32_t id);
 	const void *ctx;
 };

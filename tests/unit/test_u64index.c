@@ -49,7 +49,10 @@ START_TEST(test_basic)
 }
 END_TEST
 
-/* Keys whose hash has the given low bits: one home slot in tables up to 2^bits. */
+/*
+ * Keys whose hash has the given low bits: one home slot in tables up to
+ * 2^bits whose seed is 0 (as the test sets it after u64index_init).
+ */
 static size_t
 colliding(uint64_t low, unsigned bits, uint64_t start, uint64_t *out, size_t n)
 {
@@ -57,7 +60,7 @@ colliding(uint64_t low, unsigned bits, uint64_t start, uint64_t *out, size_t n)
 	size_t found = 0;
 
 	for (uint64_t k = start; found < n; k++) {
-		if ((u64map_hash(k) & mask) == low)
+		if ((u64map_slot_hash(0, k) & mask) == low)
 			out[found++] = k;
 	}
 	return found;
@@ -87,6 +90,7 @@ START_TEST(test_long_colliding_runs)
 
 	colliding(low, 12, 1, keys, 600);
 	u64index_init(&ix, key_of, keys);
+	ix.seed = 0;	/* the plain hash, under which the keys collide */
 	for (uint32_t k = 0; k < 600; k++) {
 		u64index_add(&ix, keys[k], k);
 		live[k] = true;
@@ -158,6 +162,30 @@ START_TEST(test_randomized_against_reference)
 }
 END_TEST
 
+/*
+ * An index from u64index_init has a seed of its own: the keys crafted to
+ * share a home slot under the plain hash (as a capture could choose its
+ * addresses) spread out, with short distances from home.
+ */
+START_TEST(test_seed_spreads_crafted_keys)
+{
+	struct u64index ix;
+	size_t longest = 0;
+
+	colliding(7, 12, 1, keys, 600);
+	u64index_init(&ix, key_of, keys);
+	for (uint32_t k = 0; k < 600; k++)
+		u64index_add(&ix, keys[k], k);
+	for (size_t i = 0; i <= ix.mask; i++) {
+		if (ix.meta[i] != 0 && (size_t)(ix.meta[i] & 0xff) - 1 > longest)
+			longest = (size_t)(ix.meta[i] & 0xff) - 1;
+	}
+	/* Unseeded, distances pass the saturated 254 (test_long_colliding_runs). */
+	ck_assert_uint_lt(longest, 64);
+	u64index_free(&ix);
+}
+END_TEST
+
 static Suite *
 u64index_suite(void)
 {
@@ -167,6 +195,7 @@ u64index_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_basic);
 	tcase_add_loop_test(tc, test_long_colliding_runs, 0, 3);
+	tcase_add_test(tc, test_seed_spreads_crafted_keys);
 	tcase_add_loop_test(tc, test_randomized_against_reference, 0, 7);
 	suite_add_tcase(s, tc);
 	return s;

@@ -11,7 +11,10 @@
 #include "support.h"
 #include "u64map.h"
 
-/* Keys whose hash has the given low `bits`: they share a home slot in any table of up to 2^bits slots. */
+/*
+ * Keys whose hash has the given low `bits`: they share a home slot in any
+ * table of up to 2^bits slots whose seed is 0 (see init_unseeded).
+ */
 static size_t
 colliding_keys(uint64_t low, unsigned bits, uint64_t *keys, size_t n)
 {
@@ -19,10 +22,18 @@ colliding_keys(uint64_t low, unsigned bits, uint64_t *keys, size_t n)
 	size_t found = 0;
 
 	for (uint64_t k = 1; found < n; k++) {
-		if ((u64map_hash(k) & mask) == low)
+		if ((u64map_slot_hash(0, k) & mask) == low)
 			keys[found++] = k;
 	}
 	return found;
+}
+
+/* A map whose slots follow the plain hash, so that colliding_keys collide in it. */
+static void
+init_unseeded(struct u64map *m)
+{
+	u64map_init(m);
+	m->seed = 0;
 }
 
 START_TEST(test_empty)
@@ -179,7 +190,7 @@ START_TEST(test_colliding_run_removal)
 
 	colliding_keys(5, 10, keys, N);
 	for (size_t victim = 0; victim < N; victim++) {
-		u64map_init(&m);
+		init_unseeded(&m);
 		for (size_t i = 0; i < N; i++)
 			ck_assert(u64map_insert(&m, keys[i], (uint32_t)i, NULL));
 		ck_assert_uint_le(m.mask + 1, 1024);
@@ -199,7 +210,7 @@ START_TEST(test_colliding_run_removal)
 	}
 
 	/* Remove them all, in an order that is neither insertion order nor its reverse. */
-	u64map_init(&m);
+	init_unseeded(&m);
 	for (size_t i = 0; i < N; i++)
 		u64map_set(&m, keys[i], (uint32_t)i);
 	for (size_t step = 0; step < N; step++) {
@@ -235,7 +246,7 @@ START_TEST(test_wrapping_run_removal)
 		uint64_t all[11];
 		size_t n = 0;
 
-		u64map_init(&m);
+		init_unseeded(&m);
 		/* Interleave so that wrapped members sit among home-0 and home-1 keys. */
 		all[n++] = last[0];
 		all[n++] = last[1];
@@ -301,7 +312,7 @@ START_TEST(test_randomized_against_reference)
 	colliding_keys(4095, 12, keys + 350, 150);
 	for (size_t i = 500; i < UNIVERSE; i++)
 		keys[i] = rng() | UINT64_C(0x8000000000000000);
-	u64map_init(&m);
+	init_unseeded(&m);
 	for (size_t op = 0; op < 200000; op++) {
 		size_t k = (size_t)(rng() % UNIVERSE);
 		uint32_t val = (uint32_t)rng();
@@ -366,6 +377,36 @@ START_TEST(test_hash_mixes)
 }
 END_TEST
 
+/*
+ * A table from u64map_init has a seed of its own: keys crafted to share a
+ * home slot under the plain hash (as a capture could choose its code ids
+ * or addresses) spread out, so no probe run grows long.
+ */
+START_TEST(test_seed_spreads_crafted_keys)
+{
+	enum { N = 200 };
+	uint64_t keys[N];
+	struct u64map m;
+	size_t longest = 0;
+
+	colliding_keys(5, 10, keys, N);
+	u64map_init(&m);
+	for (size_t i = 0; i < N; i++)
+		ck_assert(u64map_insert(&m, keys[i], (uint32_t)i, NULL));
+	for (size_t i = 0; i <= m.mask; i++) {
+		if (!m.slots[i].used)
+			continue;
+		size_t home = u64map_slot_hash(m.seed, m.slots[i].key) & m.mask;
+		size_t displacement = (i - home) & m.mask;
+		if (displacement > longest)
+			longest = displacement;
+	}
+	/* Unseeded, the last of them would sit N - 1 slots from home. */
+	ck_assert_uint_lt(longest, 32);
+	u64map_free(&m);
+}
+END_TEST
+
 static Suite *
 u64map_suite(void)
 {
@@ -383,6 +424,7 @@ u64map_suite(void)
 	tcase_add_test(tc, test_many_keys_grow);
 	tcase_add_test(tc, test_colliding_run_removal);
 	tcase_add_test(tc, test_wrapping_run_removal);
+	tcase_add_test(tc, test_seed_spreads_crafted_keys);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("randomized");
