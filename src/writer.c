@@ -2,11 +2,13 @@
 #include "writer.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "message.h"
+#include "random_seed.h"
 #include "xmalloc.h"
 
 static const struct writer_ops *const writers[] = {
@@ -51,25 +53,31 @@ writer_thread_label(char *buf, size_t size, uint64_t tid, const char *name)
 		snprintf(buf + n, size - (size_t)n, " (%s)", name);
 }
 
+/*
+ * The writers' tables are keyed by this hash of frame names, stack arrays
+ * and lines, which the capture chooses.  A plain mixing hash has
+ * collisions that hold for every seed (flip the top bit of one 8-byte
+ * block and one bit of the next), so a capture could name a hundred
+ * thousand functions with one hash and make interning quadratic.
+ * SipHash-2-4 (libsodium) with a key drawn once per run has no such
+ * collisions to find.  h, the hash so far, goes into the key.
+ */
 uint64_t
 writer_hash_bytes(uint64_t h, const void *data, size_t len)
 {
-	const unsigned char *p = data;
-	uint64_t w;
+	static uint64_t secret[2];
+	uint64_t key[2], out;
 
-	/*
-	 * Eight bytes at a time, one multiply and rotate each, then one full
-	 * mix; the tail's length goes in with it, so "ab"+"c" != "a"+"bc".
-	 */
-	for (; len >= 8; p += 8, len -= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * UINT64_C(0x9e3779b97f4a7c15);
-		h = h << 31 | h >> 33;
+	if (secret[0] == 0) {
+		secret[0] = random_seed();
+		secret[1] = random_seed();
 	}
-	w = (uint64_t)len << 56;
-	for (size_t i = 0; i < len; i++)
-		w |= (uint64_t)p[i] << (8 * i);
-	return u64map_hash(h ^ w);
+	key[0] = secret[0] ^ h;
+	key[1] = secret[1];
+	_Static_assert(sizeof key == crypto_shorthash_siphash24_KEYBYTES, "a SipHash key");
+	_Static_assert(sizeof out == crypto_shorthash_siphash24_BYTES, "a SipHash value");
+	crypto_shorthash_siphash24((unsigned char *)&out, data, len, (const unsigned char *)key);
+	return out;
 }
 
 void

@@ -91,7 +91,10 @@ void frame_table_free(struct frame_table *t);
  */
 uint32_t frame_table_intern(struct frame_table *t, const struct frame_text *f);
 
-/* A 64-bit hash of len bytes, continuing from h (for hash tables). */
+/*
+ * A 64-bit hash of len bytes, continuing from h (for hash tables): keyed
+ * per run, so that a capture cannot choose names that collide.
+ */
 uint64_t writer_hash_bytes(uint64_t h, const void *data, size_t len);
 
 #endif

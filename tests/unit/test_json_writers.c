@@ -167,6 +167,30 @@ START_TEST(test_registry)
 }
 END_TEST
 
+/*
+ * writer_hash_bytes keys the writers' tables by names the capture chooses.
+ * Two names that differ in the top bit of their first 8-byte block and in
+ * bit 30 of their second collide under the plain multiply-and-rotate hash
+ * it once was, whatever the starting value: a capture could make a
+ * hundred thousand names collide (one such choice per block pair) and
+ * interning quadratic.  They must not collide now.
+ */
+START_TEST(test_hash_resists_crafted_names)
+{
+	char a[] = "frame_0_function", b[sizeof a];
+
+	memcpy(b, a, sizeof a);
+	b[7] ^= (char)0x80;
+	b[8 + 3] ^= 0x40;
+	for (uint64_t h = 0; h < 4; h++) {
+		ck_assert_uint_ne(writer_hash_bytes(h, a, 16), writer_hash_bytes(h, b, 16));
+		/* The same bytes from the same start: the same hash, or tables could not find them. */
+		ck_assert_uint_eq(writer_hash_bytes(h, a, 16), writer_hash_bytes(h, a, 16));
+	}
+	ck_assert_uint_ne(writer_hash_bytes(0, a, 16), writer_hash_bytes(1, a, 16));
+}
+END_TEST
+
 START_TEST(test_utf8_valid_prefix)
 {
 	ck_assert_uint_eq(json_utf8_valid_prefix("", 0), 0);
@@ -563,6 +587,7 @@ json_writers_suite(void)
 	tc = tcase_create("json_out");
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_registry);
+	tcase_add_test(tc, test_hash_resists_crafted_names);
 	tcase_add_test(tc, test_utf8_valid_prefix);
 	tcase_add_test(tc, test_json_out_values);
 	tcase_add_test(tc, test_json_out_strings);
