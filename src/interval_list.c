@@ -44,7 +44,8 @@ interval_list_free(struct interval_list *list)
 {
 	free(list->nodes);
 	free(list->cuts);
-	interval_list_init(list);
+	/* Empty again; the priorities go on from the same random state. */
+	*list = (struct interval_list){ .root = NIL, .free_nodes = NIL, .random = list->random };
 }
 
 static uint32_t

@@ -626,7 +626,8 @@ ring_push_front(struct recent_ring *ring, uint64_t limit, const struct recent *i
 		if (indexed)
 			ring_reindex(ring);
 	}
-	size_t slot = (ring->front + ring->cap - 1) % ring->cap;
+	/* The slot before the newest: free, or the oldest's when the ring is full. */
+	size_t slot = ring_slot(ring, ring->cap - 1);
 	if (indexed && ring->len == ring->cap) {
 		/* The oldest item leaves: its address goes if no newer item has it. */
 		uint32_t newest;

@@ -14,11 +14,12 @@ u64map_init(struct u64map *map)
 	*map = (struct u64map){ .seed = random_seed() };
 }
 
+/* Empty again, keeping the seed: a table freed to be refilled needs no new one. */
 void
 u64map_free(struct u64map *map)
 {
 	free(map->slots);
-	u64map_init(map);
+	*map = (struct u64map){ .seed = map->seed };
 }
 
 static inline size_t
@@ -139,7 +140,7 @@ u64index_free(struct u64index *index)
 {
 	free(index->meta);
 	free(index->ids);
-	u64index_init(index, index->key_of, index->ctx);
+	*index = (struct u64index){ .seed = index->seed, .key_of = index->key_of, .ctx = index->ctx };
 }
 
 static inline uint64_t
