@@ -256,6 +256,27 @@ START_TEST(test_representative_after_head_freed)
 }
 END_TEST
 
+START_TEST(test_representative_skips_dead_successor)
+{
+	/*
+	 * A member freed in the middle of its group may wait to be unlinked;
+	 * when the head goes next, its successor in the list is that dead
+	 * member, and the representative must be the live one after it.
+	 */
+	const struct report_row *row;
+
+	r = report_new(REPORT_LEAKS, 0, false);
+	feed_full(ALLOC_MALLOC, 0x1000, 10, 7, 1, 0, 1);	/* seq 0 */
+	feed_full(ALLOC_CALLOC, 0x2000, 20, 7, 2, 0, 2);	/* seq 1 */
+	feed_full(ALLOC_REALLOC, 0x3000, 30, 7, 3, 0, 3);	/* seq 2 */
+	feed(ALLOC_FREE, 0x2000, 0, 0, 2);			/* seq 3 */
+	feed(ALLOC_FREE, 0x1000, 0, 0, 1);			/* seq 4 */
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 7, 1, 30, 2, ALLOC_REALLOC, 3);
+	ck_assert_uint_eq(row[0].generation, 3);
+}
+END_TEST
+
 /*
  * Random mallocs and frees of blocks of every age over three stacks,
  * checked against a model that knows every live block: the rows at the
@@ -822,6 +843,7 @@ report_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_representative_earliest_member_f1);
 	tcase_add_test(tc, test_representative_after_head_freed);
+	tcase_add_test(tc, test_representative_skips_dead_successor);
 	tcase_add_loop_test(tc, test_representative_random_frees, 0, 2);
 	tcase_add_test(tc, test_group_key_stack_and_native_id);
 	tcase_add_test(tc, test_rows_sorted_by_seq);
