@@ -3,9 +3,10 @@
  *
  * Peak and leaks modes keep the live set: simple allocations found by
  * address (the youngest in a small nursery, the others in a u64index),
- * mmapped ranges in an interval_list.  Every
- * live block (or mmap piece) is a member of its group's list, in record
- * order, so the earliest live member, the representative, is the list head.  `current` and `peak`
+ * mmapped ranges in an interval_list.  Every live block (or mmap piece)
+ * is a member of its group's list, in record order, so the earliest live
+ * member, the representative, is the list head (some dead members may
+ * wait behind it to be unlinked: see detach).  `current` and `peak`
  * follow memray's HighWatermarkFinder exactly, quirks included (an
  * allocation at a live address adds its size without taking the old one
  * away; ties go to the latest record).
