@@ -7,6 +7,17 @@
 #define PY_3_11 0x030B0000
 
 /*
+ * line + delta, wrapping around as 32-bit arithmetic does: a crafted
+ * table can take a line past INT32_MAX (CPython keeps lines in a C int),
+ * and a signed overflow would be undefined.
+ */
+static int32_t
+add_line_delta(int32_t line, int64_t delta)
+{
+	return (int32_t)((uint32_t)line + (uint32_t)(uint64_t)delta);
+}
+
+/*
  * 3.9 and older: co_lnotab pairs (bytecode delta, signed line delta) over
  * byte offsets.  Stock memray adds the bytecode delta as a signed char on
  * x86-64 and stops early after a delta >= 128; CPython, and we, read it
@@ -21,7 +32,7 @@ line_lnotab(const uint8_t *t, size_t len, int32_t line, uint64_t offset)
 		bc += t[i++];
 		if (bc > offset)
 			break;
-		line += i < len ? (int8_t)t[i] : 0;
+		line = add_line_delta(line, i < len ? (int8_t)t[i] : 0);
 		i++;
 	}
 	return line;
@@ -40,7 +51,7 @@ line_310(const uint8_t *t, size_t len, int32_t line, uint64_t offset)
 	for (size_t i = 0; i + 1 < len; i += 2) {
 		cur += t[i];
 		if ((int8_t)t[i + 1] != -128)
-			line += (int8_t)t[i + 1];
+			line = add_line_delta(line, (int8_t)t[i + 1]);
 		if (cur > target)
 			break;
 	}
@@ -81,7 +92,7 @@ static int32_t
 line_311(const uint8_t *t, size_t len, int32_t firstlineno, uint64_t offset)
 {
 	uint64_t q = offset / 2, addr = 0;
-	int64_t line = firstlineno;
+	int32_t line = firstlineno;
 	size_t i = 0;
 
 	while (i < len && t[i] != 0) {
@@ -90,20 +101,20 @@ line_311(const uint8_t *t, size_t len, int32_t firstlineno, uint64_t offset)
 		uint64_t end = addr + (b & 7) + 1;
 
 		if (code == 14) {		/* long form */
-			line += loc_svarint(t, len, &i);
+			line = add_line_delta(line, loc_svarint(t, len, &i));
 			loc_varint(t, len, &i);	/* end line */
 			loc_varint(t, len, &i);	/* column + 1 */
 			loc_varint(t, len, &i);	/* end column + 1 */
 		} else if (code == 13) {	/* no columns */
-			line += loc_svarint(t, len, &i);
+			line = add_line_delta(line, loc_svarint(t, len, &i));
 		} else if (code >= 10 && code <= 12) {	/* one line, line delta 0-2 */
-			line += code - 10;
+			line = add_line_delta(line, code - 10);
 			i += 2;
 		} else if (code < 10) {		/* short form: same line */
 			i += 1;
 		}				/* 15: no location, line unchanged */
 		if (addr <= q && q < end)
-			return (int32_t)line;
+			return line;
 		addr = end;
 	}
 	return 0;

@@ -162,6 +162,29 @@ START_TEST(test_311_long_no_columns_none)
 }
 END_TEST
 
+START_TEST(test_line_arithmetic_wraps)
+{
+	/*
+	 * A crafted table can take a line past 32 and even 64 bits; the sum
+	 * wraps as 32-bit arithmetic does, with no undefined overflow (which
+	 * the sanitizer build would stop on).
+	 */
+	static const uint8_t lnotab[] = { 0x00, 0x01 };	/* bytecode +0, line +1 */
+	static const uint8_t t310[] = { 0x02, 0x01 };	/* start +2, line +1 */
+	/* Two NO_COLUMNS entries of one code unit, each line += 2^62 (varint 2^63). */
+	static const uint8_t t311[] = {
+		0xE8, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x08,
+		0xE8, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x08,
+		0x00,
+	};
+
+	ck_assert_int_eq(linetable_line(PY39, lnotab, sizeof lnotab, INT32_MAX, 0), INT32_MIN);
+	ck_assert_int_eq(linetable_line(PY310, t310, sizeof t310, INT32_MAX, 0), INT32_MIN);
+	ck_assert_int_eq(linetable_line(PY311, t311, sizeof t311, 10, 0), 10);
+	ck_assert_int_eq(linetable_line(PY311, t311, sizeof t311, 10, 2), 10);
+}
+END_TEST
+
 START_TEST(test_empty_table_f4)
 {
 	/* F4: an empty table gives firstlineno, in every version. */
@@ -228,6 +251,7 @@ linetable_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("edges");
+	tcase_add_test(tc, test_line_arithmetic_wraps);
 	tcase_add_test(tc, test_empty_table_f4);
 	tcase_add_test(tc, test_negative_offset);
 	tcase_add_test(tc, test_version_selection);
