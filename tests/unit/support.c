@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "support.h"
 
@@ -84,4 +85,12 @@ rng(void)
 	rng_state ^= rng_state << 25;
 	rng_state ^= rng_state >> 27;
 	return rng_state * UINT64_C(0x2545F4914F6CDD1D);
+}
+
+uint64_t
+test_steps(uint64_t n)
+{
+	const char *large = getenv("MT_LARGE_TESTS");
+
+	return large != NULL && strcmp(large, "1") == 0 ? 100 * n : n;
 }

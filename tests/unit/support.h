@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <check.h>
+
 #include "writer.h"
 
 /* A writer under test and the document it writes to memory. */
@@ -45,6 +47,33 @@ void writer_harness_row(struct writer_harness *h, const char *allocator, uint64_
 const char *writer_harness_finish(struct writer_harness *h);
 /* Free the document; h is left as new (a checked fixture's teardown). */
 void writer_harness_free(struct writer_harness *h);
+
+/*
+ * Check's ck_assert_* write their place to Check's message file on every
+ * call, one system call each: in a randomized loop of many steps that
+ * costs more than the code under test (test_u64index spent 20 s so).
+ * require() and require_uint_eq() assert the same and reach Check only
+ * when they fail, with the place of the failing call.
+ */
+#define require(expr)							\
+	do {								\
+		if (!(expr))						\
+			ck_abort_msg("Assertion '%s' failed", #expr);	\
+	} while (0)
+#define require_uint_eq(a, b)						\
+	do {								\
+		uintmax_t require_a_ = (a), require_b_ = (b);		\
+		if (require_a_ != require_b_)				\
+			ck_abort_msg("Assertion '%s == %s' failed: %ju != %ju", \
+			    #a, #b, require_a_, require_b_);		\
+	} while (0)
+
+/*
+ * The number of steps a randomized test takes: n, which finishes in well
+ * under a second, or 100 n with MT_LARGE_TESTS=1 in the environment (a
+ * soak run).
+ */
+uint64_t test_steps(uint64_t n);
 
 /* xorshift64*: the same sequence for the same seed, so a randomized test is reproducible. */
 void rng_seed(uint64_t seed);

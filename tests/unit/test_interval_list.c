@@ -27,7 +27,7 @@ observe(void *ctx, uint32_t owner, enum interval_change change, uint64_t removed
 {
 	struct log *log = ctx;
 
-	ck_assert_uint_lt(log->n, sizeof log->calls / sizeof log->calls[0]);
+	require(log->n < sizeof log->calls / sizeof log->calls[0]);
 	log->calls[log->n++] = (struct call){ owner, change, removed };
 	return change == INTERVAL_SPLIT ? log->next_owner++ : 0;
 }
@@ -37,9 +37,9 @@ check_call(const struct log *log, size_t i, uint32_t owner, enum interval_change
     uint64_t removed)
 {
 	ck_assert_uint_lt(i, log->n);
-	ck_assert_uint_eq(log->calls[i].owner, owner);
+	require_uint_eq(log->calls[i].owner, owner);
 	ck_assert_int_eq(log->calls[i].change, change);
-	ck_assert_uint_eq(log->calls[i].removed, removed);
+	require_uint_eq(log->calls[i].removed, removed);
 }
 
 /* The i-th live range in memray's vector order. */
@@ -62,9 +62,9 @@ check_item(const struct interval_list *list, size_t i, uint64_t start, uint64_t 
 {
 	struct interval got = item(list, i);
 
-	ck_assert_uint_eq(got.start, start);
-	ck_assert_uint_eq(got.end, end);
-	ck_assert_uint_eq(got.owner, owner);
+	require_uint_eq(got.start, start);
+	require_uint_eq(got.end, end);
+	require_uint_eq(got.owner, owner);
 }
 
 START_TEST(test_drop_whole)
@@ -76,19 +76,19 @@ START_TEST(test_drop_whole)
 	interval_list_add(&list, 0x1000, 0x2000, 1);
 	interval_list_add(&list, 0x5000, 0x6000, 2);
 	/* Exactly the interval. */
-	ck_assert_uint_eq(interval_list_remove(&list, 0x1000, 0x2000, observe, &log), 0x1000);
-	ck_assert_uint_eq(log.n, 1);
+	require_uint_eq(interval_list_remove(&list, 0x1000, 0x2000, observe, &log), 0x1000);
+	require_uint_eq(log.n, 1);
 	check_call(&log, 0, 1, INTERVAL_DROPPED, 0x1000);
-	ck_assert_uint_eq(interval_list_count(&list), 1);
+	require_uint_eq(interval_list_count(&list), 1);
 	check_item(&list, 0, 0x5000, 0x6000, 2);
 	/* A larger range covering it: only the interval's own bytes count. */
-	ck_assert_uint_eq(interval_list_remove(&list, 0x4000, 0x9000, observe, &log), 0x1000);
-	ck_assert_uint_eq(log.n, 2);
+	require_uint_eq(interval_list_remove(&list, 0x4000, 0x9000, observe, &log), 0x1000);
+	require_uint_eq(log.n, 2);
 	check_call(&log, 1, 2, INTERVAL_DROPPED, 0x1000);
-	ck_assert_uint_eq(interval_list_count(&list), 0);
+	require_uint_eq(interval_list_count(&list), 0);
 	/* Nothing left to remove. */
-	ck_assert_uint_eq(interval_list_remove(&list, 0, UINT64_MAX, observe, &log), 0);
-	ck_assert_uint_eq(log.n, 2);
+	require_uint_eq(interval_list_remove(&list, 0, UINT64_MAX, observe, &log), 0);
+	require_uint_eq(log.n, 2);
 	interval_list_free(&list);
 }
 END_TEST
@@ -101,13 +101,13 @@ START_TEST(test_shrink_at_start)
 	interval_list_init(&list);
 	interval_list_add(&list, 0x1000, 0x4000, 7);
 	/* [0x800, 0x2000) covers the start: [0x2000, 0x4000) stays. */
-	ck_assert_uint_eq(interval_list_remove(&list, 0x800, 0x2000, observe, &log), 0x1000);
-	ck_assert_uint_eq(log.n, 1);
+	require_uint_eq(interval_list_remove(&list, 0x800, 0x2000, observe, &log), 0x1000);
+	require_uint_eq(log.n, 1);
 	check_call(&log, 0, 7, INTERVAL_SHRUNK, 0x1000);
-	ck_assert_uint_eq(interval_list_count(&list), 1);
+	require_uint_eq(interval_list_count(&list), 1);
 	check_item(&list, 0, 0x2000, 0x4000, 7);
 	/* Starting exactly at the start. */
-	ck_assert_uint_eq(interval_list_remove(&list, 0x2000, 0x2100, observe, &log), 0x100);
+	require_uint_eq(interval_list_remove(&list, 0x2000, 0x2100, observe, &log), 0x100);
 	check_call(&log, 1, 7, INTERVAL_SHRUNK, 0x100);
 	check_item(&list, 0, 0x2100, 0x4000, 7);
 	interval_list_free(&list);
@@ -122,13 +122,13 @@ START_TEST(test_shrink_at_end)
 	interval_list_init(&list);
 	interval_list_add(&list, 0x1000, 0x4000, 3);
 	/* [0x3000, 0x8000) covers the end: [0x1000, 0x3000) stays. */
-	ck_assert_uint_eq(interval_list_remove(&list, 0x3000, 0x8000, observe, &log), 0x1000);
-	ck_assert_uint_eq(log.n, 1);
+	require_uint_eq(interval_list_remove(&list, 0x3000, 0x8000, observe, &log), 0x1000);
+	require_uint_eq(log.n, 1);
 	check_call(&log, 0, 3, INTERVAL_SHRUNK, 0x1000);
-	ck_assert_uint_eq(interval_list_count(&list), 1);
+	require_uint_eq(interval_list_count(&list), 1);
 	check_item(&list, 0, 0x1000, 0x3000, 3);
 	/* Ending exactly at the end. */
-	ck_assert_uint_eq(interval_list_remove(&list, 0x2ff8, 0x3000, observe, &log), 8);
+	require_uint_eq(interval_list_remove(&list, 0x2ff8, 0x3000, observe, &log), 8);
 	check_call(&log, 1, 3, INTERVAL_SHRUNK, 8);
 	check_item(&list, 0, 0x1000, 0x2ff8, 3);
 	interval_list_free(&list);
@@ -144,20 +144,20 @@ START_TEST(test_split_middle)
 	interval_list_add(&list, 0x10000, 0x20000, 5);
 	interval_list_add(&list, 0x30000, 0x31000, 6);
 	/* [0x14000, 0x15000) in the middle: [b, s) keeps owner 5, [e, f) gets the observer's 100. */
-	ck_assert_uint_eq(interval_list_remove(&list, 0x14000, 0x15000, observe, &log), 0x1000);
-	ck_assert_uint_eq(log.n, 1);
+	require_uint_eq(interval_list_remove(&list, 0x14000, 0x15000, observe, &log), 0x1000);
+	require_uint_eq(log.n, 1);
 	check_call(&log, 0, 5, INTERVAL_SPLIT, 0x1000);
-	ck_assert_uint_eq(interval_list_count(&list), 3);
+	require_uint_eq(interval_list_count(&list), 3);
 	check_item(&list, 0, 0x10000, 0x14000, 5);
 	check_item(&list, 1, 0x15000, 0x20000, 100);
 	check_item(&list, 2, 0x30000, 0x31000, 6);
 
 	/* The new piece is an interval like any other: cutting it reports its new owner. */
-	ck_assert_uint_eq(interval_list_remove(&list, 0x15000, 0x16000, observe, &log), 0x1000);
+	require_uint_eq(interval_list_remove(&list, 0x15000, 0x16000, observe, &log), 0x1000);
 	check_call(&log, 1, 100, INTERVAL_SHRUNK, 0x1000);
-	ck_assert_uint_eq(interval_list_remove(&list, 0x18000, 0x19000, observe, &log), 0x1000);
+	require_uint_eq(interval_list_remove(&list, 0x18000, 0x19000, observe, &log), 0x1000);
 	check_call(&log, 2, 100, INTERVAL_SPLIT, 0x1000);
-	ck_assert_uint_eq(interval_list_count(&list), 4);
+	require_uint_eq(interval_list_count(&list), 4);
 	check_item(&list, 0, 0x10000, 0x14000, 5);
 	check_item(&list, 1, 0x16000, 0x18000, 100);
 	check_item(&list, 2, 0x19000, 0x20000, 101);
@@ -175,13 +175,13 @@ START_TEST(test_no_overlap_untouched)
 	interval_list_add(&list, 0x1000, 0x2000, 1);
 	interval_list_add(&list, 0x3000, 0x4000, 2);
 	/* Adjacent ranges and a gap: intervals are half-open, nothing overlaps. */
-	ck_assert_uint_eq(interval_list_remove(&list, 0x2000, 0x3000, observe, &log), 0);
-	ck_assert_uint_eq(interval_list_remove(&list, 0x0, 0x1000, observe, &log), 0);
-	ck_assert_uint_eq(interval_list_remove(&list, 0x4000, 0x5000, observe, &log), 0);
+	require_uint_eq(interval_list_remove(&list, 0x2000, 0x3000, observe, &log), 0);
+	require_uint_eq(interval_list_remove(&list, 0x0, 0x1000, observe, &log), 0);
+	require_uint_eq(interval_list_remove(&list, 0x4000, 0x5000, observe, &log), 0);
 	/* An empty range removes nothing, even inside an interval. */
-	ck_assert_uint_eq(interval_list_remove(&list, 0x1800, 0x1800, observe, &log), 0);
-	ck_assert_uint_eq(log.n, 0);
-	ck_assert_uint_eq(interval_list_count(&list), 2);
+	require_uint_eq(interval_list_remove(&list, 0x1800, 0x1800, observe, &log), 0);
+	require_uint_eq(log.n, 0);
+	require_uint_eq(interval_list_count(&list), 2);
 	check_item(&list, 0, 0x1000, 0x2000, 1);
 	check_item(&list, 1, 0x3000, 0x4000, 2);
 	interval_list_free(&list);
@@ -201,15 +201,15 @@ START_TEST(test_spanning_several)
 	interval_list_add(&list, 0x5000, 0x8000, 4);	/* start cut */
 	interval_list_add(&list, 0x2000, 0x7000, 5);	/* overlaps 1, 3 and 4: start cut */
 	interval_list_add(&list, 0x0, 0x10000, 6);	/* split */
-	ck_assert_uint_eq(interval_list_remove(&list, 0x2000, 0x6000, observe, &log),
+	require_uint_eq(interval_list_remove(&list, 0x2000, 0x6000, observe, &log),
 	    0x1000 + 0x1000 + 0x1000 + 0x4000 + 0x4000);
-	ck_assert_uint_eq(log.n, 5);
+	require_uint_eq(log.n, 5);
 	check_call(&log, 0, 1, INTERVAL_SHRUNK, 0x1000);
 	check_call(&log, 1, 3, INTERVAL_DROPPED, 0x1000);
 	check_call(&log, 2, 4, INTERVAL_SHRUNK, 0x1000);
 	check_call(&log, 3, 5, INTERVAL_SHRUNK, 0x4000);
 	check_call(&log, 4, 6, INTERVAL_SPLIT, 0x4000);
-	ck_assert_uint_eq(interval_list_count(&list), 6);
+	require_uint_eq(interval_list_count(&list), 6);
 	check_item(&list, 0, 0x1000, 0x2000, 1);
 	check_item(&list, 1, 0x9000, 0xa000, 2);
 	check_item(&list, 2, 0x6000, 0x8000, 4);
@@ -231,24 +231,24 @@ START_TEST(test_many_intervals)
 	interval_list_add(&list, 0, (uint64_t)N * 0x1000, 0);
 	for (uint32_t i = 1; i <= N; i++)
 		interval_list_add(&list, (uint64_t)(N + i) * 0x1000, (uint64_t)(N + i + 1) * 0x1000, i);
-	ck_assert_uint_eq(interval_list_count(&list), N + 1);
+	require_uint_eq(interval_list_count(&list), N + 1);
 	/* Everything from page N+1 on, and nothing of the first interval. */
 	for (uint32_t i = 1; i <= N; i += 2) {
 		log.n = 0;
-		ck_assert_uint_eq(interval_list_remove(&list, (uint64_t)(N + i) * 0x1000,
+		require_uint_eq(interval_list_remove(&list, (uint64_t)(N + i) * 0x1000,
 		    (uint64_t)(N + i + 1) * 0x1000, observe, &log), 0x1000);
-		ck_assert_uint_eq(log.n, 1);
+		require_uint_eq(log.n, 1);
 		check_call(&log, 0, i, INTERVAL_DROPPED, 0x1000);
 	}
-	ck_assert_uint_eq(interval_list_count(&list), N / 2 + 1);
+	require_uint_eq(interval_list_count(&list), N / 2 + 1);
 	check_item(&list, 0, 0, (uint64_t)N * 0x1000, 0);
 	for (size_t k = 1; k < interval_list_count(&list); k++)
-		ck_assert_uint_eq(item(&list, k).owner, 2 * k);
+		require_uint_eq(item(&list, k).owner, 2 * k);
 	log.n = 0;
-	ck_assert_uint_eq(interval_list_remove(&list, 0, UINT64_MAX, observe, &log),
+	require_uint_eq(interval_list_remove(&list, 0, UINT64_MAX, observe, &log),
 	    (uint64_t)N * 0x1000 + (uint64_t)(N / 2) * 0x1000);
-	ck_assert_uint_eq(log.n, N / 2 + 1);
-	ck_assert_uint_eq(interval_list_count(&list), 0);
+	require_uint_eq(log.n, N / 2 + 1);
+	require_uint_eq(interval_list_count(&list), 0);
 	interval_list_free(&list);
 }
 END_TEST
@@ -323,7 +323,7 @@ START_TEST(test_random_against_vector)
 	model = (struct model){ .log = { .next_owner = 1000000 } };
 	interval_list_init(&list);
 	rng_seed(7 + (uint64_t)_i);
-	for (int step = 0; step < 20000; step++) {
+	for (uint64_t step = 0, steps = test_steps(20000); step < steps; step++) {
 		/* Pages 0-999; most ranges a few pages, some wide; at most MODEL_MAX / 2 live. */
 		uint64_t start = 0x1000 * (rng() % 1000);
 		uint64_t pages = rng() % 16 == 0 ? rng() % 400 : 1 + rng() % 8;
@@ -336,20 +336,20 @@ START_TEST(test_random_against_vector)
 			if (rng() % 4 == 0)
 				end -= rng() % 0x1000;
 			log.n = model.log.n = 0;
-			ck_assert_uint_eq(interval_list_remove(&list, start, end, observe, &log),
+			require_uint_eq(interval_list_remove(&list, start, end, observe, &log),
 			    model_remove(&model, start, end));
-			ck_assert_uint_eq(log.n, model.log.n);
+			require_uint_eq(log.n, model.log.n);
 			for (size_t i = 0; i < log.n; i++)
 				check_call(&log, i, model.log.calls[i].owner, model.log.calls[i].change,
 				    model.log.calls[i].removed);
 		}
-		ck_assert_uint_eq(interval_list_count(&list), model.len);
-		if (step % 500 == 0 || step == 19999) {
+		require_uint_eq(interval_list_count(&list), model.len);
+		if (step % 500 == 0 || step == steps - 1) {
 			interval_list_items(&list, items);
 			for (size_t i = 0; i < model.len; i++) {
-				ck_assert_uint_eq(items[i].start, model.items[i].start);
-				ck_assert_uint_eq(items[i].end, model.items[i].end);
-				ck_assert_uint_eq(items[i].owner, model.items[i].owner);
+				require_uint_eq(items[i].start, model.items[i].start);
+				require_uint_eq(items[i].end, model.items[i].end);
+				require_uint_eq(items[i].owner, model.items[i].owner);
 			}
 		}
 	}
@@ -377,13 +377,13 @@ check_balance(const uint64_t *starts)
 	ck_assert_uint_le(interval_list_height(&list), BALANCE_MAX_HEIGHT);
 	for (uint32_t i = 0; i < BALANCE_N; i++) {
 		log.n = 0;
-		ck_assert_uint_eq(interval_list_remove(&list, starts[i], starts[i] + 0x1000, observe, &log),
+		require_uint_eq(interval_list_remove(&list, starts[i], starts[i] + 0x1000, observe, &log),
 		    0x1000);
 		check_call(&log, 0, i, INTERVAL_DROPPED, 0x1000);
 		if (i == BALANCE_N / 2)
 			ck_assert_uint_le(interval_list_height(&list), BALANCE_MAX_HEIGHT);
 	}
-	ck_assert_uint_eq(interval_list_height(&list), 0);
+	require_uint_eq(interval_list_height(&list), 0);
 	interval_list_free(&list);
 }
 

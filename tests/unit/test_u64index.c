@@ -31,21 +31,21 @@ START_TEST(test_basic)
 	uint32_t id = 7;
 
 	u64index_init(&ix, key_of, keys);
-	ck_assert(!u64index_remove(&ix, 5, &id));
-	ck_assert_uint_eq(id, 7);
+	require(!u64index_remove(&ix, 5, &id));
+	require_uint_eq(id, 7);
 	keys[2] = 5;
 	u64index_add(&ix, 5, 2);
-	ck_assert_uint_eq(ix.count, 1);
+	require_uint_eq(ix.count, 1);
 	keys[3] = 0;
 	u64index_add(&ix, 0, 3);
-	ck_assert(u64index_remove(&ix, 5, &id));
-	ck_assert_uint_eq(id, 2);
-	ck_assert(!u64index_remove(&ix, 5, &id));
-	ck_assert(u64index_remove(&ix, 0, &id));
-	ck_assert_uint_eq(id, 3);
-	ck_assert_uint_eq(ix.count, 0);
+	require(u64index_remove(&ix, 5, &id));
+	require_uint_eq(id, 2);
+	require(!u64index_remove(&ix, 5, &id));
+	require(u64index_remove(&ix, 0, &id));
+	require_uint_eq(id, 3);
+	require_uint_eq(ix.count, 0);
 	u64index_free(&ix);
-	ck_assert(!u64index_remove(&ix, 0, &id));
+	require(!u64index_remove(&ix, 0, &id));
 }
 END_TEST
 
@@ -74,8 +74,8 @@ check_all(struct u64index *ix, const bool *live, size_t n)
 		uint32_t got;
 		if (!live[id])
 			continue;
-		ck_assert(u64index_remove(ix, keys[id], &got));
-		ck_assert_uint_eq(got, id);
+		require(u64index_remove(ix, keys[id], &got));
+		require_uint_eq(got, id);
 		u64index_add(ix, keys[id], (uint32_t)id);
 	}
 }
@@ -98,16 +98,16 @@ START_TEST(test_long_colliding_runs)
 	check_all(&ix, live, 600);
 	/* Remove every third, then the rest in reverse order. */
 	for (uint32_t k = 0; k < 600; k += 3) {
-		ck_assert(u64index_remove(&ix, keys[k], &id));
-		ck_assert_uint_eq(id, k);
+		require(u64index_remove(&ix, keys[k], &id));
+		require_uint_eq(id, k);
 		live[k] = false;
 	}
 	check_all(&ix, live, 600);
 	for (uint32_t k = 600; k-- > 0;) {
-		ck_assert(u64index_remove(&ix, keys[k], &id) == live[k]);
+		require(u64index_remove(&ix, keys[k], &id) == live[k]);
 		live[k] = false;
 	}
-	ck_assert_uint_eq(ix.count, 0);
+	require_uint_eq(ix.count, 0);
 	u64index_free(&ix);
 }
 END_TEST
@@ -132,9 +132,9 @@ START_TEST(test_randomized_against_reference)
 		if (rng() % 2) {
 			/* As the report files a block: the one at its address, if any, goes first. */
 			bool replaced = u64index_remove(&ix, key, &got);
-			ck_assert(replaced == (owner[k] >= 0));
+			require(replaced == (owner[k] >= 0));
 			if (replaced) {
-				ck_assert_uint_eq(got, (uint32_t)owner[k]);
+				require_uint_eq(got, (uint32_t)owner[k]);
 				live[owner[k]] = false;
 			} else {
 				count++;
@@ -145,17 +145,17 @@ START_TEST(test_randomized_against_reference)
 			live[n++] = true;
 		} else {
 			bool removed = u64index_remove(&ix, key, &got);
-			ck_assert(removed == (owner[k] >= 0));
+			require(removed == (owner[k] >= 0));
 			if (removed) {
-				ck_assert_uint_eq(got, (uint32_t)owner[k]);
+				require_uint_eq(got, (uint32_t)owner[k]);
 				live[owner[k]] = false;
 				owner[k] = -1;
 				count--;
 			}
 		}
-		ck_assert_uint_eq(ix.count, count);
+		require_uint_eq(ix.count, count);
 		/* Never more than 80% full. */
-		ck_assert(ix.count * 5 <= (ix.mask + 1) * 4);
+		require(ix.count * 5 <= (ix.mask + 1) * 4);
 	}
 	check_all(&ix, live, n);
 	u64index_free(&ix);
@@ -196,7 +196,8 @@ u64index_suite(void)
 	tcase_add_test(tc, test_basic);
 	tcase_add_loop_test(tc, test_long_colliding_runs, 0, 3);
 	tcase_add_test(tc, test_seed_spreads_crafted_keys);
-	tcase_add_loop_test(tc, test_randomized_against_reference, 0, 7);
+	/* MT_LARGE_TESTS=1: 700 seeds. */
+	tcase_add_loop_test(tc, test_randomized_against_reference, 0, (int)test_steps(7));
 	suite_add_tcase(s, tc);
 	return s;
 }

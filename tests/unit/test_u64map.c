@@ -42,18 +42,18 @@ START_TEST(test_empty)
 	uint32_t v = 99;
 
 	u64map_init(&m);
-	ck_assert_uint_eq(u64map_count(&m), 0);
-	ck_assert(!u64map_get(&m, 0, &v));
-	ck_assert(!u64map_get(&m, 12345, &v));
-	ck_assert_uint_eq(v, 99);
-	ck_assert(!u64map_remove(&m, 0, &v));
-	ck_assert_uint_eq(v, 99);
+	require_uint_eq(u64map_count(&m), 0);
+	require(!u64map_get(&m, 0, &v));
+	require(!u64map_get(&m, 12345, &v));
+	require_uint_eq(v, 99);
+	require(!u64map_remove(&m, 0, &v));
+	require_uint_eq(v, 99);
 	u64map_free(&m);
 	/* Freed maps are empty and usable again. */
-	ck_assert(!u64map_get(&m, 0, &v));
-	ck_assert(u64map_insert(&m, 1, 2, NULL));
-	ck_assert(u64map_get(&m, 1, &v));
-	ck_assert_uint_eq(v, 2);
+	require(!u64map_get(&m, 0, &v));
+	require(u64map_insert(&m, 1, 2, NULL));
+	require(u64map_get(&m, 1, &v));
+	require_uint_eq(v, 2);
 	u64map_free(&m);
 }
 END_TEST
@@ -64,44 +64,44 @@ START_TEST(test_insert_get_set_remove)
 	uint32_t v = 0, existing = 0;
 
 	u64map_init(&m);
-	ck_assert(u64map_insert(&m, 42, 7, &existing));
-	ck_assert_uint_eq(u64map_count(&m), 1);
-	ck_assert(u64map_get(&m, 42, &v));
-	ck_assert_uint_eq(v, 7);
-	ck_assert(!u64map_get(&m, 43, &v));
+	require(u64map_insert(&m, 42, 7, &existing));
+	require_uint_eq(u64map_count(&m), 1);
+	require(u64map_get(&m, 42, &v));
+	require_uint_eq(v, 7);
+	require(!u64map_get(&m, 43, &v));
 
 	/* A second insert keeps the first value and reports it. */
-	ck_assert(!u64map_insert(&m, 42, 8, &existing));
-	ck_assert_uint_eq(existing, 7);
-	ck_assert(!u64map_insert(&m, 42, 9, NULL));
-	ck_assert(u64map_get(&m, 42, &v));
-	ck_assert_uint_eq(v, 7);
-	ck_assert_uint_eq(u64map_count(&m), 1);
+	require(!u64map_insert(&m, 42, 8, &existing));
+	require_uint_eq(existing, 7);
+	require(!u64map_insert(&m, 42, 9, NULL));
+	require(u64map_get(&m, 42, &v));
+	require_uint_eq(v, 7);
+	require_uint_eq(u64map_count(&m), 1);
 
 	/* set overwrites, and inserts when absent. */
 	u64map_set(&m, 42, 100);
-	ck_assert(u64map_get(&m, 42, &v));
-	ck_assert_uint_eq(v, 100);
-	ck_assert_uint_eq(u64map_count(&m), 1);
+	require(u64map_get(&m, 42, &v));
+	require_uint_eq(v, 100);
+	require_uint_eq(u64map_count(&m), 1);
 	u64map_set(&m, 43, 101);
-	ck_assert_uint_eq(u64map_count(&m), 2);
-	ck_assert(u64map_get(&m, 43, &v));
-	ck_assert_uint_eq(v, 101);
+	require_uint_eq(u64map_count(&m), 2);
+	require(u64map_get(&m, 43, &v));
+	require_uint_eq(v, 101);
 
 	/* remove returns the value; a second remove finds nothing. */
 	v = 0;
-	ck_assert(u64map_remove(&m, 42, &v));
-	ck_assert_uint_eq(v, 100);
-	ck_assert_uint_eq(u64map_count(&m), 1);
-	ck_assert(!u64map_get(&m, 42, &v));
-	ck_assert(!u64map_remove(&m, 42, NULL));
-	ck_assert(u64map_remove(&m, 43, NULL));
-	ck_assert_uint_eq(u64map_count(&m), 0);
+	require(u64map_remove(&m, 42, &v));
+	require_uint_eq(v, 100);
+	require_uint_eq(u64map_count(&m), 1);
+	require(!u64map_get(&m, 42, &v));
+	require(!u64map_remove(&m, 42, NULL));
+	require(u64map_remove(&m, 43, NULL));
+	require_uint_eq(u64map_count(&m), 0);
 
 	/* And the key can come back. */
-	ck_assert(u64map_insert(&m, 42, 5, NULL));
-	ck_assert(u64map_get(&m, 42, &v));
-	ck_assert_uint_eq(v, 5);
+	require(u64map_insert(&m, 42, 5, NULL));
+	require(u64map_get(&m, 42, &v));
+	require_uint_eq(v, 5);
 	u64map_free(&m);
 }
 END_TEST
@@ -118,25 +118,25 @@ START_TEST(test_special_keys)
 
 	u64map_init(&m);
 	/* Key 0 is a key like any other, and value 0 is a value like any other. */
-	ck_assert(!u64map_get(&m, 0, &v));
+	require(!u64map_get(&m, 0, &v));
 	for (size_t i = 0; i < n; i++)
-		ck_assert(u64map_insert(&m, keys[i], (uint32_t)i, NULL));
-	ck_assert_uint_eq(u64map_count(&m), n);
+		require(u64map_insert(&m, keys[i], (uint32_t)i, NULL));
+	require_uint_eq(u64map_count(&m), n);
 	for (size_t i = 0; i < n; i++) {
-		ck_assert(u64map_get(&m, keys[i], &v));
-		ck_assert_uint_eq(v, i);
+		require(u64map_get(&m, keys[i], &v));
+		require_uint_eq(v, i);
 	}
-	ck_assert(!u64map_get(&m, 2, &v));
-	ck_assert(u64map_remove(&m, 0, &v));
-	ck_assert_uint_eq(v, 0);
-	ck_assert(!u64map_get(&m, 0, &v));
+	require(!u64map_get(&m, 2, &v));
+	require(u64map_remove(&m, 0, &v));
+	require_uint_eq(v, 0);
+	require(!u64map_get(&m, 0, &v));
 	for (size_t i = 1; i < n; i++) {
-		ck_assert(u64map_get(&m, keys[i], &v));
-		ck_assert_uint_eq(v, i);
+		require(u64map_get(&m, keys[i], &v));
+		require_uint_eq(v, i);
 	}
 	u64map_set(&m, UINT32_MAX, UINT32_MAX);
-	ck_assert(u64map_get(&m, UINT32_MAX, &v));
-	ck_assert_uint_eq(v, UINT32_MAX);
+	require(u64map_get(&m, UINT32_MAX, &v));
+	require_uint_eq(v, UINT32_MAX);
 	u64map_free(&m);
 }
 END_TEST
@@ -150,31 +150,31 @@ START_TEST(test_many_keys_grow)
 	u64map_init(&m);
 	/* Sequential keys, and addresses 16 bytes apart: the patterns a heap gives. */
 	for (uint32_t i = 0; i < N; i++) {
-		ck_assert(u64map_insert(&m, i, i * 3, NULL));
-		ck_assert(u64map_insert(&m, UINT64_C(0x7f0000000000) + (uint64_t)i * 16, i, NULL));
+		require(u64map_insert(&m, i, i * 3, NULL));
+		require(u64map_insert(&m, UINT64_C(0x7f0000000000) + (uint64_t)i * 16, i, NULL));
 	}
-	ck_assert_uint_eq(u64map_count(&m), 2 * N);
+	require_uint_eq(u64map_count(&m), 2 * N);
 	/* At most 75% full. */
 	ck_assert_uint_ge((m.mask + 1) * 3, u64map_count(&m) * 4);
 	for (uint32_t i = 0; i < N; i++) {
-		ck_assert(u64map_get(&m, i, &v));
-		ck_assert_uint_eq(v, i * 3);
-		ck_assert(u64map_get(&m, UINT64_C(0x7f0000000000) + (uint64_t)i * 16, &v));
-		ck_assert_uint_eq(v, i);
+		require(u64map_get(&m, i, &v));
+		require_uint_eq(v, i * 3);
+		require(u64map_get(&m, UINT64_C(0x7f0000000000) + (uint64_t)i * 16, &v));
+		require_uint_eq(v, i);
 	}
-	ck_assert(!u64map_get(&m, N, &v));
-	ck_assert(!u64map_get(&m, UINT64_C(0x7f0000000008), &v));
+	require(!u64map_get(&m, N, &v));
+	require(!u64map_get(&m, UINT64_C(0x7f0000000008), &v));
 	/* Remove every other sequential key; all the rest stay reachable. */
 	for (uint32_t i = 0; i < N; i += 2)
-		ck_assert(u64map_remove(&m, i, NULL));
-	ck_assert_uint_eq(u64map_count(&m), 2 * N - N / 2);
+		require(u64map_remove(&m, i, NULL));
+	require_uint_eq(u64map_count(&m), 2 * N - N / 2);
 	for (uint32_t i = 0; i < N; i++) {
 		bool present = u64map_get(&m, i, &v);
-		ck_assert(present == (i % 2 == 1));
+		require(present == (i % 2 == 1));
 		if (present)
-			ck_assert_uint_eq(v, i * 3);
-		ck_assert(u64map_get(&m, UINT64_C(0x7f0000000000) + (uint64_t)i * 16, &v));
-		ck_assert_uint_eq(v, i);
+			require_uint_eq(v, i * 3);
+		require(u64map_get(&m, UINT64_C(0x7f0000000000) + (uint64_t)i * 16, &v));
+		require_uint_eq(v, i);
 	}
 	u64map_free(&m);
 }
@@ -192,19 +192,19 @@ START_TEST(test_colliding_run_removal)
 	for (size_t victim = 0; victim < N; victim++) {
 		init_unseeded(&m);
 		for (size_t i = 0; i < N; i++)
-			ck_assert(u64map_insert(&m, keys[i], (uint32_t)i, NULL));
+			require(u64map_insert(&m, keys[i], (uint32_t)i, NULL));
 		ck_assert_uint_le(m.mask + 1, 1024);
-		ck_assert(u64map_remove(&m, keys[victim], &v));
-		ck_assert_uint_eq(v, victim);
-		ck_assert_uint_eq(u64map_count(&m), N - 1);
+		require(u64map_remove(&m, keys[victim], &v));
+		require_uint_eq(v, victim);
+		require_uint_eq(u64map_count(&m), N - 1);
 		for (size_t i = 0; i < N; i++) {
 			if (i == victim) {
-				ck_assert(!u64map_get(&m, keys[i], &v));
+				require(!u64map_get(&m, keys[i], &v));
 				continue;
 			}
-			ck_assert_msg(u64map_get(&m, keys[i], &v),
-			    "key %zu lost after removing key %zu", i, victim);
-			ck_assert_uint_eq(v, i);
+			if (!u64map_get(&m, keys[i], &v))
+				ck_abort_msg("key %zu lost after removing key %zu", i, victim);
+			require_uint_eq(v, i);
 		}
 		u64map_free(&m);
 	}
@@ -215,15 +215,15 @@ START_TEST(test_colliding_run_removal)
 		u64map_set(&m, keys[i], (uint32_t)i);
 	for (size_t step = 0; step < N; step++) {
 		size_t k = (step * 17) % N;
-		ck_assert(u64map_remove(&m, keys[k], &v));
-		ck_assert_uint_eq(v, k);
+		require(u64map_remove(&m, keys[k], &v));
+		require_uint_eq(v, k);
 		for (size_t later = step + 1; later < N; later++) {
 			size_t j = (later * 17) % N;
-			ck_assert(u64map_get(&m, keys[j], &v));
-			ck_assert_uint_eq(v, j);
+			require(u64map_get(&m, keys[j], &v));
+			require_uint_eq(v, j);
 		}
 	}
-	ck_assert_uint_eq(u64map_count(&m), 0);
+	require_uint_eq(u64map_count(&m), 0);
 	u64map_free(&m);
 }
 END_TEST
@@ -260,25 +260,25 @@ START_TEST(test_wrapping_run_removal)
 		all[n++] = first[2];
 		all[n++] = last[5];
 		for (size_t i = 0; i < n; i++)
-			ck_assert(u64map_insert(&m, all[i], (uint32_t)i + 1000, NULL));
-		ck_assert_uint_eq(m.mask + 1, 16);	/* 11 keys fit the first table */
-		ck_assert(u64map_remove(&m, all[victim], &v));
-		ck_assert_uint_eq(v, (uint32_t)victim + 1000);
+			require(u64map_insert(&m, all[i], (uint32_t)i + 1000, NULL));
+		require_uint_eq(m.mask + 1, 16);	/* 11 keys fit the first table */
+		require(u64map_remove(&m, all[victim], &v));
+		require_uint_eq(v, (uint32_t)victim + 1000);
 		for (size_t i = 0; i < n; i++) {
 			if ((int)i == victim)
 				continue;
-			ck_assert_msg(u64map_get(&m, all[i], &v),
-			    "key %zu lost after removing key %d", i, victim);
-			ck_assert_uint_eq(v, i + 1000);
+			if (!u64map_get(&m, all[i], &v))
+				ck_abort_msg("key %zu lost after removing key %d", i, victim);
+			require_uint_eq(v, i + 1000);
 		}
 		/* Removing everything else leaves an empty, consistent table. */
 		for (size_t i = 0; i < n; i++) {
 			if ((int)i != victim)
-				ck_assert(u64map_remove(&m, all[i], NULL));
+				require(u64map_remove(&m, all[i], NULL));
 		}
-		ck_assert_uint_eq(u64map_count(&m), 0);
+		require_uint_eq(u64map_count(&m), 0);
 		for (size_t i = 0; i < m.mask + 1; i++)
-			ck_assert_uint_eq(m.slots[i].used, 0);
+			require_uint_eq(m.slots[i].used, 0);
 		u64map_free(&m);
 	}
 }
@@ -297,7 +297,7 @@ START_TEST(test_randomized_against_reference)
 {
 	/*
 	 * A key universe of small integers, colliding keys and large values;
-	 * 200000 random operations, every result checked against the
+	 * 200000 random operations (test_steps), every result checked against the
 	 * reference, and the whole map checked every 1000 operations.
 	 */
 	static uint64_t keys[UNIVERSE];
@@ -313,7 +313,7 @@ START_TEST(test_randomized_against_reference)
 	for (size_t i = 500; i < UNIVERSE; i++)
 		keys[i] = rng() | UINT64_C(0x8000000000000000);
 	init_unseeded(&m);
-	for (size_t op = 0; op < 200000; op++) {
+	for (size_t op = 0, ops = test_steps(200000); op < ops; op++) {
 		size_t k = (size_t)(rng() % UNIVERSE);
 		uint32_t val = (uint32_t)rng();
 		unsigned kind = (unsigned)(rng() % 10);
@@ -321,13 +321,13 @@ START_TEST(test_randomized_against_reference)
 		if (kind < 4) {
 			uint32_t existing = 0;
 			bool inserted = u64map_insert(&m, keys[k], val, &existing);
-			ck_assert(inserted == !ref.present[k]);
+			require(inserted == !ref.present[k]);
 			if (inserted) {
 				ref.present[k] = true;
 				ref.value[k] = val;
 				ref.count++;
 			} else {
-				ck_assert_uint_eq(existing, ref.value[k]);
+				require_uint_eq(existing, ref.value[k]);
 			}
 		} else if (kind < 5) {
 			u64map_set(&m, keys[k], val);
@@ -338,25 +338,26 @@ START_TEST(test_randomized_against_reference)
 		} else if (kind < 8) {
 			v = 0;
 			bool removed = u64map_remove(&m, keys[k], &v);
-			ck_assert(removed == ref.present[k]);
+			require(removed == ref.present[k]);
 			if (removed) {
-				ck_assert_uint_eq(v, ref.value[k]);
+				require_uint_eq(v, ref.value[k]);
 				ref.present[k] = false;
 				ref.count--;
 			}
 		} else {
 			bool found = u64map_get(&m, keys[k], &v);
-			ck_assert(found == ref.present[k]);
+			require(found == ref.present[k]);
 			if (found)
-				ck_assert_uint_eq(v, ref.value[k]);
+				require_uint_eq(v, ref.value[k]);
 		}
-		ck_assert_uint_eq(u64map_count(&m), ref.count);
+		require_uint_eq(u64map_count(&m), ref.count);
 		if (op % 1000 == 999) {
 			for (size_t i = 0; i < UNIVERSE; i++) {
 				bool found = u64map_get(&m, keys[i], &v);
-				ck_assert_msg(found == ref.present[i], "op %zu: key %zu presence", op, i);
+				if (found != ref.present[i])
+					ck_abort_msg("op %zu: key %zu presence", op, i);
 				if (found)
-					ck_assert_uint_eq(v, ref.value[i]);
+					require_uint_eq(v, ref.value[i]);
 			}
 		}
 	}
@@ -367,7 +368,7 @@ END_TEST
 START_TEST(test_hash_mixes)
 {
 	/* The mixer is a bijection-like finalizer: distinct inputs spread over the low bits. */
-	ck_assert_uint_eq(u64map_hash(0), 0);
+	require_uint_eq(u64map_hash(0), 0);
 	ck_assert_uint_ne(u64map_hash(1), 1);
 	unsigned buckets[16] = { 0 };
 	for (uint64_t k = 0; k < 1600; k++)
@@ -392,7 +393,7 @@ START_TEST(test_seed_spreads_crafted_keys)
 	colliding_keys(5, 10, keys, N);
 	u64map_init(&m);
 	for (size_t i = 0; i < N; i++)
-		ck_assert(u64map_insert(&m, keys[i], (uint32_t)i, NULL));
+		require(u64map_insert(&m, keys[i], (uint32_t)i, NULL));
 	for (size_t i = 0; i <= m.mask; i++) {
 		if (!m.slots[i].used)
 			continue;
