@@ -74,6 +74,11 @@ first_line() {
   head -c 300 "$1" | head -n 1
 }
 
+# lines FILE: how many lines it has.
+lines() {
+  wc -l <"$1" | tr -d ' '
+}
+
 # meta_is FILE KEY VALUE: does the meta.json FILE hold "KEY": VALUE?
 meta_is() {
   grep -Eq "\"$2\"[[:space:]]*:[[:space:]]*$3[[:space:]]*(,|\$|})" "$1"
