@@ -39,7 +39,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "varint.h"
+#include "capture_builder.h"
 
 #define PROGRAM "gen-capture"
 #define OUT_CHUNK (1u << 20)
@@ -108,9 +108,8 @@ struct gen {
 	struct params p;
 	uint64_t rng;
 
-	/* Output. */
-	uint8_t *buf;
-	size_t len;
+	/* Output: the records not yet handed on, in capture_builder's buffer. */
+	struct capture_builder out;
 	LZ4F_cctx *lz4;
 	ZSTD_CCtx *zstd;
 	uint8_t *zbuf;
@@ -226,19 +225,19 @@ flush(struct gen *g)
 
 	switch (g->p.compress) {
 	case COMPRESS_NONE:
-		write_out(g->buf, g->len);
+		write_out(g->out.data, g->out.len);
 		break;
 	case COMPRESS_LZ4:
-		n = LZ4F_compressUpdate(g->lz4, g->zbuf, g->zcap, g->buf, g->len, NULL);
+		n = LZ4F_compressUpdate(g->lz4, g->zbuf, g->zcap, g->out.data, g->out.len, NULL);
 		if (LZ4F_isError(n))
 			die("lz4: %s", LZ4F_getErrorName(n));
 		write_out(g->zbuf, n);
 		break;
 	case COMPRESS_ZSTD:
-		zstd_step(g, g->buf, g->len, ZSTD_e_continue);
+		zstd_step(g, g->out.data, g->out.len, ZSTD_e_continue);
 		break;
 	}
-	g->len = 0;
+	builder_clear(&g->out);
 }
 
 static void
@@ -246,7 +245,7 @@ open_output(struct gen *g)
 {
 	size_t n;
 
-	g->buf = xrealloc(NULL, OUT_CHUNK, 1);
+	builder_reserve(&g->out, OUT_CHUNK);
 	switch (g->p.compress) {
 	case COMPRESS_NONE:
 		break;
@@ -295,54 +294,15 @@ close_output(struct gen *g)
 	if (fflush(stdout) != 0)
 		die("write error: %s", strerror(errno));
 	free(g->zbuf);
-	free(g->buf);
+	builder_free(&g->out);
 }
 
 /* Make room for one record. */
 static void
 reserve(struct gen *g)
 {
-	if (OUT_CHUNK - g->len < OUT_SLACK)
+	if (OUT_CHUNK - g->out.len < OUT_SLACK)
 		flush(g);
-}
-
-static void
-put_u8(struct gen *g, uint8_t b)
-{
-	g->buf[g->len++] = b;
-}
-
-static void
-put_bytes(struct gen *g, const void *data, size_t n)
-{
-	memcpy(g->buf + g->len, data, n);
-	g->len += n;
-}
-
-/* Fixed-width fields are little-endian (§1.3). */
-static void
-put_le(struct gen *g, uint64_t v, unsigned bytes)
-{
-	for (unsigned i = 0; i < bytes; i++)
-		put_u8(g, (uint8_t)(v >> (8 * i)));
-}
-
-static void
-put_varint(struct gen *g, uint64_t v)
-{
-	g->len += varint_write(g->buf + g->len, v);
-}
-
-static void
-put_svarint(struct gen *g, int64_t v)
-{
-	put_varint(g, zigzag_encode(v));
-}
-
-static void
-put_cstr(struct gen *g, const char *s)
-{
-	put_bytes(g, s, strlen(s) + 1);
 }
 
 /* ---- records ---- */
@@ -359,28 +319,24 @@ write_header(struct gen *g)
 	    " --stacks %" PRIu64 " --threads %" PRIu64 " --mmap-share %" PRIu64 " --locality %" PRIu64 "%s",
 	    p->seed, p->records, p->live, p->stacks, p->threads, p->mmap_share, p->locality,
 	    p->thread_names ? " --thread-names" : "");
-	put_bytes(g, "memray", 7);
-	put_le(g, 13, 4);			/* version */
-	put_le(g, PYTHON_VERSION, 4);
-	put_u8(g, 0);				/* native_traces */
-	put_u8(g, 0);				/* file_format: ALL_ALLOCATIONS */
-	put_le(g, g->p.records, 8);		/* stats.n_allocations, as rewritten at exit */
-	put_le(g, 0, 8);			/* stats.n_frames: always 0 */
-	put_le(g, UINT64_C(1700000000000), 8);	/* start_time */
-	put_le(g, UINT64_C(1700000060000), 8);	/* end_time */
-	put_cstr(g, command_line);
-	put_le(g, 4242, 4);			/* pid */
-	put_le(g, MAIN_TID, 8);
-	put_le(g, 1, 8);			/* skipped_frames_on_main_tid */
-	put_u8(g, 1);				/* python_allocator: pymalloc */
-	put_u8(g, 1);				/* trace_python_allocators */
-	put_u8(g, 0);				/* track_object_lifetimes */
-	put_cstr(g, "/usr/lib/python3.11");	/* libdest */
-	put_cstr(g, "/srv/venv/lib/python3.11/site-packages");
-	put_cstr(g, "");			/* end of site_packages */
-	put_cstr(g, "/srv/app");
-	put_cstr(g, "/usr/lib/python3.11");
-	put_cstr(g, "");			/* end of sys_path */
+	builder_header(&g->out, &(struct capture_header_fields){
+		.version = 13,
+		.python_version = PYTHON_VERSION,
+		.file_format = 0,			/* ALL_ALLOCATIONS */
+		.n_allocations = g->p.records,		/* stats.n_allocations, as rewritten at exit */
+		.n_frames = 0,				/* always 0 */
+		.start_time = UINT64_C(1700000000000),
+		.end_time = UINT64_C(1700000060000),
+		.command_line = command_line,
+		.pid = 4242,
+		.main_tid = MAIN_TID,
+		.skipped_frames_on_main_tid = 1,
+		.python_allocator = 1,			/* pymalloc */
+		.trace_python_allocators = true,
+		.libdest = "/usr/lib/python3.11",
+		.site_packages = (const char *const[]){ "/srv/venv/lib/python3.11/site-packages", NULL },
+		.sys_path = (const char *const[]){ "/srv/app", "/usr/lib/python3.11", NULL },
+	});
 }
 
 /* The location-table varint of §5.3.3: 6-bit groups, 0x40 = more. */
@@ -460,16 +416,16 @@ write_code_object(struct gen *g, uint32_t code)
 	int32_t firstlineno = (int32_t)(10 + code % 1000 * 7);
 
 	reserve(g);
-	put_u8(g, 0x0e);
-	put_varint(g, code);
+	builder_u8(&g->out, 0x0e);
+	builder_varint(&g->out, code);
 	snprintf(name, sizeof name, "func_%" PRIu32, code);
-	put_cstr(g, name);
+	builder_cstr(&g->out, name);
 	snprintf(name, sizeof name, "/srv/app/module_%" PRIu32 ".py", code % 50);
-	put_cstr(g, name);
-	put_svarint(g, (int64_t)firstlineno - g->last_firstlineno);
+	builder_cstr(&g->out, name);
+	builder_svarint(&g->out, (int64_t)firstlineno - g->last_firstlineno);
 	g->last_firstlineno = firstlineno;
-	put_varint(g, table_len);
-	put_bytes(g, table, table_len);
+	builder_varint(&g->out, table_len);
+	builder_bytes(&g->out, table, table_len);
 	g->counts[C_CODE]++;
 }
 
@@ -483,8 +439,8 @@ switch_to_current(struct gen *g)
 	if (g->current_tid == tid)
 		return;
 	reserve(g);
-	put_u8(g, 0x0c);
-	put_le(g, tid, 8);
+	builder_u8(&g->out, 0x0c);
+	builder_le(&g->out, tid, 8);
 	g->current_tid = tid;
 	g->counts[C_SWITCH]++;
 	if (!t->seen) {
@@ -494,8 +450,8 @@ switch_to_current(struct gen *g)
 			char name[32];
 			snprintf(name, sizeof name, "worker-%" PRIu64, tid);
 			reserve(g);
-			put_u8(g, 0x0a);
-			put_cstr(g, name);
+			builder_u8(&g->out, 0x0a);
+			builder_cstr(&g->out, name);
 			g->counts[C_NAME]++;
 		}
 	}
@@ -507,7 +463,7 @@ write_pops(struct gen *g, uint32_t n)
 	while (n > 0) {
 		uint32_t k = n > 16 ? 16 : n;
 		reserve(g);
-		put_u8(g, (uint8_t)(0x10 | (k - 1)));
+		builder_u8(&g->out, (uint8_t)(0x10 | (k - 1)));
 		g->counts[C_POP]++;
 		n -= k;
 	}
@@ -524,9 +480,9 @@ write_push(struct gen *g, uint32_t node)
 		write_code_object(g, nd->code);
 	}
 	reserve(g);
-	put_u8(g, 0x41);	/* entry frame: always so without native traces */
-	put_varint(g, nd->code);
-	put_svarint(g, 2 * (int64_t)nd->unit);
+	builder_u8(&g->out, 0x41);	/* entry frame: always so without native traces */
+	builder_varint(&g->out, nd->code);
+	builder_svarint(&g->out, 2 * (int64_t)nd->unit);
 	g->counts[C_PUSH]++;
 }
 
@@ -579,25 +535,25 @@ write_allocation(struct gen *g, uint8_t allocator, uint64_t address, uint64_t si
 	reserve(g);
 	while (slot < POINTER_CACHE_SIZE && g->pointer_cache[slot] != address)
 		slot++;
-	put_u8(g, (uint8_t)(0x80 | slot << 3 | (allocator < 8 ? allocator : 0)));
+	builder_u8(&g->out, (uint8_t)(0x80 | slot << 3 | (allocator < 8 ? allocator : 0)));
 	if (slot == POINTER_CACHE_SIZE) {
-		put_svarint(g, (int64_t)((address >> 3) - g->last_data_ptr));
+		builder_svarint(&g->out, (int64_t)((address >> 3) - g->last_data_ptr));
 		g->last_data_ptr = address >> 3;
 		memmove(g->pointer_cache + 1, g->pointer_cache,
 		    (POINTER_CACHE_SIZE - 1) * sizeof g->pointer_cache[0]);
 		g->pointer_cache[0] = address;
 	}
 	if (allocator >= 8)
-		put_u8(g, allocator);
+		builder_u8(&g->out, allocator);
 	if (allocator != FREE && allocator != PYMALLOC_FREE)
-		put_varint(g, size);
+		builder_varint(&g->out, size);
 	g->counts[C_ALLOCATION]++;
 	g->records++;
 	if (g->records % MEMORY_RECORD_EVERY == 0) {
 		reserve(g);
-		put_u8(g, 0x02);
-		put_varint(g, g->live_bytes + (UINT64_C(20) << 20));	/* rss */
-		put_varint(g, g->records / 1000);			/* ms since start */
+		builder_u8(&g->out, 0x02);
+		builder_varint(&g->out, g->live_bytes + (UINT64_C(20) << 20));	/* rss */
+		builder_varint(&g->out, g->records / 1000);			/* ms since start */
 		g->counts[C_MEMORY]++;
 	}
 }
@@ -977,7 +933,7 @@ main(int argc, char **argv)
 	while (g.records < g.p.records)
 		step(&g);
 	reserve(&g);
-	put_u8(&g, 0x01);	/* TRAILER */
+	builder_u8(&g.out, 0x01);	/* TRAILER */
 	close_output(&g);
 	if (g.p.expect)
 		print_expectations(&g);

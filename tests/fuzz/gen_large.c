@@ -28,51 +28,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture_builder.h"
+
 #define UNIT_SIZE 16
 #define FREE_PER_UNIT 14
 #define LEAK_SIZE 4242
 #define BLOCK_UNITS 65536	/* units per write() */
-
-static uint8_t *header;
-static size_t header_len;
-
-static void
-put(const void *data, size_t len)
-{
-	memcpy(header + header_len, data, len);
-	header_len += len;
-}
-
-static void
-put_u8(unsigned v)
-{
-	uint8_t b = (uint8_t)v;
-
-	put(&b, 1);
-}
-
-static void
-put_le(uint64_t v, int bytes)
-{
-	for (int i = 0; i < bytes; i++)
-		put_u8((unsigned)(v >> (8 * i)) & 0xff);
-}
-
-static void
-put_varint(uint64_t v)
-{
-	while (v >= 0x80) {
-		put_u8((unsigned)(v & 0x7f) | 0x80);
-		v >>= 7;
-	}
-	put_u8((unsigned)v);
-}
-
-static void
-put_str(const char *s)
-{
-	put(s, strlen(s) + 1);
-}
 
 static void
 write_all(const uint8_t *data, size_t len)
@@ -107,48 +68,36 @@ main(int argc, char **argv)
 		name[name_bytes] = '\0';
 	}
 
-	header = malloc(512 + name_bytes);
-	if (header == NULL) {
-		perror("gen_large");
-		return 1;
-	}
+	struct capture_builder b = { 0 };
 	/* Header (capture-format.md §2). */
-	put("memray", 7);
-	put_le(13, 4);			/* version */
-	put_le(0x030B02F0, 4);		/* Python 3.11.2 */
-	put_u8(0);			/* native_traces */
-	put_u8(0);			/* ALL_ALLOCATIONS */
-	put_le(0, 8);			/* n_allocations (not trusted) */
-	put_le(0, 8);			/* n_frames */
-	put_le(UINT64_C(1700000000000), 8);
-	put_le(UINT64_C(1700000000001), 8);
-	put_str("python3 big.py");
-	put_le(4242, 4);		/* pid */
-	put_le(1, 8);			/* main_tid */
-	put_le(0, 8);			/* skipped_frames_on_main_tid */
-	put_u8(1);			/* pymalloc */
-	put_u8(0);			/* trace_python_allocators */
-	put_u8(0);			/* track_object_lifetimes */
-	put_str("/usr/lib/python3.11");
-	put_u8(0);			/* site_packages: none */
-	put_u8(0);			/* sys_path: none */
+	builder_header(&b, &(struct capture_header_fields){
+		.version = 13,
+		.python_version = 0x030B02F0,	/* Python 3.11.2 */
+		.start_time = UINT64_C(1700000000000),
+		.end_time = UINT64_C(1700000000001),
+		.command_line = "python3 big.py",
+		.pid = 4242,
+		.main_tid = 1,
+		.python_allocator = 1,		/* pymalloc */
+		.libdest = "/usr/lib/python3.11",
+	});
 	/* The records before the units (§3.3). */
-	put_u8(0x0c);			/* CONTEXT_SWITCH to tid 1 */
-	put_le(1, 8);
-	put_u8(0x0e);			/* CODE_OBJECT 1: big at big.py:7 */
-	put_varint(1);
-	put_str(name);
-	put_str("big.py");
-	put_varint(7 << 1);		/* zigzag(+7): the first line */
-	put_varint(0);			/* empty line table */
-	put_u8(0x41);			/* FRAME_PUSH, entry frame, code 1 */
-	put_varint(1);
-	put_varint(0);			/* instruction offset 0 */
-	put_u8(0x80 | 15 << 3 | 6);	/* MALLOC, cache miss: 0x1000 = 0x200 << 3 */
-	put_varint(0x200 << 1);
-	put_varint(UNIT_SIZE);
+	builder_u8(&b, 0x0c);		/* CONTEXT_SWITCH to tid 1 */
+	builder_le(&b, 1, 8);
+	builder_u8(&b, 0x0e);		/* CODE_OBJECT 1: big at big.py:7 */
+	builder_varint(&b, 1);
+	builder_cstr(&b, name);
+	builder_cstr(&b, "big.py");
+	builder_svarint(&b, 7);		/* the first line */
+	builder_varint(&b, 0);		/* empty line table */
+	builder_u8(&b, 0x41);		/* FRAME_PUSH, entry frame, code 1 */
+	builder_varint(&b, 1);
+	builder_varint(&b, 0);		/* instruction offset 0 */
+	builder_u8(&b, 0x80 | 15 << 3 | 6);	/* MALLOC, cache miss: 0x1000 = 0x200 << 3 */
+	builder_varint(&b, 0x200 << 1);
+	builder_varint(&b, UNIT_SIZE);
 	for (int i = 0; i < FREE_PER_UNIT; i++)
-		put_u8(0x80 | 0 << 3 | 5);	/* FREE, cache slot 0 */
+		builder_u8(&b, 0x80 | 0 << 3 | 5);	/* FREE, cache slot 0 */
 
 	/* The units: MALLOC slot 0, size 16; FREE slot 0, FREE_PER_UNIT times. */
 	static uint8_t block[BLOCK_UNITS * UNIT_SIZE];
@@ -158,8 +107,8 @@ main(int argc, char **argv)
 		p[1] = UNIT_SIZE;
 		memset(p + 2, 0x80 | 0 << 3 | 5, FREE_PER_UNIT);
 	}
-	write_all(header, header_len);
-	uint64_t written = header_len, units = 0;
+	write_all(b.data, b.len);
+	uint64_t written = b.len, units = 0;
 	while (written + sizeof block <= target) {
 		write_all(block, sizeof block);
 		written += sizeof block;
@@ -172,13 +121,16 @@ main(int argc, char **argv)
 	}
 
 	/* The leak, then the damage. */
-	header_len = 0;
-	put_u8(0x80 | 15 << 3 | 6);	/* MALLOC, cache miss: 0x2000 */
-	put_varint(0x200 << 1);		/* delta of address >> 3: 0x200 -> 0x400 */
-	put_varint(LEAK_SIZE);
-	uint64_t error_offset = written + header_len;
-	put_u8(3);			/* not a record type */
-	write_all(header, header_len);
+	builder_clear(&b);
+	builder_u8(&b, 0x80 | 15 << 3 | 6);	/* MALLOC, cache miss: 0x2000 */
+	builder_varint(&b, 0x200 << 1);	/* delta of address >> 3: 0x200 -> 0x400 */
+	builder_varint(&b, LEAK_SIZE);
+	uint64_t error_offset = written + b.len;
+	builder_u8(&b, 3);		/* not a record type */
+	write_all(b.data, b.len);
+	builder_free(&b);
+	if (name_bytes > 0)
+		free(name);
 
 	uint64_t temporary = (units + 1) * FREE_PER_UNIT;
 	fprintf(stderr, "temporary_allocations %llu\n", (unsigned long long)temporary);

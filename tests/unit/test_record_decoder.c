@@ -14,6 +14,7 @@
 
 #include "allocator.h"
 #include "byte_source.h"
+#include "capture_builder.h"
 #include "record_decoder.h"
 
 /* §2's worked example: format 13, python 3.11.7, no native traces, 168 bytes. */
@@ -75,65 +76,19 @@ static const uint8_t epilogue[] = { 0x10, 0x01 };	/* FRAME_POP 1, TRAILER */
 /* (0xfe743800180 + svarint(80 fa ff 01) = 0x1ffe80) << 3 */
 #define ADDR_MMAP UINT64_C(0x7f3a1d000000)
 
-/* A growable byte buffer for building captures. */
-struct bytes {
-	uint8_t *p;
-	size_t len, cap;
-};
-
+/* The specification's header, with or without native traces. */
 static void
-put(struct bytes *b, const void *data, size_t len)
+put_header(struct capture_builder *b, bool native)
 {
-	if (b->len + len > b->cap) {
-		b->cap = (b->len + len) * 2 + 64;
-		b->p = realloc(b->p, b->cap);
-		ck_assert_ptr_nonnull(b->p);
-	}
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-}
-
-static void
-put_u8(struct bytes *b, uint8_t v)
-{
-	put(b, &v, 1);
-}
-
-static void
-put_u64(struct bytes *b, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		put_u8(b, (uint8_t)(v >> (8 * i)));
-}
-
-static void
-put_varint(struct bytes *b, uint64_t v)
-{
-	while (v >= 0x80) {
-		put_u8(b, (uint8_t)(v | 0x80));
-		v >>= 7;
-	}
-	put_u8(b, (uint8_t)v);
-}
-
-static void
-put_svarint(struct bytes *b, int64_t v)
-{
-	put_varint(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
-}
-
-static void
-put_header(struct bytes *b, bool native)
-{
-	put(b, spec_header, HEADER_SIZE);
-	b->p[b->len - HEADER_SIZE + NATIVE_FLAG_OFFSET] = native;
+	builder_bytes(b, spec_header, HEADER_SIZE);
+	b->data[b->len - HEADER_SIZE + NATIVE_FLAG_OFFSET] = native;
 }
 
 /* The decoder under test and what it reads from. */
 static FILE *tmp;
 static struct byte_source *src;
 static struct record_decoder *dec;
-static struct bytes input;
+static struct capture_builder input;
 
 static void
 teardown(void)
@@ -145,8 +100,7 @@ teardown(void)
 	if (tmp != NULL)
 		fclose(tmp);
 	tmp = NULL;
-	free(input.p);
-	input = (struct bytes){ 0 };
+	builder_free(&input);
 }
 
 /* Start decoding `len` bytes of data (through a temporary file). */
@@ -250,8 +204,8 @@ expect_prologue(void)
 START_TEST(test_header_worked_example)
 {
 	put_header(&input, false);
-	put(&input, epilogue + 1, 1);
-	open_bytes(input.p, input.len);
+	builder_bytes(&input, epilogue + 1, 1);
+	open_bytes(input.data, input.len);
 	ck_assert(record_decoder_read_header(dec));
 	const struct capture_header *h = record_decoder_header(dec);
 	ck_assert_int_eq(h->version, 13);
@@ -278,26 +232,26 @@ END_TEST
 START_TEST(test_header_native_flag_and_empty_lists)
 {
 	/* A header built field by field: native traces, empty libdest and lists, flags set. */
-	put(&input, "memray", 7);
-	put(&input, "\x0d\0\0\0", 4);
-	put(&input, "\xf0\x00\x0d\x03", 4);	/* 3.13.0 */
-	put_u8(&input, 1);			/* native traces */
-	put_u8(&input, 0);			/* ALL_ALLOCATIONS */
-	put_u64(&input, 0);
-	put_u64(&input, 0);
-	put_u64(&input, 5);
-	put_u64(&input, UINT64_C(0xFFFFFFFFFFFFFFFF));	/* end_time -1 */
-	put(&input, "", 1);			/* empty command line */
-	put(&input, "\xff\xff\xff\x7f", 4);	/* pid INT32_MAX */
-	put_u64(&input, UINT64_C(0x123456789));
-	put_u64(&input, 0);
-	put_u8(&input, 3);			/* malloc */
-	put_u8(&input, 1);			/* trace_python_allocators */
-	put_u8(&input, 1);			/* track_object_lifetimes */
-	put(&input, "\0\0\0", 3);		/* libdest "", site_packages [], sys_path [] */
+	builder_bytes(&input, "memray", 7);
+	builder_bytes(&input, "\x0d\0\0\0", 4);
+	builder_bytes(&input, "\xf0\x00\x0d\x03", 4);	/* 3.13.0 */
+	builder_u8(&input, 1);			/* native traces */
+	builder_u8(&input, 0);			/* ALL_ALLOCATIONS */
+	builder_le(&input, 0, 8);
+	builder_le(&input, 0, 8);
+	builder_le(&input, 5, 8);
+	builder_le(&input, UINT64_C(0xFFFFFFFFFFFFFFFF), 8);	/* end_time -1 */
+	builder_bytes(&input, "", 1);			/* empty command line */
+	builder_bytes(&input, "\xff\xff\xff\x7f", 4);	/* pid INT32_MAX */
+	builder_le(&input, UINT64_C(0x123456789), 8);
+	builder_le(&input, 0, 8);
+	builder_u8(&input, 3);			/* malloc */
+	builder_u8(&input, 1);			/* trace_python_allocators */
+	builder_u8(&input, 1);			/* track_object_lifetimes */
+	builder_bytes(&input, "\0\0\0", 3);		/* libdest "", site_packages [], sys_path [] */
 	size_t header_len = input.len;
-	put_u8(&input, 0x01);
-	open_bytes(input.p, input.len);
+	builder_u8(&input, 0x01);
+	open_bytes(input.data, input.len);
 	ck_assert(record_decoder_read_header(dec));
 	const struct capture_header *h = record_decoder_header(dec);
 	ck_assert_int_eq(h->python_version, 0x030D00F0);
@@ -322,9 +276,9 @@ START_TEST(test_header_wrong_magic)
 	for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++) {
 		input.len = 0;
 		put_header(&input, false);
-		memcpy(input.p, magics[i], 7);
-		put_u8(&input, 0x01);
-		open_bytes(input.p, input.len);
+		memcpy(input.data, magics[i], 7);
+		builder_u8(&input, 0x01);
+		open_bytes(input.data, input.len);
 		ck_assert(!record_decoder_read_header(dec));
 		ck_assert_uint_eq(record_decoder_error_offset(dec), 0);
 		ck_assert_str_ne(record_decoder_error(dec), "");
@@ -343,21 +297,21 @@ END_TEST
 START_TEST(test_header_unsupported_version)
 {
 	put_header(&input, false);
-	input.p[7] = 99;
-	put_u8(&input, 0x01);
-	open_bytes(input.p, input.len);
+	input.data[7] = 99;
+	builder_u8(&input, 0x01);
+	open_bytes(input.data, input.len);
 	ck_assert(!record_decoder_read_header(dec));
 	ck_assert_msg(strstr(record_decoder_error(dec), "unsupported capture version 99") != NULL,
 	    "error is \"%s\"", record_decoder_error(dec));
 	ck_assert_uint_eq(record_decoder_error_offset(dec), 7);
 
 	/* Versions 14 and -1 (ff ff ff ff) are not accepted either. */
-	input.p[7] = 14;
-	open_bytes(input.p, input.len);
+	input.data[7] = 14;
+	open_bytes(input.data, input.len);
 	ck_assert(!record_decoder_read_header(dec));
 	ck_assert_ptr_nonnull(strstr(record_decoder_error(dec), "unsupported capture version 14"));
-	memset(input.p + 7, 0xff, 4);
-	open_bytes(input.p, input.len);
+	memset(input.data + 7, 0xff, 4);
+	open_bytes(input.data, input.len);
 	ck_assert(!record_decoder_read_header(dec));
 	ck_assert_ptr_nonnull(strstr(record_decoder_error(dec), "unsupported capture version -1"));
 }
@@ -371,12 +325,12 @@ START_TEST(test_header_cut_short)
 	 * hold the whole magic is "not a capture" (offset 0), else "cut short".
 	 */
 	put_header(&input, false);
-	put_u8(&input, 0x01);
+	builder_u8(&input, 0x01);
 	for (size_t cut = 0; cut < HEADER_SIZE; cut++) {
 		size_t data = cut;
-		while (data > 0 && input.p[data - 1] == 0)
+		while (data > 0 && input.data[data - 1] == 0)
 			data--;
-		open_bytes(input.p, cut);
+		open_bytes(input.data, cut);
 		ck_assert_msg(!record_decoder_read_header(dec), "header of %zu bytes accepted", cut);
 		ck_assert_str_ne(record_decoder_error(dec), "");
 		if (data < 7)
@@ -386,11 +340,11 @@ START_TEST(test_header_cut_short)
 			    "%zu bytes: error is \"%s\"", cut, record_decoder_error(dec));
 	}
 	/* The header ends with two zero bytes: with nothing after them, they are padding. */
-	open_bytes(input.p, HEADER_SIZE);
+	open_bytes(input.data, HEADER_SIZE);
 	ck_assert(!record_decoder_read_header(dec));
 	ck_assert_ptr_nonnull(strstr(record_decoder_error(dec), "cut short"));
 	/* Anything after them makes the header complete. */
-	open_bytes(input.p, HEADER_SIZE + 1);
+	open_bytes(input.data, HEADER_SIZE + 1);
 	ck_assert(record_decoder_read_header(dec));
 	ck_assert_uint_eq(record_decoder_header(dec)->header_size, HEADER_SIZE);
 }
@@ -402,12 +356,12 @@ START_TEST(test_header_version_12)
 	 * §2.1: format 12 is format 13 without header fields 17-19 (the
 	 * header ends after track_object_lifetimes, at 0x56); records are the same.
 	 */
-	put(&input, spec_header, 0x56);
-	input.p[7] = 12;
-	put(&input, prologue, sizeof prologue);
-	put(&input, plain_allocations, 10);
-	put(&input, epilogue, sizeof epilogue);
-	open_bytes(input.p, input.len);
+	builder_bytes(&input, spec_header, 0x56);
+	input.data[7] = 12;
+	builder_bytes(&input, prologue, sizeof prologue);
+	builder_bytes(&input, plain_allocations, 10);
+	builder_bytes(&input, epilogue, sizeof epilogue);
+	open_bytes(input.data, input.len);
 	ck_assert(record_decoder_read_header(dec));
 	const struct capture_header *h = record_decoder_header(dec);
 	ck_assert_int_eq(h->version, 12);
@@ -429,14 +383,14 @@ START_TEST(test_header_bad_fields)
 {
 	/* file_format 2 and a native flag of 2 are damage. */
 	put_header(&input, false);
-	put_u8(&input, 0x01);
-	input.p[16] = 2;
-	open_bytes(input.p, input.len);
+	builder_u8(&input, 0x01);
+	input.data[16] = 2;
+	open_bytes(input.data, input.len);
 	ck_assert(!record_decoder_read_header(dec));
 	ck_assert_str_ne(record_decoder_error(dec), "");
-	input.p[16] = 0;
-	input.p[NATIVE_FLAG_OFFSET] = 2;
-	open_bytes(input.p, input.len);
+	input.data[16] = 0;
+	input.data[NATIVE_FLAG_OFFSET] = 2;
+	open_bytes(input.data, input.len);
 	ck_assert(!record_decoder_read_header(dec));
 	ck_assert_str_ne(record_decoder_error(dec), "");
 }
@@ -449,11 +403,11 @@ START_TEST(test_worked_example_plain)
 	struct record rec;
 
 	put_header(&input, false);
-	put(&input, prologue, sizeof prologue);
-	put(&input, plain_allocations, sizeof plain_allocations);
-	put(&input, epilogue, sizeof epilogue);
+	builder_bytes(&input, prologue, sizeof prologue);
+	builder_bytes(&input, plain_allocations, sizeof plain_allocations);
+	builder_bytes(&input, epilogue, sizeof epilogue);
 	ck_assert_uint_eq(input.len, 242);
-	open_bytes(input.p, input.len);
+	open_bytes(input.data, input.len);
 	ck_assert(record_decoder_read_header(dec));
 	expect_prologue();
 	expect_alloc(216, ALLOC_MALLOC, ADDR_MALLOC, 4096, 0);
@@ -481,10 +435,10 @@ START_TEST(test_worked_example_native)
 	struct record rec;
 
 	put_header(&input, true);
-	put(&input, prologue, sizeof prologue);
-	put(&input, native_allocations, sizeof native_allocations);
-	put(&input, epilogue, sizeof epilogue);
-	open_bytes(input.p, input.len);
+	builder_bytes(&input, prologue, sizeof prologue);
+	builder_bytes(&input, native_allocations, sizeof native_allocations);
+	builder_bytes(&input, epilogue, sizeof epilogue);
+	open_bytes(input.data, input.len);
 	ck_assert(record_decoder_read_header(dec));
 	ck_assert(record_decoder_header(dec)->native_traces);
 	expect_prologue();
@@ -519,11 +473,11 @@ START_TEST(test_worked_example_lz4_pipe)
 	int fds[2];
 
 	put_header(&input, false);
-	put(&input, prologue, sizeof prologue);
-	put(&input, plain_allocations, sizeof plain_allocations);
-	put(&input, epilogue, sizeof epilogue);
+	builder_bytes(&input, prologue, sizeof prologue);
+	builder_bytes(&input, plain_allocations, sizeof plain_allocations);
+	builder_bytes(&input, epilogue, sizeof epilogue);
 	uint8_t frame[1024];
-	size_t frame_len = LZ4F_compressFrame(frame, sizeof frame, input.p, input.len, NULL);
+	size_t frame_len = LZ4F_compressFrame(frame, sizeof frame, input.data, input.len, NULL);
 	ck_assert(!LZ4F_isError(frame_len));
 	ck_assert_int_eq(pipe(fds), 0);
 	ck_assert_int_eq(write(fds[1], frame, frame_len), (ssize_t)frame_len);
@@ -563,14 +517,14 @@ START_TEST(test_record_cut_short_everywhere)
 	size_t n_starts = sizeof starts / sizeof starts[0];
 
 	put_header(&input, false);
-	put(&input, prologue, sizeof prologue);
-	put(&input, plain_allocations, sizeof plain_allocations);
-	put(&input, epilogue, sizeof epilogue);
+	builder_bytes(&input, prologue, sizeof prologue);
+	builder_bytes(&input, plain_allocations, sizeof plain_allocations);
+	builder_bytes(&input, epilogue, sizeof epilogue);
 	for (size_t cut = HEADER_SIZE + 1; cut <= input.len; cut++) {
 		size_t end = cut;
-		while (end > HEADER_SIZE && input.p[end - 1] == 0)
+		while (end > HEADER_SIZE && input.data[end - 1] == 0)
 			end--;
-		open_bytes(input.p, cut);
+		open_bytes(input.data, cut);
 		ck_assert(record_decoder_read_header(dec));
 
 		size_t complete = 0;	/* records that end by `end` */
@@ -607,9 +561,9 @@ START_TEST(test_record_cut_short_malloc)
 
 
 	put_header(&input, false);
-	put(&input, prologue, sizeof prologue);
-	put(&input, plain_allocations, 5);
-	open_bytes(input.p, input.len);
+	builder_bytes(&input, prologue, sizeof prologue);
+	builder_bytes(&input, plain_allocations, 5);
+	open_bytes(input.data, input.len);
 	ck_assert(record_decoder_read_header(dec));
 	expect_prologue();
 	expect_error(216, NULL);
@@ -628,10 +582,10 @@ START_TEST(test_invalid_record_types)
 	for (size_t i = 0; i < sizeof invalid; i++) {
 		input.len = 0;
 		put_header(&input, false);
-		put(&input, prologue + 36, 9);		/* CONTEXT_SWITCH tid 1 */
-		put_u8(&input, invalid[i]);
-		put(&input, "\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01", 10);
-		open_bytes(input.p, input.len);
+		builder_bytes(&input, prologue + 36, 9);		/* CONTEXT_SWITCH tid 1 */
+		builder_u8(&input, invalid[i]);
+		builder_bytes(&input, "\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01", 10);
+		open_bytes(input.data, input.len);
 		ck_assert(record_decoder_read_header(dec));
 		struct record rec;
 		ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
@@ -650,11 +604,11 @@ START_TEST(test_invalid_allocator)
 	for (size_t i = 0; i < sizeof ids; i++) {
 		input.len = 0;
 		put_header(&input, false);
-		put(&input, prologue + 36, 9);
-		put_u8(&input, 0x80);		/* hit[0], allocator byte follows */
-		put_u8(&input, ids[i]);
-		put(&input, "\x10\x01", 2);
-		open_bytes(input.p, input.len);
+		builder_bytes(&input, prologue + 36, 9);
+		builder_u8(&input, 0x80);		/* hit[0], allocator byte follows */
+		builder_u8(&input, ids[i]);
+		builder_bytes(&input, "\x10\x01", 2);
+		open_bytes(input.data, input.len);
 		ck_assert(record_decoder_read_header(dec));
 		struct record rec;
 		ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
@@ -667,11 +621,11 @@ START_TEST(test_bad_varint)
 {
 	/* A FRAME_PUSH whose code id has eleven bytes. */
 	put_header(&input, false);
-	put(&input, prologue + 36, 9);
-	put_u8(&input, 0x41);
-	put(&input, "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01", 11);
-	put(&input, "\x00\x01", 2);
-	open_bytes(input.p, input.len);
+	builder_bytes(&input, prologue + 36, 9);
+	builder_u8(&input, 0x41);
+	builder_bytes(&input, "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01", 11);
+	builder_bytes(&input, "\x00\x01", 2);
+	open_bytes(input.data, input.len);
 	ck_assert(record_decoder_read_header(dec));
 	struct record rec;
 	ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
@@ -702,45 +656,45 @@ START_TEST(test_hot_records_mid_stream)
 	struct record rec;
 
 	put_header(&input, which == HOT_NATIVE_ID_OUT_OF_RANGE);
-	put(&input, prologue + 36, 9);		/* CONTEXT_SWITCH tid 1: the next record is at 177 */
+	builder_bytes(&input, prologue + 36, 9);		/* CONTEXT_SWITCH tid 1: the next record is at 177 */
 	switch (which) {
 	case HOT_LONG_SIZE:
-		put_u8(&input, 0xfe);		/* MALLOC, address miss */
-		put_svarint(&input, 0x1000);
-		put_varint(&input, UINT64_MAX);
+		builder_u8(&input, 0xfe);		/* MALLOC, address miss */
+		builder_svarint(&input, 0x1000);
+		builder_varint(&input, UINT64_MAX);
 		break;
 	case HOT_LONG_POINTER:
-		put_u8(&input, 0xfe);
-		put_svarint(&input, INT64_MIN + 1);
-		put_varint(&input, 16);
+		builder_u8(&input, 0xfe);
+		builder_svarint(&input, INT64_MIN + 1);
+		builder_varint(&input, 16);
 		break;
 	case HOT_NINE_BYTE_CODE_ID:
-		put_u8(&input, 0x41);		/* FRAME_PUSH, entry */
-		put_varint(&input, UINT64_C(1) << 56);
-		put_svarint(&input, -2);
+		builder_u8(&input, 0x41);		/* FRAME_PUSH, entry */
+		builder_varint(&input, UINT64_C(1) << 56);
+		builder_svarint(&input, -2);
 		break;
 	case HOT_BAD_ALLOCATOR:
-		put_u8(&input, 0x80);		/* hit[0], allocator byte follows */
-		put_u8(&input, 0);
+		builder_u8(&input, 0x80);		/* hit[0], allocator byte follows */
+		builder_u8(&input, 0);
 		break;
 	case HOT_ELEVEN_BYTE_VARINT:
-		put_u8(&input, 0x41);
-		put(&input, "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01", 11);
+		builder_u8(&input, 0x41);
+		builder_bytes(&input, "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01", 11);
 		break;
 	case HOT_NATIVE_ID_OUT_OF_RANGE:
-		put_u8(&input, 0xfe);
-		put_svarint(&input, 0x1000);
-		put_svarint(&input, 5);		/* no NATIVE_TRACE_INDEX yet */
-		put_varint(&input, 16);
+		builder_u8(&input, 0xfe);
+		builder_svarint(&input, 0x1000);
+		builder_svarint(&input, 5);		/* no NATIVE_TRACE_INDEX yet */
+		builder_varint(&input, 16);
 		break;
 	case HOT_CASES:
 		break;
 	}
 	size_t pops = input.len;
 	for (int i = 0; i < 100; i++)
-		put_u8(&input, 0x10);
-	put_u8(&input, 0x01);
-	open_bytes(input.p, input.len);
+		builder_u8(&input, 0x10);
+	builder_u8(&input, 0x01);
+	open_bytes(input.data, input.len);
 	ck_assert(record_decoder_read_header(dec));
 	ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
 	switch (which) {
@@ -790,33 +744,33 @@ START_TEST(test_pointer_cache_fifo)
 	uint64_t last = 0;
 
 	put_header(&input, false);
-	put(&input, prologue + 36, 9);
-	put_u8(&input, 0x85);			/* FREE hit[0] before any miss: address 0 */
-	put_u8(&input, 0x80 | 14 << 3 | 5);	/* FREE hit[14]: 0 too */
+	builder_bytes(&input, prologue + 36, 9);
+	builder_u8(&input, 0x85);			/* FREE hit[0] before any miss: address 0 */
+	builder_u8(&input, 0x80 | 14 << 3 | 5);	/* FREE hit[14]: 0 too */
 	for (int i = 0; i < 16; i++) {
 		addr[i] = UINT64_C(0x7f0000001000) + (uint64_t)(i * 37 % 16) * 0x100 - (uint64_t)i * 8;
-		put_u8(&input, 0xFE);		/* MALLOC miss */
-		put_svarint(&input, (int64_t)((addr[i] >> 3) - last));
+		builder_u8(&input, 0xFE);		/* MALLOC miss */
+		builder_svarint(&input, (int64_t)((addr[i] >> 3) - last));
 		last = addr[i] >> 3;
-		put_varint(&input, (uint64_t)i + 1);
+		builder_varint(&input, (uint64_t)i + 1);
 	}
 	/* Cache now: slot k = addr[15 - k], addr[0] dropped. */
-	put_u8(&input, 0x80 | 14 << 3 | 5);	/* hit[14] = addr[1] */
-	put_u8(&input, 0x80 | 0 << 3 | 5);	/* hit[0] = addr[15] */
-	put_u8(&input, 0x80 | 0 << 3 | 5);	/* again addr[15]: hits do not reorder */
-	put_u8(&input, 0x80 | 7 << 3 | 1);	/* PYMALLOC_FREE hit[7] = addr[8] */
+	builder_u8(&input, 0x80 | 14 << 3 | 5);	/* hit[14] = addr[1] */
+	builder_u8(&input, 0x80 | 0 << 3 | 5);	/* hit[0] = addr[15] */
+	builder_u8(&input, 0x80 | 0 << 3 | 5);	/* again addr[15]: hits do not reorder */
+	builder_u8(&input, 0x80 | 7 << 3 | 1);	/* PYMALLOC_FREE hit[7] = addr[8] */
 	/* An OBJECT_RECORD miss (created, no native field): 0x20 | 15 << 1 | 1. */
 	addr[16] = UINT64_C(0x7e0000000000);
-	put_u8(&input, 0x3F);
-	put_svarint(&input, (int64_t)((addr[16] >> 3) - last));
-	put_u8(&input, 0x80 | 0 << 3 | 5);	/* hit[0] = the object's address */
-	put_u8(&input, 0x80 | 1 << 3 | 5);	/* hit[1] = addr[15] */
+	builder_u8(&input, 0x3F);
+	builder_svarint(&input, (int64_t)((addr[16] >> 3) - last));
+	builder_u8(&input, 0x80 | 0 << 3 | 5);	/* hit[0] = the object's address */
+	builder_u8(&input, 0x80 | 1 << 3 | 5);	/* hit[1] = addr[15] */
 	/* A miss after the object: its delta is against the object's pointer. */
-	put_u8(&input, 0xFE);
-	put_svarint(&input, 1);
-	put_varint(&input, 99);
-	put_u8(&input, 0x01);
-	open_bytes(input.p, input.len);
+	builder_u8(&input, 0xFE);
+	builder_svarint(&input, 1);
+	builder_varint(&input, 99);
+	builder_u8(&input, 0x01);
+	open_bytes(input.data, input.len);
 	ck_assert(record_decoder_read_header(dec));
 	ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
 	ck_assert_int_eq(next(&rec), REC_ALLOCATION);
@@ -858,28 +812,28 @@ START_TEST(test_object_record_native)
 	struct record rec;
 
 	put_header(&input, true);
-	put(&input, prologue + 36, 9);
+	builder_bytes(&input, prologue + 36, 9);
 	for (int i = 0; i < 3; i++) {		/* frames 1..3 (4 bytes each): ip 0x1000 * (i+1), parent i */
-		put_u8(&input, 0x05);
-		put_svarint(&input, 0x1000);
-		put_svarint(&input, i == 0 ? 0 : 1);
+		builder_u8(&input, 0x05);
+		builder_svarint(&input, 0x1000);
+		builder_svarint(&input, i == 0 ? 0 : 1);
 	}
-	put_u8(&input, 0x3F);			/* object created, miss, native +1 -> 3 */
-	put_svarint(&input, 0x100);
-	put_svarint(&input, 1);
-	put_u8(&input, 0xFE);			/* MALLOC miss +1, native -1 -> 2, size 5 */
-	put_svarint(&input, 1);
-	put_svarint(&input, -1);
-	put_varint(&input, 5);
-	put_u8(&input, 0x20 | 1 << 1);		/* object destroyed, hit[1]: no native field */
-	put_u8(&input, 0x80 | 1 << 3 | 6);	/* MALLOC hit[1] (the object), native +0 -> 2 */
-	put_svarint(&input, 0);
-	put_varint(&input, 6);
-	put_u8(&input, 0x05);			/* frame 4: parent -2 -> 0 */
-	put_svarint(&input, 1);
-	put_svarint(&input, -2);
-	put_u8(&input, 0x01);
-	open_bytes(input.p, input.len);
+	builder_u8(&input, 0x3F);			/* object created, miss, native +1 -> 3 */
+	builder_svarint(&input, 0x100);
+	builder_svarint(&input, 1);
+	builder_u8(&input, 0xFE);			/* MALLOC miss +1, native -1 -> 2, size 5 */
+	builder_svarint(&input, 1);
+	builder_svarint(&input, -1);
+	builder_varint(&input, 5);
+	builder_u8(&input, 0x20 | 1 << 1);		/* object destroyed, hit[1]: no native field */
+	builder_u8(&input, 0x80 | 1 << 3 | 6);	/* MALLOC hit[1] (the object), native +0 -> 2 */
+	builder_svarint(&input, 0);
+	builder_varint(&input, 6);
+	builder_u8(&input, 0x05);			/* frame 4: parent -2 -> 0 */
+	builder_svarint(&input, 1);
+	builder_svarint(&input, -2);
+	builder_u8(&input, 0x01);
+	open_bytes(input.data, input.len);
 	ck_assert(record_decoder_read_header(dec));
 	ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
 	for (uint64_t i = 0; i < 3; i++) {
@@ -903,34 +857,34 @@ START_TEST(test_misc_records)
 	struct record rec;
 
 	put_header(&input, false);
-	put(&input, prologue, 36);			/* CODE_OBJECT 0, firstlineno 1 */
-	put_u8(&input, 0x0e);				/* CODE_OBJECT 1 "g" "x/y.py", +9 -> 10, no table */
-	put_varint(&input, 1);
-	put(&input, "g", 2);
-	put(&input, "x/y.py", 7);
-	put_svarint(&input, 9);
-	put_varint(&input, 0);
-	put_u8(&input, 0x0e);				/* CODE_OBJECT 300, -4 -> 6 */
-	put_varint(&input, 300);
-	put(&input, "h", 2);
-	put(&input, "z.py", 5);
-	put_svarint(&input, -4);
-	put_varint(&input, 2);
-	put(&input, "\x01\x02", 2);
-	put_u8(&input, 0x0c);				/* CONTEXT_SWITCH 2^63 + 5 */
-	put_u64(&input, UINT64_C(0x8000000000000005));
-	put_u8(&input, 0x0a);				/* THREAD_RECORD "worker" */
-	put(&input, "worker", 7);
-	put_u8(&input, 0x02);				/* MEMORY_RECORD rss, ms */
-	put_varint(&input, 123456789);
-	put_varint(&input, 1000);
-	put_u8(&input, 0x7e);				/* FRAME_PUSH, not entry, flag bits ignored */
-	put_varint(&input, 300);
-	put_svarint(&input, -2);
-	put_u8(&input, 0x1f);				/* FRAME_POP 16 */
-	put_u8(&input, 0x01);
-	put(&input, "\x55\x55", 2);			/* after the TRAILER: never read */
-	open_bytes(input.p, input.len);
+	builder_bytes(&input, prologue, 36);			/* CODE_OBJECT 0, firstlineno 1 */
+	builder_u8(&input, 0x0e);				/* CODE_OBJECT 1 "g" "x/y.py", +9 -> 10, no table */
+	builder_varint(&input, 1);
+	builder_bytes(&input, "g", 2);
+	builder_bytes(&input, "x/y.py", 7);
+	builder_svarint(&input, 9);
+	builder_varint(&input, 0);
+	builder_u8(&input, 0x0e);				/* CODE_OBJECT 300, -4 -> 6 */
+	builder_varint(&input, 300);
+	builder_bytes(&input, "h", 2);
+	builder_bytes(&input, "z.py", 5);
+	builder_svarint(&input, -4);
+	builder_varint(&input, 2);
+	builder_bytes(&input, "\x01\x02", 2);
+	builder_u8(&input, 0x0c);				/* CONTEXT_SWITCH 2^63 + 5 */
+	builder_le(&input, UINT64_C(0x8000000000000005), 8);
+	builder_u8(&input, 0x0a);				/* THREAD_RECORD "worker" */
+	builder_bytes(&input, "worker", 7);
+	builder_u8(&input, 0x02);				/* MEMORY_RECORD rss, ms */
+	builder_varint(&input, 123456789);
+	builder_varint(&input, 1000);
+	builder_u8(&input, 0x7e);				/* FRAME_PUSH, not entry, flag bits ignored */
+	builder_varint(&input, 300);
+	builder_svarint(&input, -2);
+	builder_u8(&input, 0x1f);				/* FRAME_POP 16 */
+	builder_u8(&input, 0x01);
+	builder_bytes(&input, "\x55\x55", 2);			/* after the TRAILER: never read */
+	open_bytes(input.data, input.len);
 	ck_assert(record_decoder_read_header(dec));
 	ck_assert_int_eq(next(&rec), REC_CODE_OBJECT);
 	ck_assert_int_eq(rec.u.code.firstlineno, 1);
@@ -968,24 +922,24 @@ START_TEST(test_segments)
 	struct record rec;
 
 	put_header(&input, true);
-	put_u8(&input, 0x06);
-	put_u8(&input, 0x07);
-	put(&input, "/usr/lib/libc.so.6", 19);
-	put_varint(&input, 2);
-	put_u64(&input, UINT64_C(0x7f0000000000));
-	put_u8(&input, 0x08);
-	put_u64(&input, 0x1000);
-	put_varint(&input, 0x2000);
-	put_u8(&input, 0x08);
-	put_u64(&input, 0x5000);
-	put_varint(&input, 300);
+	builder_u8(&input, 0x06);
+	builder_u8(&input, 0x07);
+	builder_bytes(&input, "/usr/lib/libc.so.6", 19);
+	builder_varint(&input, 2);
+	builder_le(&input, UINT64_C(0x7f0000000000), 8);
+	builder_u8(&input, 0x08);
+	builder_le(&input, 0x1000, 8);
+	builder_varint(&input, 0x2000);
+	builder_u8(&input, 0x08);
+	builder_le(&input, 0x5000, 8);
+	builder_varint(&input, 300);
 	size_t second = input.len;
-	put_u8(&input, 0x07);
-	put(&input, "a.so", 5);
-	put_varint(&input, 1);
-	put_u64(&input, 0x400000);
-	put(&input, "\x0c\x01\x01\x01\x01\x01\x01\x01\x01", 9);	/* not a SEGMENT */
-	open_bytes(input.p, input.len);
+	builder_u8(&input, 0x07);
+	builder_bytes(&input, "a.so", 5);
+	builder_varint(&input, 1);
+	builder_le(&input, 0x400000, 8);
+	builder_bytes(&input, "\x0c\x01\x01\x01\x01\x01\x01\x01\x01", 9);	/* not a SEGMENT */
+	open_bytes(input.data, input.len);
 	ck_assert(record_decoder_read_header(dec));
 	ck_assert_int_eq(next(&rec), REC_MEMORY_MAP_START);
 	ck_assert_int_eq(next(&rec), REC_SEGMENT_HEADER);
@@ -1004,14 +958,14 @@ START_TEST(test_segments)
 
 	/* The data ending while SEGMENT records are still owed is damage too, not an end. */
 	input.len = second;
-	put_u8(&input, 0x07);
-	put(&input, "b.so", 5);
-	put_varint(&input, 2);
-	put_u64(&input, 0x400001);
-	put_u8(&input, 0x08);
-	put_u64(&input, 0x1000);
-	put_varint(&input, 7);
-	open_bytes(input.p, input.len);
+	builder_u8(&input, 0x07);
+	builder_bytes(&input, "b.so", 5);
+	builder_varint(&input, 2);
+	builder_le(&input, 0x400001, 8);
+	builder_u8(&input, 0x08);
+	builder_le(&input, 0x1000, 8);
+	builder_varint(&input, 7);
+	open_bytes(input.data, input.len);
 	ck_assert(record_decoder_read_header(dec));
 	ck_assert_int_eq(next(&rec), REC_MEMORY_MAP_START);
 	ck_assert_int_eq(next(&rec), REC_SEGMENT_HEADER);
@@ -1034,11 +988,11 @@ START_TEST(test_many_records_across_refills)
 
 	put_header(&input, false);
 	for (uint64_t i = 0; i < N; i++) {
-		put_u8(&input, 0x0c);
-		put_u64(&input, i * UINT64_C(0x0101010101) + 1);
+		builder_u8(&input, 0x0c);
+		builder_le(&input, i * UINT64_C(0x0101010101) + 1, 8);
 	}
-	put_u8(&input, 0x01);
-	open_bytes(input.p, input.len);
+	builder_u8(&input, 0x01);
+	open_bytes(input.data, input.len);
 	ck_assert(record_decoder_read_header(dec));
 	for (uint64_t i = 0; i < N; i++) {
 		ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
@@ -1062,12 +1016,12 @@ START_TEST(test_long_record)
 		name[i] = (char)('a' + i % 26);
 	name[name_len] = '\0';
 	put_header(&input, false);
-	put(&input, prologue + 36, 9);
-	put_u8(&input, 0x0a);
-	put(&input, name, name_len + 1);
-	put_u8(&input, 0x10);
-	put_u8(&input, 0x01);
-	open_bytes(input.p, input.len);
+	builder_bytes(&input, prologue + 36, 9);
+	builder_u8(&input, 0x0a);
+	builder_bytes(&input, name, name_len + 1);
+	builder_u8(&input, 0x10);
+	builder_u8(&input, 0x01);
+	open_bytes(input.data, input.len);
 	ck_assert(record_decoder_read_header(dec));
 	ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
 	ck_assert_int_eq(next(&rec), REC_THREAD_NAME);
