@@ -48,29 +48,29 @@ def first_difference(expected, got):
     return f"{len(b)} item lines, expected {len(a)}"
 
 
+def verdict(label, reference, output):
+    """'ok   LABEL' or 'FAIL LABEL: WHY' for one pair."""
+    try:
+        expected = load(reference)
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        return f"FAIL {label}: reference {reference}: {e}"
+    try:
+        got = load(output)
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        return f"FAIL {label}: not JSON: {e}"
+    # Equal values with other key orders must still fail: compare the
+    # serializations, which keep key order.
+    if canonical(expected) != canonical(got):
+        return f"FAIL {label}: differs from the reference: {first_difference(expected, got)}"
+    return f"ok   {label}"
+
+
 def main():
     failed = False
     for line in sys.stdin:
-        label, reference, output = line.rstrip("\n").split("\t")
-        try:
-            expected = load(reference)
-        except (OSError, UnicodeDecodeError, ValueError) as e:
-            print(f"FAIL {label}: reference {reference}: {e}")
-            failed = True
-            continue
-        try:
-            got = load(output)
-        except (OSError, UnicodeDecodeError, ValueError) as e:
-            print(f"FAIL {label}: not JSON: {e}")
-            failed = True
-            continue
-        # Equal values with other key orders must still fail: compare the
-        # serializations, which keep key order.
-        if canonical(expected) != canonical(got):
-            print(f"FAIL {label}: differs from the reference: {first_difference(expected, got)}")
-            failed = True
-        else:
-            print(f"ok   {label}")
+        result = verdict(*line.rstrip("\n").split("\t"))
+        print(result)
+        failed = failed or not result.startswith("ok ")
     return 1 if failed else 0
 
 
