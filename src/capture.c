@@ -554,7 +554,6 @@ capture_thread_name(const struct capture *cap, uint32_t thread)
 	return versioned_at_mark(cap, &cap->threads[thread].name);
 }
 
-/* memray's frameToLocation (§5.2): an unknown code object renders as "", "", 0. */
 /*
  * The line of node n at the last mark.  Lines are cached per node: rows
  * share their outer frames, and a 3.11 line table is walked from its
