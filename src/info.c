@@ -11,8 +11,8 @@
 #include "record_decoder.h"
 
 /* The memray releases that write each format version (capture-format.md §2.1). */
-static const char *
-memray_versions(int32_t version)
+const char *
+info_memray_versions(int32_t version)
 {
 	switch (version) {
 	case 10:
@@ -83,7 +83,7 @@ info_run(int fd, FILE *out)
 		progress_record(src);
 
 	const struct capture_header *h = record_decoder_header(dec);
-	fprintf(out, "%-26s%" PRId32 " (%s)\n", "format version:", h->version, memray_versions(h->version));
+	fprintf(out, "%-26s%" PRId32 " (%s)\n", "format version:", h->version, info_memray_versions(h->version));
 	fprintf(out, "%-26s", "python version:");
 	print_python_version(out, h->python_version);
 	fprintf(out, "%-26s%s\n", "file kind:", h->file_format == FILE_FORMAT_AGGREGATED_ALLOCATIONS ?

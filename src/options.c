@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "message.h"
+#include "version.h"
 #include "writer.h"
 
 enum {
@@ -95,7 +96,8 @@ help(void)
 	     "      --symfs=DIR       native captures: read the traced machine's binaries\n"
 	     "                        (and debug files) under DIR, e.g. a copy of its root\n"
 	     "  -h, --help            show this help and exit\n"
-	     "  -V, --version         show the version and exit\n"
+	     "  -V, --version         show the version, the libraries, the formats and the\n"
+	     "                        capture versions, and exit\n"
 	     "\n"
 	     "The default report is the high-water mark: what was live when the heap peaked.\n"
 	     "Exit status: 0 on success (also when a damaged capture was reported up to the\n"
@@ -132,7 +134,7 @@ options_parse(int argc, char **argv, struct options *opts)
 		case 'f':
 			opts->transform.writer = writer_find(optarg);
 			if (opts->transform.writer == NULL)
-				usage_error("unknown format '%s' (known: %s)", optarg, writer_names());
+				usage_error("unknown format '%s' (known: %s)", optarg, writer_names(", "));
 			break;
 		case 'o':
 			opts->output = optarg;
@@ -179,7 +181,7 @@ options_parse(int argc, char **argv, struct options *opts)
 		case 'h':
 			help();
 		case 'V':
-			printf("%s %s\n", PROGRAM_NAME, PACKAGE_VERSION);
+			version_print(stdout);
 			exit_after_stdout();
 		case ':':
 			usage_error("option '%s' needs an argument", argv[optind - 1]);

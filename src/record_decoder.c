@@ -345,7 +345,7 @@ parse_header(struct record_decoder *dec, struct cursor *c, struct capture_header
 
 	TRY(take_bytes(c, MAGIC_LENGTH, &magic));
 	TRY(take_i32(c, &h->version));
-	if (h->version < 10 || h->version > 13)
+	if (h->version < CAPTURE_VERSION_OLDEST || h->version > CAPTURE_VERSION_NEWEST)
 		return bad(dec, "unsupported capture version %" PRId32, h->version);
 	if (h->version >= 12)
 		TRY(take_i32(c, &h->python_version));
@@ -404,7 +404,8 @@ record_decoder_read_header(struct record_decoder *dec)
 		}
 		if (st == PARSE_BAD) {
 			/* The offending field is the byte just read, or the version. */
-			bool bad_version = h.version < 10 || h.version > 13;
+			bool bad_version = h.version < CAPTURE_VERSION_OLDEST ||
+			    h.version > CAPTURE_VERSION_NEWEST;
 			dec->error_offset = bad_version ? MAGIC_LENGTH : (uint64_t)(c.p - dec->buf) - 1;
 			return false;
 		}

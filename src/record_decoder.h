@@ -28,6 +28,10 @@
 
 #define MAGIC_LENGTH 7
 
+/* The capture format versions decoded (§2.1: memray 1.7 to 1.20). */
+#define CAPTURE_VERSION_OLDEST 10
+#define CAPTURE_VERSION_NEWEST 13
+
 enum file_format {
 	FILE_FORMAT_ALL_ALLOCATIONS = 0,
 	FILE_FORMAT_AGGREGATED_ALLOCATIONS = 1

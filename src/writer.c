@@ -30,9 +30,20 @@ writer_find(const char *name)
 }
 
 const char *
-writer_names(void)
+writer_names(const char *separator)
 {
-	return "csv, gprof2dot, speedscope, folded, pprof";
+	static char names[128];
+	size_t used = 0;
+
+	names[0] = '\0';
+	for (size_t i = 0; i < sizeof writers / sizeof writers[0]; i++) {
+		int n = snprintf(names + used, sizeof names - used, "%s%s", i > 0 ? separator : "",
+		    writers[i]->name);
+		if (n < 0 || (size_t)n >= sizeof names - used)
+			fatal("internal error: the format names do not fit in %zu bytes", sizeof names);
+		used += (size_t)n;
+	}
+	return names;
 }
 
 /* memray's format_thread_name: Python's hex() of the tid read as a signed 64-bit integer. */

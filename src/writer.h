@@ -60,8 +60,11 @@ extern const struct writer_ops pprof_writer;
 
 /* The writer for a format name (case-insensitive, as memray), or NULL. */
 const struct writer_ops *writer_find(const char *name);
-/* The format names, for --help: "csv, gprof2dot, speedscope, folded, pprof". */
-const char *writer_names(void);
+/*
+ * The format names joined by separator, "csv, gprof2dot, speedscope,
+ * folded, pprof" with ", ".  A static buffer, overwritten by the next call.
+ */
+const char *writer_names(const char *separator);
 
 /*
  * A row's thread as memray's CSV thread_name column shows it: "0x1", or

@@ -5,7 +5,7 @@
  *
  * The input goes into a memfd (a real file descriptor, as the program
  * reads) and through transform_run() once per output format (every one
- * writer_names() lists, so a new format is fuzzed too), for the mode
+ * writer_names(", ") lists, so a new format is fuzzed too), for the mode
  * chosen by FUZZ_MODE: peak, leaks, temporary, info (--info), or all (the
  * default: every mode).  Reports go to a memory stream and messages, which
  * go to stderr, are caught in another one, so that the target can check
@@ -73,7 +73,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	/* "csv, gprof2dot, speedscope, ...": every format there is. */
 	char names[256];
-	snprintf(names, sizeof names, "%s", writer_names());
+	snprintf(names, sizeof names, "%s", writer_names(", "));
 	for (char *save, *name = strtok_r(names, ", ", &save); name != NULL && n_writers < MAX_WRITERS;
 	     name = strtok_r(NULL, ", ", &save)) {
 		writers[n_writers] = writer_find(name);

@@ -163,7 +163,7 @@ START_TEST(test_registry)
 	ck_assert_ptr_null(writer_find("json"));
 	ck_assert_str_eq(gprof2dot_writer.name, "gprof2dot");
 	ck_assert_str_eq(speedscope_writer.name, "speedscope");
-	ck_assert_ptr_nonnull(strstr(writer_names(), "csv, gprof2dot, speedscope"));
+	ck_assert_ptr_nonnull(strstr(writer_names(", "), "csv, gprof2dot, speedscope"));
 }
 END_TEST
 
