@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,12 +45,11 @@ main(int argc, char **argv)
 	int status = 1;
 	FILE *out = NULL;
 
-	/* A closed pipe ends us quietly, even if our parent ignored SIGPIPE. */
-	signal(SIGPIPE, SIG_DFL);
 	options_parse(argc, argv, &opts);
+	output_catch_signals();
 	int fd = open_input(opts.input);
 	if (fd >= 0)
-		out = output_open(opts.output);
+		out = output_open(opts.output, fd);
 	if (out != NULL) {
 		struct stat st;
 		uint64_t size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;

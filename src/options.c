@@ -137,7 +137,11 @@ options_parse(int argc, char **argv, struct options *opts)
 				usage_error("unknown format '%s' (known: %s)", optarg, writer_names(", "));
 			break;
 		case 'o':
-			opts->output = optarg;
+			/* "-" is standard output, as it is standard input for FILE. */
+			if (*optarg == '\0')
+				usage_error("-o/--output needs a file name (- for standard output), "
+				    "not an empty one");
+			opts->output = strcmp(optarg, "-") == 0 ? NULL : optarg;
 			break;
 		case OPT_LEAKS:
 		case OPT_TEMPORARY:

@@ -1,6 +1,7 @@
 /* progress: how far a long transform has got, on stderr (see progress.h). */
 #include "progress.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +16,8 @@
 /* Redraw intervals: on a terminal, and for a new line elsewhere. */
 #define TTY_INTERVAL_MS 250
 #define LINE_INTERVAL_MS 1000
+/* The longest line drawn. */
+#define LINE_MAX_LENGTH 160
 
 static struct {
 	bool enabled;
@@ -23,8 +26,12 @@ static struct {
 	uint64_t records;
 	uint64_t start_ms;
 	uint64_t last_ms;	/* of the last line drawn, 0 if none yet */
-	size_t shown;		/* length of the line on the terminal, 0 if none */
 } progress;
+/*
+ * Columns of the line on the terminal, 0 if none: set before the line is
+ * written, and read by progress_erase_from_signal_handler.
+ */
+static volatile sig_atomic_t shown;
 
 static uint64_t
 now_ms(void)
@@ -43,6 +50,7 @@ progress_init(bool enabled, uint64_t total)
 	progress.tty = isatty(STDERR_FILENO);
 	progress.total = total;
 	progress.start_ms = now_ms();
+	shown = 0;
 }
 
 /*
@@ -82,7 +90,7 @@ format_count(char *buf, size_t size, double n)
 static void
 draw(const struct byte_source *src, uint64_t now)
 {
-	char line[160], read[32], total[32], records[32], rate[32];
+	char line[LINE_MAX_LENGTH], read[32], total[32], records[32], rate[32];
 	uint64_t offset = byte_source_input_offset(src);
 	double seconds = (double)(now - progress.start_ms) / 1000;
 	int len;
@@ -104,9 +112,9 @@ draw(const struct byte_source *src, uint64_t now)
 		len = sizeof line - 1;
 	if (progress.tty) {
 		/* Spaces over the rest of a longer previous line: no terminal escapes needed. */
-		int pad = progress.shown > (size_t)len ? (int)(progress.shown - (size_t)len) : 0;
+		int pad = shown > len ? shown - len : 0;
+		shown = len + pad;
 		fprintf(stderr, "\r%s%*s", line, pad, "");
-		progress.shown = (size_t)len + (size_t)pad;
 	} else {
 		fprintf(stderr, "%s\n", line);
 	}
@@ -130,9 +138,26 @@ progress_record(const struct byte_source *src)
 void
 progress_clear(void)
 {
-	if (progress.shown > 0) {
-		fprintf(stderr, "\r%*s\r", (int)progress.shown, "");
-		progress.shown = 0;
+	if (shown > 0) {
+		fprintf(stderr, "\r%*s\r", (int)shown, "");
+		shown = 0;
+	}
+}
+
+void
+progress_erase_from_signal_handler(void)
+{
+	char blank[LINE_MAX_LENGTH + 2];
+	int n = shown;
+
+	if (n <= 0 || n >= LINE_MAX_LENGTH)
+		return;
+	blank[0] = '\r';
+	for (int i = 1; i <= n; i++)
+		blank[i] = ' ';
+	blank[n + 1] = '\r';
+	if (write(STDERR_FILENO, blank, (size_t)n + 2) < 0) {
+		/* stderr is gone: nothing to erase */
 	}
 }
 

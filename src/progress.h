@@ -7,7 +7,8 @@
  * and only once a run has lasted a second, so short runs print nothing.
  * On a terminal the line is redrawn in place at most four times a second
  * and erased at the end; elsewhere (--progress into a file or a pipe) it
- * is a new line at most once a second.  Every other message first erases
+ * is a new line at most once a second.  A signal that ends the run erases
+ * it too (output.c's handler).  Every other message first erases
  * the line (message.c calls progress_clear), so nothing is garbled.
  */
 #ifndef MT_PROGRESS_H
@@ -29,6 +30,12 @@ void progress_record(const struct byte_source *src);
 
 /* Erase the line on a terminal, before another message is printed. */
 void progress_clear(void);
+
+/*
+ * Erase the line from a signal handler that ends the run, as
+ * progress_end would: async-signal-safe (write(2) only).
+ */
+void progress_erase_from_signal_handler(void);
 
 /* The run is over: erase the line; progress_record draws nothing more. */
 void progress_end(void);
