@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,9 @@ enum {
 	OPT_SPLIT_THREADS,
 	OPT_SYMFS
 };
+
+/* getopt's short options (a leading ':' reports a missing argument apart). */
+#define SHORT_OPTIONS ":f:o:hV"
 
 static const struct option long_options[] = {
 	{ "format", required_argument, NULL, 'f' },
@@ -105,6 +110,39 @@ help(void)
 	exit_after_stdout();
 }
 
+/*
+ * The usage error for getopt_long's ':' (a missing argument) or '?',
+ * naming the option as the user wrote it.  In a group such as -xy,
+ * getopt_long stays on the word until its last letter, so argv[optind - 1]
+ * may be the word before: an unknown short option is named by its letter,
+ * optopt.  A missing argument, an unknown or ambiguous long option (optopt
+ * 0) and a long option given an argument it takes none of (optopt is its
+ * value: 'h', 'V' or above UCHAR_MAX) come once getopt_long has moved past
+ * their word, argv[optind - 1].
+ */
+static noreturn void
+option_error(int c, char **argv)
+{
+	const char *word = argv[optind - 1];
+	bool is_long = strncmp(word, "--", 2) == 0;
+
+	if (c == ':') {
+		if (is_long)
+			usage_error("option '%s' needs an argument", word);
+		usage_error("option '-%c' needs an argument", optopt);
+	}
+	if (optopt != 0 && optopt <= UCHAR_MAX &&
+	    (optopt == ':' || strchr(SHORT_OPTIONS, optopt) == NULL))
+		usage_error("unknown option '-%c'", optopt);
+	size_t len = strcspn(word, "=");
+	if (optopt != 0)
+		usage_error("option '%.*s' takes no argument", (int)len, word);
+	int matches = 0;
+	for (const struct option *o = long_options; o->name != NULL; o++)
+		matches += len > 2 && strncmp(o->name, word + 2, len - 2) == 0;
+	usage_error("%s option '%.*s'", matches > 1 ? "ambiguous" : "unknown", (int)len, word);
+}
+
 static uint64_t
 parse_threshold(const char *arg)
 {
@@ -129,7 +167,7 @@ options_parse(int argc, char **argv, struct options *opts)
 	opts->transform.writer = &csv_writer;
 	opts->transform.mode = REPORT_PEAK;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:o:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, long_options, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			opts->transform.writer = writer_find(optarg);
@@ -187,10 +225,8 @@ options_parse(int argc, char **argv, struct options *opts)
 		case 'V':
 			version_print(stdout);
 			exit_after_stdout();
-		case ':':
-			usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			option_error(c, argv);
 		}
 	}
 	/* Only folded output has one weight to choose; the others would ignore it. */
