@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "message.h"
@@ -143,6 +144,25 @@ option_error(int c, char **argv)
 	usage_error("%s option '%.*s'", matches > 1 ? "ambiguous" : "unknown", (int)len, word);
 }
 
+/* name if no report option came before it, else the first one. */
+static const char *
+first_of(const char *first, const char *name)
+{
+	return first != NULL ? first : name;
+}
+
+/* --symfs must name a directory: a mistake is a usage error, not a warning per binary later. */
+static void
+check_symfs(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0)
+		usage_error("--symfs '%s': %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		usage_error("--symfs '%s' is not a directory", dir);
+}
+
 static uint64_t
 parse_threshold(const char *arg)
 {
@@ -161,6 +181,7 @@ options_parse(int argc, char **argv, struct options *opts)
 {
 	const char *mode_option = NULL;
 	const char *count_option = NULL;
+	const char *report_option = NULL;	/* the first option that shapes a report */
 	int c;
 
 	memset(opts, 0, sizeof *opts);
@@ -170,6 +191,7 @@ options_parse(int argc, char **argv, struct options *opts)
 	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, long_options, NULL)) != -1) {
 		switch (c) {
 		case 'f':
+			report_option = first_of(report_option, "-f");
 			opts->transform.writer = writer_find(optarg);
 			if (opts->transform.writer == NULL)
 				usage_error("unknown format '%s' (known: %s)", optarg, writer_names(", "));
@@ -189,15 +211,18 @@ options_parse(int argc, char **argv, struct options *opts)
 			if (mode_option != NULL && strcmp(mode_option, name) != 0)
 				usage_error("%s and %s cannot be combined", mode_option, name);
 			mode_option = name;
+			report_option = first_of(report_option, name);
 			opts->transform.mode = c == OPT_LEAKS ? REPORT_LEAKS : REPORT_TEMPORARY;
 			opts->transform.threshold = c == OPT_THRESHOLD ? parse_threshold(optarg) : 1;
 			break;
 		}
 		case OPT_CRLF:
 			opts->transform.crlf = true;
+			report_option = first_of(report_option, "--crlf");
 			break;
 		case OPT_STRICT:
 			opts->transform.strict = true;
+			report_option = first_of(report_option, "--strict");
 			break;
 		case OPT_INFO:
 			opts->info = true;
@@ -207,6 +232,7 @@ options_parse(int argc, char **argv, struct options *opts)
 			break;
 		case OPT_COUNT:
 			count_option = optarg;
+			report_option = first_of(report_option, "--count");
 			if (strcmp(optarg, "bytes") == 0)
 				opts->transform.count = WRITER_COUNT_BYTES;
 			else if (strcmp(optarg, "allocations") == 0)
@@ -216,9 +242,11 @@ options_parse(int argc, char **argv, struct options *opts)
 			break;
 		case OPT_SPLIT_THREADS:
 			opts->transform.split_threads = true;
+			report_option = first_of(report_option, "--split-threads");
 			break;
 		case OPT_SYMFS:
 			opts->transform.symfs = optarg;
+			report_option = first_of(report_option, "--symfs");
 			break;
 		case 'h':
 			help();
@@ -229,9 +257,18 @@ options_parse(int argc, char **argv, struct options *opts)
 			option_error(c, argv);
 		}
 	}
+	/* An option that cannot apply is refused, not ignored. */
+	if (opts->info && report_option != NULL)
+		usage_error("--info describes the capture and makes no report: %s does not apply",
+		    report_option);
 	/* Only folded output has one weight to choose; the others would ignore it. */
 	if (count_option != NULL && opts->transform.writer != &folded_writer)
 		usage_error("--count applies to -f folded only");
+	/* Only CSV has lines that memray ends with CR LF. */
+	if (opts->transform.crlf && opts->transform.writer != &csv_writer)
+		usage_error("--crlf applies to -f csv only");
+	if (opts->transform.symfs != NULL)
+		check_symfs(opts->transform.symfs);
 	if (argc - optind > 1)
 		usage_error("one capture at a time (got %d files)", argc - optind);
 	if (optind < argc)
