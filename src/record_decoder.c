@@ -335,6 +335,38 @@ record_decoder_free(struct record_decoder *dec)
 	free(dec);
 }
 
+/*
+ * The header fields memray refuses (a capture it cannot report on: exit 1,
+ * no report).  Its RecordReader::readHeader (record_reader.cpp) checks only
+ * the magic and the version; the rest is refused by _create_metadata in
+ * _memray.pyx, which every `memray transform` runs: python_allocator must
+ * be a key of its allocator_id_to_name (PythonAllocatorType in records.h,
+ * 1 to 6), file_format a FileFormat (0 or 1), and start_time and end_time
+ * times that Python's datetime.fromtimestamp(ms // 1000) and astimezone()
+ * can give, in years 1 to 9999 of the local time zone.  That range moves
+ * with the time zone and with the day those calls look on either side of
+ * a time, so the times accepted here are two days inside it on each side:
+ * from 0001-01-03 to 9999-12-29 UTC, which memray accepts in every zone.
+ */
+#define PYTHON_ALLOCATOR_MIN 1
+#define PYTHON_ALLOCATOR_MAX 6
+#define TIME_MIN_MS (-62135424000LL * 1000)	/* 0001-01-03 00:00:00 UTC */
+#define TIME_END_MS (253402128000LL * 1000)	/* 9999-12-30 00:00:00 UTC, excluded */
+
+/* A header time (ms since the epoch) that memray can report on. */
+static enum parse
+take_time(struct record_decoder *dec, struct cursor *c, int64_t *ms, const char *what)
+{
+	const uint8_t *field = c->p;
+
+	TRY(take_u64(c, (uint64_t *)ms));
+	if (*ms < TIME_MIN_MS || *ms >= TIME_END_MS) {
+		dec->error_offset = (uint64_t)(field - dec->buf);
+		return bad(dec, "%s %" PRId64 " ms is outside the years 1 to 9999", what, *ms);
+	}
+	return PARSE_OK;
+}
+
 /* The header layout of format versions 10 to 13 (capture-format.md §2, §2.1). */
 static enum parse
 parse_header(struct record_decoder *dec, struct cursor *c, struct capture_header *h)
@@ -345,8 +377,10 @@ parse_header(struct record_decoder *dec, struct cursor *c, struct capture_header
 
 	TRY(take_bytes(c, MAGIC_LENGTH, &magic));
 	TRY(take_i32(c, &h->version));
-	if (h->version < CAPTURE_VERSION_OLDEST || h->version > CAPTURE_VERSION_NEWEST)
+	if (h->version < CAPTURE_VERSION_OLDEST || h->version > CAPTURE_VERSION_NEWEST) {
+		dec->error_offset = MAGIC_LENGTH;
 		return bad(dec, "unsupported capture version %" PRId32, h->version);
+	}
 	if (h->version >= 12)
 		TRY(take_i32(c, &h->python_version));
 	TRY(take_bool(dec, c, &h->native_traces, "native traces"));
@@ -356,13 +390,15 @@ parse_header(struct record_decoder *dec, struct cursor *c, struct capture_header
 	h->file_format = file_format;
 	TRY(take_u64(c, &h->n_allocations));
 	TRY(take_u64(c, &h->n_frames));
-	TRY(take_u64(c, (uint64_t *)&h->start_time));
-	TRY(take_u64(c, (uint64_t *)&h->end_time));
+	TRY(take_time(dec, c, &h->start_time, "start time"));
+	TRY(take_time(dec, c, &h->end_time, "end time"));
 	TRY(take_cstr(c, &command_line));
 	TRY(take_i32(c, &h->pid));
 	TRY(take_u64(c, &h->main_tid));
 	TRY(take_u64(c, &h->skipped_frames_on_main_tid));
 	TRY(take_u8(c, &h->python_allocator));
+	if (h->python_allocator < PYTHON_ALLOCATOR_MIN || h->python_allocator > PYTHON_ALLOCATOR_MAX)
+		return bad(dec, "invalid python allocator %u (memray knows 1 to 6)", h->python_allocator);
 	if (h->version >= 11)
 		TRY(take_bool(dec, c, &h->trace_python_allocators, "trace python allocators"));
 	if (h->version >= 12)
@@ -391,8 +427,10 @@ record_decoder_read_header(struct record_decoder *dec)
 		memset(&h, 0, sizeof h);
 		if ((size_t)(c.end - c.p) >= MAGIC_LENGTH && memcmp(c.p, MAGIC, MAGIC_LENGTH) != 0)
 			break;
+		dec->error_offset = UINT64_MAX;	/* unless parse_header names the offending field */
 		enum parse st = parse_header(dec, &c, &h);
 		if (st == PARSE_OK) {
+			dec->error_offset = 0;
 			dec->header = h;
 			dec->header.header_size = (uint64_t)(c.p - dec->buf);
 			dec->pos = (size_t)(c.p - dec->buf);
@@ -403,10 +441,9 @@ record_decoder_read_header(struct record_decoder *dec)
 			return true;
 		}
 		if (st == PARSE_BAD) {
-			/* The offending field is the byte just read, or the version. */
-			bool bad_version = h.version < CAPTURE_VERSION_OLDEST ||
-			    h.version > CAPTURE_VERSION_NEWEST;
-			dec->error_offset = bad_version ? MAGIC_LENGTH : (uint64_t)(c.p - dec->buf) - 1;
+			/* Unless parse_header named it, the offending field is the byte just read. */
+			if (dec->error_offset == UINT64_MAX)
+				dec->error_offset = (uint64_t)(c.p - dec->buf) - 1;
 			return false;
 		}
 		if (refill(dec))
