@@ -22,7 +22,10 @@
  * the signals that end a run (volatile: the handler reads it).
  */
 static char *volatile pending_output;
-/* -o FILE as given (NULL: stdout), and what pending_output is renamed to: FILE, or the file a link FILE names. */
+/*
+ * -o FILE as given (NULL: stdout), and what pending_output is renamed to:
+ * FILE, or the file a symbolic link FILE names.
+ */
 static const char *output_path;
 static char *rename_to;
 
@@ -49,7 +52,7 @@ die_of_signal(int sig)
 void
 output_catch_signals(void)
 {
-	/* Those a user or the system ends a run with: a hangup, ^C, kill, a closed pipe, ulimit -t and -f. */
+	/* A hangup, ^C, kill, a closed pipe, and ulimit -t and -f. */
 	static const int signals[] = { SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGXCPU, SIGXFSZ };
 
 	/* A closed pipe ends us quietly, even if our parent ignored SIGPIPE. */
