@@ -163,7 +163,7 @@ output_open(const char *path, int input_fd)
 		return NULL;
 	}
 	if (st.st_nlink > 1) {
-		error("refusing to replace %s: it has %ju hard links, which would keep the old file",
+		error("refusing to replace %s: it has %ju hard links, and the other names would keep the old file",
 		    path, (uintmax_t)st.st_nlink);
 		return NULL;
 	}
