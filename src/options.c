@@ -268,6 +268,10 @@ options_parse(int argc, char **argv, struct options *opts)
 	/* Only CSV has lines that memray ends with CR LF. */
 	if (opts->transform.crlf && opts->transform.writer != &csv_writer)
 		usage_error("--crlf applies to -f csv only");
+	/* speedscope has no place for a thread and merges identical stacks: the split would not show. */
+	if (opts->transform.split_threads && opts->transform.writer == &speedscope_writer)
+		usage_error("--split-threads does not apply to -f speedscope, which merges "
+		    "identical stacks");
 	if (opts->transform.symfs != NULL)
 		check_symfs(opts->transform.symfs);
 	if (argc - optind > 1)
