@@ -4,13 +4,15 @@
  * Python's csv.writer default dialect: a field is quoted only when it
  * holds a comma, a quote, CR or LF, with quotes doubled (libcsv's
  * csv_fwrite does the quoting).  memray ends lines with CR LF; we end them
- * with LF unless --crlf asks for memray's exact bytes.
+ * with LF unless --crlf asks for memray's exact bytes.  Names that are
+ * not UTF-8 are repaired (utf8.h): memray would stop on them.
  */
 #include <csv.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "writer.h"
 #include "xmalloc.h"
 
@@ -19,11 +21,20 @@ struct csv_state {
 	const char *eol;
 	char *stack;		/* the stack_trace field being built */
 	size_t stack_len, stack_cap;
+	struct utf8_buffer repaired;
 };
 
+/*
+ * A field, as UTF-8: the separators around the names are ASCII, which
+ * ends any ill-formed sequence, so repairing a whole field repairs each
+ * name in it the same way.
+ */
 static void
-write_field(FILE *out, const char *text, size_t len)
+write_field(struct csv_state *s, const char *text, size_t len)
 {
+	FILE *out = s->out;
+
+	text = utf8_repair(&s->repaired, text, &len);
 	if (memchr(text, ',', len) || memchr(text, '"', len) || memchr(text, '\r', len) ||
 	    memchr(text, '\n', len))
 		csv_fwrite(out, text, len);
@@ -63,7 +74,7 @@ csv_row(void *state, const struct output_row *row)
 	fprintf(s->out, "%s,%" PRIu64 ",%" PRIu64 ",%" PRId64 ",", row->allocator,
 	    row->n_allocations, row->size, (int64_t)row->tid);
 	writer_thread_label(thread_name, name_len, row->tid, row->thread_name);
-	write_field(s->out, thread_name, strlen(thread_name));
+	write_field(s, thread_name, strlen(thread_name));
 	free(thread_name);
 	fputc(',', s->out);
 
@@ -78,7 +89,7 @@ csv_row(void *state, const struct output_row *row)
 		int n = snprintf(number, sizeof number, ";%" PRId32, f->line);
 		append(s, number, (size_t)n);
 	}
-	write_field(s->out, s->stack ? s->stack : "", s->stack_len);
+	write_field(s, s->stack ? s->stack : "", s->stack_len);
 	fputs(s->eol, s->out);
 }
 
@@ -88,6 +99,7 @@ csv_end(void *state)
 	struct csv_state *s = state;
 
 	free(s->stack);
+	utf8_buffer_free(&s->repaired);
 	free(s);
 }
 

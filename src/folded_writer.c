@@ -19,6 +19,7 @@
  *    so that the per-thread rows are not merged back together;
  *  - ';' inside a name would split the frame, and CR or LF the line, so
  *    they are written as ':' and ' ' (as the stackcollapse scripts do);
+ *  - names that are not UTF-8 are repaired (utf8.h), before rows merge;
  *  - a line whose weight is 0 is left out (it draws nothing);
  *  - a weight that would pass 2^64 - 1 stays at 2^64 - 1.
  */
@@ -27,6 +28,7 @@
 #include <string.h>
 
 #include "message.h"
+#include "utf8.h"
 #include "writer.h"
 #include "xmalloc.h"
 
@@ -49,6 +51,7 @@ struct folded_state {
 	size_t arena_len, arena_cap;
 	char *scratch;			/* the row being rendered */
 	size_t scratch_len, scratch_cap;
+	struct utf8_buffer repaired;	/* scratch, if it is not UTF-8 */
 };
 
 static void *
@@ -106,25 +109,26 @@ append_frame(struct folded_state *s, const struct frame_text *f)
 static struct folded_line *
 line_for_scratch(struct folded_state *s)
 {
-	uint64_t key = writer_hash_bytes(0, s->scratch, s->scratch_len);
+	size_t len = s->scratch_len;
+	const char *text = utf8_repair(&s->repaired, s->scratch, &len);
+	uint64_t key = writer_hash_bytes(0, text, len);
 	uint32_t index;
 
 	/* Collisions take the next free key, as in frame_table_intern. */
 	while (u64map_get(&s->index, key, &index)) {
 		struct folded_line *l = &s->lines[index];
-		if (l->len == s->scratch_len && memcmp(s->arena + l->offset, s->scratch, l->len) == 0)
+		if (l->len == len && memcmp(s->arena + l->offset, text, len) == 0)
 			return l;
 		key++;
 	}
 	if (s->n_lines == UINT32_MAX)
 		fatal("too many distinct stacks for one report");
 	s->lines = xgrowarray(s->lines, &s->lines_cap, s->n_lines + 1, sizeof *s->lines, 64);
-	s->arena = xgrowarray(s->arena, &s->arena_cap, s->arena_len + s->scratch_len,
-	    sizeof *s->arena, 256);
-	memcpy(s->arena + s->arena_len, s->scratch, s->scratch_len);
+	s->arena = xgrowarray(s->arena, &s->arena_cap, s->arena_len + len, sizeof *s->arena, 256);
+	memcpy(s->arena + s->arena_len, text, len);
 	index = (uint32_t)s->n_lines++;
-	s->lines[index] = (struct folded_line){ .offset = s->arena_len, .len = s->scratch_len };
-	s->arena_len += s->scratch_len;
+	s->lines[index] = (struct folded_line){ .offset = s->arena_len, .len = len };
+	s->arena_len += len;
 	u64map_set(&s->index, key, index);
 	return &s->lines[index];
 }
@@ -173,6 +177,7 @@ folded_end(void *state)
 	free(s->lines);
 	free(s->arena);
 	free(s->scratch);
+	utf8_buffer_free(&s->repaired);
 	free(s);
 }
 

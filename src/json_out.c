@@ -7,6 +7,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "message.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /*
@@ -19,8 +20,7 @@
 struct json_out {
 	yajl_gen gen;
 	FILE *out;
-	char *scratch;		/* a string with its bad UTF-8 replaced */
-	size_t scratch_cap;
+	struct utf8_buffer repaired;	/* a string with its bad UTF-8 replaced */
 	size_t block_len;
 	char block[BLOCK_SIZE];
 };
@@ -70,7 +70,7 @@ json_out_free(struct json_out *j)
 		return;
 	flush_block(j);
 	yajl_gen_free(j->gen);
-	free(j->scratch);
+	utf8_buffer_free(&j->repaired);
 	free(j);
 }
 
@@ -108,100 +108,6 @@ json_array_close(struct json_out *j)
 	check(yajl_gen_array_close(j->gen), "an array close");
 }
 
-/*
- * The length of the well-formed UTF-8 sequence at s[0..len) (Unicode
- * table 3-7: no overlongs, no surrogates, nothing above U+10FFFF), or 0
- * if it is ill-formed; then *bad is the length of its maximal ill-formed
- * subpart: the lead byte and the continuation bytes that were still
- * acceptable, at least 1.
- */
-static size_t
-utf8_sequence(const unsigned char *s, size_t len, size_t *bad)
-{
-	unsigned char c = s[0];
-	unsigned char lo = 0x80, hi = 0xBF;	/* range of the second byte */
-	size_t need;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		need = 2;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		need = 3;
-		if (c == 0xE0)
-			lo = 0xA0;	/* overlong */
-		else if (c == 0xED)
-			hi = 0x9F;	/* surrogates */
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		need = 4;
-		if (c == 0xF0)
-			lo = 0x90;	/* overlong */
-		else if (c == 0xF4)
-			hi = 0x8F;	/* above U+10FFFF */
-	} else {
-		*bad = 1;	/* a continuation byte, C0, C1 or F5-FF */
-		return 0;
-	}
-	for (size_t i = 1; i < need; i++) {
-		if (i >= len || s[i] < lo || s[i] > hi) {
-			*bad = i;
-			return 0;
-		}
-		lo = 0x80;
-		hi = 0xBF;
-	}
-	return need;
-}
-
-size_t
-json_utf8_valid_prefix(const char *text, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)text;
-	size_t i = 0, n, bad;
-
-	while (i < len) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		n = utf8_sequence(s + i, len - i, &bad);
-		if (n == 0)
-			break;
-		i += n;
-	}
-	return i;
-}
-
-/* Copy s into the scratch buffer with each ill-formed subpart replaced by U+FFFD. */
-static size_t
-repair_utf8(struct json_out *j, const char *text, size_t len)
-{
-	static const char replacement[] = "\xEF\xBF\xBD";
-	const unsigned char *s = (const unsigned char *)text;
-	size_t out = 0, i = 0, n, bad;
-
-	/* Each bad byte becomes at most 3. */
-	if (len > (SIZE_MAX - 1) / 3)
-		fatal("out of memory (string of %zu bytes)", len);
-	if (3 * len > j->scratch_cap) {
-		j->scratch_cap = 3 * len;
-		j->scratch = xrealloc(j->scratch, j->scratch_cap);
-	}
-	while (i < len) {
-		n = utf8_sequence(s + i, len - i, &bad);
-		if (n > 0) {
-			memcpy(j->scratch + out, s + i, n);
-			out += n;
-			i += n;
-		} else {
-			memcpy(j->scratch + out, replacement, 3);
-			out += 3;
-			i += bad;
-		}
-	}
-	return out;
-}
-
 void
 json_string_len(struct json_out *j, const char *s, size_t len)
 {
@@ -209,10 +115,7 @@ json_string_len(struct json_out *j, const char *s, size_t len)
 		s = "";
 		len = 0;
 	}
-	if (json_utf8_valid_prefix(s, len) != len) {
-		len = repair_utf8(j, s, len);
-		s = j->scratch;
-	}
+	s = utf8_repair(&j->repaired, s, &len);
 	check(yajl_gen_string(j->gen, (const unsigned char *)s, len), "a string");
 }
 

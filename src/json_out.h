@@ -2,12 +2,12 @@
  * json_out: streaming JSON output for the JSON writers, over yajl.
  *
  * Tokens go to a FILE through yajl's print callback as they are generated,
- * gathered in one fixed block: the document is never held in memory.  Every string comes out
- * as valid JSON whatever its bytes: ill-formed UTF-8 is replaced by U+FFFD
- * (one per maximal ill-formed subpart, as Python's "replace" handler does),
- * and yajl escapes quotes, backslashes and control characters.  Output is
- * compact (no spaces); JSON readers don't care, and the reference outputs
- * are compared semantically.
+ * gathered in one fixed block: the document is never held in memory.
+ * Every string comes out as valid JSON whatever its bytes: ill-formed
+ * UTF-8 is repaired by utf8_repair (utf8.h), and yajl escapes quotes,
+ * backslashes and control characters.  Output is compact (no spaces);
+ * JSON readers don't care, and the reference outputs are compared
+ * semantically.
  *
  * A misuse of the generator (a key outside a map, unbalanced close) is a
  * bug and aborts.  Write errors are left in the FILE for the caller's
@@ -63,11 +63,5 @@ json_u128_is_zero(struct json_u128 a)
 }
 
 void json_u128(struct json_out *j, struct json_u128 v);
-
-/*
- * The UTF-8 repair json_string applies, for tests: the length of the
- * well-formed prefix of s[0..len), i.e. len if s is valid UTF-8.
- */
-size_t json_utf8_valid_prefix(const char *s, size_t len);
 
 #endif

@@ -27,6 +27,7 @@
 
 #include "message.h"
 #include "profile.pb-c.h"
+#include "utf8.h"
 #include "writer.h"
 #include "xmalloc.h"
 
@@ -39,11 +40,15 @@ struct pprof_sample {
 	uint32_t thread_label;		/* string table index */
 };
 
-/* The string table: "" first, then strings in order of first use. */
+/*
+ * The string table: "" first, then strings in order of first use, as
+ * UTF-8 (protobuf strings must be; utf8.h repairs names that are not).
+ */
 struct string_table {
 	struct u64map index;		/* hash -> index into strings */
 	char **strings;
 	size_t count, cap;
+	struct utf8_buffer repaired;
 };
 
 struct pprof_state {
@@ -72,12 +77,15 @@ string_table_free(struct string_table *t)
 		free(t->strings[i]);
 	free(t->strings);
 	u64map_free(&t->index);
+	utf8_buffer_free(&t->repaired);
 }
 
 static uint32_t
 intern(struct string_table *t, const char *s)
 {
 	size_t len = strlen(s);
+
+	s = utf8_repair(&t->repaired, s, &len);
 	uint64_t key = writer_hash_bytes(0, s, len);
 	uint32_t index;
 

@@ -233,6 +233,19 @@ START_TEST(test_long_stack)
 }
 END_TEST
 
+/* F5: names that are not UTF-8 come out repaired, as Python's "replace" decodes them. */
+START_TEST(test_names_not_utf8)
+{
+	struct frame_text f = { "f\xff", "/app/caf\xc3.py", 3 };
+
+	start(false);
+	row("MALLOC", 1, 10, 2, "w\xed\xa0\x80", 1, &f);
+	ck_assert_str_eq(finish(), HEADER "\n"
+	    "MALLOC,1,10,2,0x2 (w\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd),"
+	    "f\xef\xbf\xbd;/app/caf\xef\xbf\xbd.py;3\n");
+}
+END_TEST
+
 static Suite *
 csv_writer_suite(void)
 {
@@ -261,6 +274,7 @@ csv_writer_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_thread_names);
 	tcase_add_test(tc, test_negative_tids);
+	tcase_add_test(tc, test_names_not_utf8);
 	suite_add_tcase(s, tc);
 	return s;
 }

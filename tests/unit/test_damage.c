@@ -268,13 +268,18 @@ run_child(const uint8_t *input, size_t len, enum report_mode mode, const char *f
 	return status;
 }
 
-/* A native capture also warns once per binary it cannot read symbols from. */
+/*
+ * A native capture also warns once per binary it cannot read symbols
+ * from, and a flipped byte may spoil a name's UTF-8 (one warning, F5).
+ */
 static bool
 counts_as_message(const char *line)
 {
 	static const char native[] = "its native frames are shown as <unknown>";
 	size_t len = strlen(line);
 
+	if (strstr(line, ": warning: a name is not valid UTF-8") != NULL)
+		return false;
 	return !(len >= sizeof native - 1 && strcmp(line + len - (sizeof native - 1), native) == 0);
 }
 

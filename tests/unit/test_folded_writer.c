@@ -227,6 +227,18 @@ START_TEST(test_many_stacks)
 }
 END_TEST
 
+/* F5: names that are not UTF-8 are repaired before rows merge. */
+START_TEST(test_names_not_utf8)
+{
+	struct frame_text a = { "f\xff", "x.py", 1 }, b = { "f\xfe", "x.py", 1 };
+
+	start();
+	row(1, 10, 1, &a);
+	row(1, 5, 1, &b);
+	ck_assert_str_eq(finish(), "f\xef\xbf\xbd (x.py:1) 15\n");
+}
+END_TEST
+
 static Suite *
 folded_writer_suite(void)
 {
@@ -252,6 +264,7 @@ folded_writer_suite(void)
 	tcase_add_test(tc, test_unknown_line_and_empty_names);
 	tcase_add_test(tc, test_separators_in_names);
 	tcase_add_test(tc, test_split_threads_root_frame);
+	tcase_add_test(tc, test_names_not_utf8);
 	suite_add_tcase(s, tc);
 	return s;
 }

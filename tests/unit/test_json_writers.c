@@ -15,6 +15,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "json_out.h"
+#include "utf8.h"
 #include "support.h"
 #include "writer.h"
 
@@ -40,7 +41,7 @@ parse(const char *buf)
 	char error[256] = "";
 
 	ck_assert_uint_eq(strlen(buf), w.len);
-	ck_assert_uint_eq(json_utf8_valid_prefix(buf, w.len), w.len);
+	ck_assert_uint_eq(utf8_valid_prefix(buf, w.len), w.len);
 	doc = yajl_tree_parse(buf, error, sizeof error);
 	if (doc == NULL)
 		ck_abort_msg("not JSON (%s): %s", error, buf);
@@ -193,15 +194,15 @@ END_TEST
 
 START_TEST(test_utf8_valid_prefix)
 {
-	ck_assert_uint_eq(json_utf8_valid_prefix("", 0), 0);
-	ck_assert_uint_eq(json_utf8_valid_prefix("abc", 3), 3);
-	ck_assert_uint_eq(json_utf8_valid_prefix("caf\xc3\xa9", 5), 5);
-	ck_assert_uint_eq(json_utf8_valid_prefix("\xf4\x8f\xbf\xbf", 4), 4);	/* U+10FFFF */
-	ck_assert_uint_eq(json_utf8_valid_prefix("\xef\xbf\xbf", 3), 3);	/* U+FFFF */
-	ck_assert_uint_eq(json_utf8_valid_prefix("ab\xc3", 3), 2);
-	ck_assert_uint_eq(json_utf8_valid_prefix("ab\xed\xa0\x80", 5), 2);	/* surrogate */
-	ck_assert_uint_eq(json_utf8_valid_prefix("\xe0\x9f\xbf", 3), 0);	/* overlong */
-	ck_assert_uint_eq(json_utf8_valid_prefix("a\x80", 2), 1);
+	ck_assert_uint_eq(utf8_valid_prefix("", 0), 0);
+	ck_assert_uint_eq(utf8_valid_prefix("abc", 3), 3);
+	ck_assert_uint_eq(utf8_valid_prefix("caf\xc3\xa9", 5), 5);
+	ck_assert_uint_eq(utf8_valid_prefix("\xf4\x8f\xbf\xbf", 4), 4);	/* U+10FFFF */
+	ck_assert_uint_eq(utf8_valid_prefix("\xef\xbf\xbf", 3), 3);	/* U+FFFF */
+	ck_assert_uint_eq(utf8_valid_prefix("ab\xc3", 3), 2);
+	ck_assert_uint_eq(utf8_valid_prefix("ab\xed\xa0\x80", 5), 2);	/* surrogate */
+	ck_assert_uint_eq(utf8_valid_prefix("\xe0\x9f\xbf", 3), 0);	/* overlong */
+	ck_assert_uint_eq(utf8_valid_prefix("a\x80", 2), 1);
 }
 END_TEST
 
