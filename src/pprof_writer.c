@@ -12,7 +12,13 @@
  * Functions are keyed by (name, file), as gprof2dot's, and numbered 1, 2,
  * ... in order of first appearance; a function's start_line is the line of
  * its first appearance (the capture's rendered frames carry no definition
- * line), or 0 if that line is unknown.  Locations are keyed by (function,
+ * line), or 0 if that line is unknown.  A function's system_name is left
+ * empty: pprof demangles every function whose system_name equals its name
+ * and, failing that, takes a name with '<' or '[' for a demangled C++ one
+ * and cuts its "<...>" out (internal/symbolizer, demangleSingleFunction),
+ * which turned <module>, <listcomp> and <genexpr> into "", shown as
+ * <unknown> and merged into one node.  A name that differs from its
+ * system_name counts as demangled already and is shown as it is.  Locations are keyed by (function,
  * file, line), one Line each, no mapping, address 0.  A row with an empty
  * stack gets the one location "[unknown]" (file "", line 0), as folded
  * output shows it.  Values above 2^63 - 1 are written as 2^63 - 1.
@@ -223,7 +229,7 @@ pprof_end(void *state)
 		fns[i] = (Perftools__Profiles__Function)PERFTOOLS__PROFILES__FUNCTION__INIT;
 		fns[i].id = i + 1;
 		fns[i].name = intern(st, f->function);
-		fns[i].system_name = fns[i].name;
+		fns[i].system_name = 0;	/* "", so that pprof keeps the name (above) */
 		fns[i].filename = intern(st, f->file);
 		/* The line of the first appearance (frame_table keeps it), 0 if unknown. */
 		fns[i].start_line = f->line > 0 ? f->line : 0;
