@@ -33,8 +33,14 @@ open_input(const char *path)
 	}
 	message_set_input(path);
 	int fd = open(path, O_RDONLY);
-	if (fd < 0)
+	struct stat st;
+	if (fd < 0) {
 		error("cannot open: %s", strerror(errno));
+	} else if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		error("is a directory");	/* read() would say EISDIR */
+		close(fd);
+		fd = -1;
+	}
 	return fd;
 }
 
