@@ -1,40 +1,82 @@
 /*
  * byte_source: the decompressed byte stream of a capture (see byte_source.h).
  *
- * Three layers: read() into `in`; decompress into `out` (a raw stream is
- * read into `out` directly); and the zero-padding filter that hands out
- * `out` without its trailing zeros.
+ * A stack of layers, each a container being decompressed: layer 0 reads
+ * the file descriptor into its `in`, layer k reads what layer k - 1
+ * decompresses, and the last layer decompresses into `out`, which the
+ * zero-padding filter hands out without its trailing zeros.  A raw
+ * capture has no layer: it is read into `out` directly.  A container is
+ * one `struct codec` (magic number, start, decode, stop) in the table
+ * below: adding one is adding an entry.
  */
 #include "byte_source.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <lz4frame.h>
+#include <lzma.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#define ZLIB_CONST
+#include <zlib.h>
 #include <zstd.h>
 
 #include "xmalloc.h"
 
 #define IN_CHUNK (64 * 1024)
 #define OUT_CHUNK (256 * 1024)
+#define MAX_MAGIC 6
 
-static const uint8_t LZ4_FRAME_MAGIC[4] = { 0x04, 0x22, 0x4d, 0x18 };
-static const uint8_t ZSTD_FRAME_MAGIC[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+struct layer;
+
+struct codec {
+	enum compression kind;
+	const char *name;
+	uint8_t magic[MAX_MAGIC];
+	size_t magic_len;
+	/* Set up the decoder; false if the library cannot (out of memory). */
+	bool (*start)(struct layer *l);
+	/*
+	 * Decompress from in[0..*in_len) into out[0..*out_len); both are set
+	 * to the bytes used and made.  at_end: no more input will come.
+	 * Keeps l->unfinished.  Returns NULL, or why the data is damaged
+	 * (then *in_len is the bytes known good before the damage).
+	 */
+	const char *(*decode)(struct layer *l, const uint8_t *in, size_t *in_len,
+	    uint8_t *out, size_t *out_len, bool at_end);
+	void (*stop)(struct layer *l);
+};
+
+struct layer {
+	const struct codec *codec;
+	union {
+		LZ4F_dctx *lz4;
+		ZSTD_DStream *zstd;
+		z_stream gzip;
+		lzma_stream xz;
+	} u;
+	size_t lz4_hint;	/* the bytes LZ4F wants next (0 between frames) */
+	bool unfinished;	/* a frame, member or stream has begun and not ended */
+	uint8_t *in;		/* IN_CHUNK bytes of the container */
+	size_t in_pos, in_end;
+	bool in_eof;
+	uint64_t consumed;	/* bytes of the container decoded */
+};
 
 struct byte_source {
 	int fd;
-	enum compression compression;
-	LZ4F_dctx *lz4;
-	ZSTD_DStream *zstd;
-	size_t decoder_hint;	/* non-zero while a compressed frame is unfinished */
+	struct layer layers[BYTE_SOURCE_MAX_LAYERS];	/* outermost first */
+	size_t n_layers;
+	char containers[64];
+	uint64_t in_offset;	/* bytes read from fd */
+	bool fd_eof;
 
-	uint8_t in[IN_CHUNK];
-	size_t in_pos, in_end;
-	bool in_eof;
-	uint64_t in_offset;
+	uint8_t *peek;		/* what magic detection read past the last layer */
+	size_t peek_pos, peek_len;
 
 	uint8_t *out;
 	size_t out_pos, out_end;	/* deliverable: ends with a non-zero byte */
@@ -42,27 +84,215 @@ struct byte_source {
 	uint64_t zeros_withheld;	/* zeros after out[..out_end]: padding unless data follows */
 	bool eof;
 	char error[160];
+	uint64_t error_offset;
 };
+
+/* ---- the containers ------------------------------------------------ */
+
+static bool
+lz4_start(struct layer *l)
+{
+	return !LZ4F_isError(LZ4F_createDecompressionContext(&l->u.lz4, LZ4F_VERSION));
+}
+
+static const char *
+lz4_decode(struct layer *l, const uint8_t *in, size_t *in_len, uint8_t *out, size_t *out_len,
+    bool at_end)
+{
+	/*
+	 * One block per call, so that damage is placed at its block: feed
+	 * what the decoder asks for, a frame header's least at a frame's start.
+	 */
+	size_t want = l->lz4_hint != 0 ? l->lz4_hint : LZ4F_HEADER_SIZE_MIN;
+
+	(void)at_end;
+	if (*in_len > want)
+		*in_len = want;
+	size_t hint = LZ4F_decompress(l->u.lz4, out, out_len, in, in_len, NULL);
+	if (LZ4F_isError(hint)) {
+		*in_len = 0;
+		*out_len = 0;
+		return LZ4F_getErrorName(hint);
+	}
+	/* Without input or output nothing changed: the hint after a frame's end asks for a header. */
+	if (*in_len > 0 || *out_len > 0) {
+		l->lz4_hint = hint;
+		l->unfinished = hint != 0;
+	}
+	return NULL;
+}
+
+static void
+lz4_stop(struct layer *l)
+{
+	LZ4F_freeDecompressionContext(l->u.lz4);
+}
+
+static bool
+zstd_start(struct layer *l)
+{
+	l->u.zstd = ZSTD_createDStream();
+	return l->u.zstd != NULL;
+}
+
+static const char *
+zstd_decode(struct layer *l, const uint8_t *in, size_t *in_len, uint8_t *out, size_t *out_len,
+    bool at_end)
+{
+	ZSTD_inBuffer zin = { in, *in_len, 0 };
+	ZSTD_outBuffer zout = { out, *out_len, 0 };
+	size_t hint = ZSTD_decompressStream(l->u.zstd, &zout, &zin);
+
+	(void)at_end;
+	*in_len = zin.pos;
+	*out_len = zout.pos;
+	if (ZSTD_isError(hint))
+		return ZSTD_getErrorName(hint);
+	if (zin.pos > 0 || zout.pos > 0)	/* as in lz4_decode */
+		l->unfinished = hint != 0;
+	return NULL;
+}
+
+static void
+zstd_stop(struct layer *l)
+{
+	ZSTD_freeDStream(l->u.zstd);
+}
+
+static bool
+gzip_start(struct layer *l)
+{
+	return inflateInit2(&l->u.gzip, 16 + MAX_WBITS) == Z_OK;	/* gzip only */
+}
+
+/* Members one after the other, as gzip -d reads them. */
+static const char *
+gzip_decode(struct layer *l, const uint8_t *in, size_t *in_len, uint8_t *out, size_t *out_len,
+    bool at_end)
+{
+	z_stream *z = &l->u.gzip;
+
+	(void)at_end;
+	if (!l->unfinished && *in_len > 0) {
+		inflateReset(z);	/* the next member */
+		l->unfinished = true;
+	}
+	z->next_in = in;
+	z->avail_in = *in_len > UINT_MAX ? UINT_MAX : (uInt)*in_len;
+	z->next_out = out;
+	z->avail_out = *out_len > UINT_MAX ? UINT_MAX : (uInt)*out_len;
+	int rc = inflate(z, Z_NO_FLUSH);
+	*in_len = (size_t)(z->next_in - in);
+	*out_len = (size_t)(z->next_out - out);
+	switch (rc) {
+	case Z_STREAM_END:
+		l->unfinished = false;
+		return NULL;
+	case Z_OK:
+	case Z_BUF_ERROR:	/* no progress possible now: more input needed */
+		return NULL;
+	case Z_MEM_ERROR:
+		return "out of memory";
+	case Z_NEED_DICT:
+		return "needs a preset dictionary";
+	default:
+		return z->msg != NULL ? z->msg : "invalid data";
+	}
+}
+
+static void
+gzip_stop(struct layer *l)
+{
+	inflateEnd(&l->u.gzip);
+}
+
+static bool
+xz_start(struct layer *l)
+{
+	l->u.xz = (lzma_stream)LZMA_STREAM_INIT;
+	/* Concatenated streams and stream padding, as xz -d reads them. */
+	return lzma_stream_decoder(&l->u.xz, UINT64_MAX, LZMA_CONCATENATED) == LZMA_OK;
+}
+
+static const char *
+xz_decode(struct layer *l, const uint8_t *in, size_t *in_len, uint8_t *out, size_t *out_len,
+    bool at_end)
+{
+	lzma_stream *x = &l->u.xz;
+
+	x->next_in = in;
+	x->avail_in = *in_len;
+	x->next_out = out;
+	x->avail_out = *out_len;
+	lzma_ret rc = lzma_code(x, at_end ? LZMA_FINISH : LZMA_RUN);
+	*in_len = (size_t)(x->next_in - in);
+	*out_len = (size_t)(x->next_out - out);
+	/* With LZMA_CONCATENATED only LZMA_FINISH at the end of the input can end the stream. */
+	l->unfinished = rc != LZMA_STREAM_END;
+	switch (rc) {
+	case LZMA_OK:
+	case LZMA_STREAM_END:
+	case LZMA_BUF_ERROR:	/* no progress possible: cut short, if at the end */
+		return NULL;
+	case LZMA_MEM_ERROR:
+	case LZMA_MEMLIMIT_ERROR:
+		return "out of memory";
+	case LZMA_OPTIONS_ERROR:
+		return "unsupported options";
+	case LZMA_FORMAT_ERROR:
+		return "not in the .xz format";
+	default:
+		return "corrupt data";
+	}
+}
+
+static void
+xz_stop(struct layer *l)
+{
+	lzma_end(&l->u.xz);
+}
+
+static const struct codec codecs[] = {
+	{ COMPRESSION_LZ4, "lz4", { 0x04, 0x22, 0x4d, 0x18 }, 4, lz4_start, lz4_decode, lz4_stop },
+	{ COMPRESSION_ZSTD, "zstd", { 0x28, 0xb5, 0x2f, 0xfd }, 4, zstd_start, zstd_decode, zstd_stop },
+	/* gzip: ID1 ID2 and CM 8 (deflate), the only method defined. */
+	{ COMPRESSION_GZIP, "gzip", { 0x1f, 0x8b, 0x08 }, 3, gzip_start, gzip_decode, gzip_stop },
+	{ COMPRESSION_XZ, "xz", { 0xfd, '7', 'z', 'X', 'Z', 0x00 }, 6, xz_start, xz_decode, xz_stop },
+};
+
+static const struct codec *
+codec_for_magic(const uint8_t *data, size_t len)
+{
+	for (size_t i = 0; i < sizeof codecs / sizeof codecs[0]; i++) {
+		if (len >= codecs[i].magic_len && memcmp(data, codecs[i].magic, codecs[i].magic_len) == 0)
+			return &codecs[i];
+	}
+	return NULL;
+}
 
 const char *
 compression_name(enum compression c)
 {
-	switch (c) {
-	case COMPRESSION_LZ4:
-		return "lz4";
-	case COMPRESSION_ZSTD:
-		return "zstd";
-	case COMPRESSION_NONE:
-		break;
+	for (size_t i = 0; i < sizeof codecs / sizeof codecs[0]; i++) {
+		if (codecs[i].kind == c)
+			return codecs[i].name;
 	}
 	return "none";
 }
 
-static void
-set_error(struct byte_source *src, const char *fmt, const char *detail)
+/* ---- reading and decompressing ------------------------------------- */
+
+static void __attribute__((format(printf, 3, 4)))
+set_error(struct byte_source *src, uint64_t offset, const char *fmt, ...)
 {
-	if (src->error[0] == '\0')
-		snprintf(src->error, sizeof src->error, fmt, detail);
+	va_list ap;
+
+	if (src->error[0] == '\0') {
+		va_start(ap, fmt);
+		vsnprintf(src->error, sizeof src->error, fmt, ap);
+		va_end(ap);
+		src->error_offset = offset;
+	}
 	src->eof = true;
 }
 
@@ -70,97 +300,78 @@ set_error(struct byte_source *src, const char *fmt, const char *detail)
 static size_t
 read_into(struct byte_source *src, uint8_t *dst, size_t n)
 {
-	while (!src->in_eof && src->error[0] == '\0') {
+	while (!src->fd_eof && src->error[0] == '\0') {
 		ssize_t got = read(src->fd, dst, n);
 		if (got > 0) {
 			src->in_offset += (uint64_t)got;
 			return (size_t)got;
 		}
 		if (got == 0)
-			src->in_eof = true;
+			src->fd_eof = true;
 		else if (errno != EINTR)
-			set_error(src, "read error: %s", strerror(errno));
+			set_error(src, src->in_offset, "read error: %s", strerror(errno));
 	}
 	return 0;
-}
-
-/* One read() into in[in_end..]; returns false at the end of input or on error. */
-static bool
-read_input(struct byte_source *src)
-{
-	size_t got = read_into(src, src->in + src->in_end, sizeof src->in - src->in_end);
-
-	src->in_end += got;
-	return got > 0;
-}
-
-/* Refill `in` if it is empty; returns false at the end of input or on error. */
-static bool
-fill_input(struct byte_source *src)
-{
-	if (src->in_pos < src->in_end)
-		return true;
-	src->in_pos = src->in_end = 0;
-	return read_input(src);
 }
 
 /*
- * The next piece of a raw stream in out: what the magic check left in
- * `in`, then straight from read(), as a copy through `in` would cost a
- * pass over every byte.
+ * Up to cap bytes of what layer i decompresses, into dst; 0 at the end of
+ * its data or on an error.  Its input comes from read() for layer 0, else
+ * from layer i - 1.
  */
 static size_t
-read_raw_chunk(struct byte_source *src)
+decode_layer(struct byte_source *src, size_t i, uint8_t *dst, size_t cap)
 {
-	size_t n = src->in_end - src->in_pos;
+	struct layer *l = &src->layers[i];
 
-	if (n > 0) {
-		memcpy(src->out, src->in + src->in_pos, n);
-		src->in_pos = src->in_end;
-		return n;
+	for (;;) {
+		if (l->in_pos == l->in_end && !l->in_eof) {
+			l->in_pos = 0;
+			l->in_end = i == 0 ? read_into(src, l->in, IN_CHUNK) :
+			    decode_layer(src, i - 1, l->in, IN_CHUNK);
+			l->in_eof = l->in_end == 0;
+		}
+		if (src->error[0] != '\0')
+			return 0;
+		size_t used = l->in_end - l->in_pos, made = cap;
+		const char *why = l->codec->decode(l, l->in + l->in_pos, &used, dst, &made, l->in_eof);
+		l->in_pos += used;
+		l->consumed += used;
+		if (why != NULL) {
+			set_error(src, src->layers[0].consumed, "damaged %s data: %s", l->codec->name, why);
+			return 0;
+		}
+		if (made > 0)
+			return made;
+		if (l->in_eof && l->in_pos == l->in_end) {
+			if (l->unfinished)
+				set_error(src, src->layers[0].consumed, "%s stream cut short",
+				    l->codec->name);
+			return 0;
+		}
 	}
-	return read_into(src, src->out, OUT_CHUNK);
 }
 
-/* Decompress (or read) the next piece of the stream into out; returns its length, 0 at the end. */
+/*
+ * The next piece of the stream in out; returns its length, 0 at the end.
+ * First what magic detection read ahead, then the last layer's output,
+ * or, for a raw capture, straight from read(), as a copy through a
+ * buffer would cost a pass over every byte.
+ */
 static size_t
 decode_chunk(struct byte_source *src)
 {
-	if (src->compression == COMPRESSION_NONE)
-		return read_raw_chunk(src);
-	while (fill_input(src)) {
-		size_t avail = src->in_end - src->in_pos;
-		const uint8_t *from = src->in + src->in_pos;
-		size_t produced = 0;
-
-		if (src->compression == COMPRESSION_LZ4) {
-			size_t out_size = OUT_CHUNK;
-			size_t hint = LZ4F_decompress(src->lz4, src->out, &out_size, from, &avail, NULL);
-			if (LZ4F_isError(hint)) {
-				set_error(src, "damaged lz4 data: %s", LZ4F_getErrorName(hint));
-				return 0;
-			}
-			src->decoder_hint = hint;
-			src->in_pos += avail;
-			produced = out_size;
-		} else {
-			ZSTD_inBuffer zin = { from, avail, 0 };
-			ZSTD_outBuffer zout = { src->out, OUT_CHUNK, 0 };
-			size_t hint = ZSTD_decompressStream(src->zstd, &zout, &zin);
-			if (ZSTD_isError(hint)) {
-				set_error(src, "damaged zstd data: %s", ZSTD_getErrorName(hint));
-				return 0;
-			}
-			src->decoder_hint = hint;
-			src->in_pos += zin.pos;
-			produced = zout.pos;
-		}
-		if (produced > 0)
-			return produced;
+	if (src->peek_pos < src->peek_len) {
+		size_t n = src->peek_len - src->peek_pos;
+		if (n > OUT_CHUNK)
+			n = OUT_CHUNK;
+		memcpy(src->out, src->peek + src->peek_pos, n);
+		src->peek_pos += n;
+		return n;
 	}
-	if (src->decoder_hint != 0 && src->error[0] == '\0')
-		set_error(src, "%s stream cut short", compression_name(src->compression));
-	return 0;
+	if (src->n_layers == 0)
+		return read_into(src, src->out, OUT_CHUNK);
+	return decode_layer(src, src->n_layers - 1, src->out, OUT_CHUNK);
 }
 
 /* Bring the next deliverable data into out; returns false at the end. */
@@ -219,26 +430,59 @@ byte_source_read(struct byte_source *src, uint8_t *buf, size_t n)
 	return done;
 }
 
+/* ---- detection ----------------------------------------------------- */
+
+/*
+ * Read the first bytes of each level, however the pipe delivers them,
+ * until they are not a container's magic number: each one found becomes
+ * a layer, which takes the bytes read as its first input.
+ */
 struct byte_source *
 byte_source_open(int fd)
 {
 	struct byte_source *src = xcalloc(1, sizeof *src);
+	uint8_t *peek = xmalloc(IN_CHUNK);
+	size_t len = 0, got;
+	const struct codec *c;
 
 	src->fd = fd;
 	src->out = xmalloc(OUT_CHUNK);
-	/* Read the magic: up to four bytes, however the pipe delivers them. */
-	while (src->in_end < 4 && read_input(src))
-		continue;
-	if (src->in_end >= 4 && memcmp(src->in, LZ4_FRAME_MAGIC, 4) == 0) {
-		src->compression = COMPRESSION_LZ4;
-		if (LZ4F_isError(LZ4F_createDecompressionContext(&src->lz4, LZ4F_VERSION)))
-			set_error(src, "%s", "cannot create an lz4 decompression context");
-	} else if (src->in_end >= 4 && memcmp(src->in, ZSTD_FRAME_MAGIC, 4) == 0) {
-		src->compression = COMPRESSION_ZSTD;
-		src->zstd = ZSTD_createDStream();
-		if (src->zstd == NULL)
-			set_error(src, "%s", "cannot create a zstd decompression context");
+	while (len < MAX_MAGIC && (got = read_into(src, peek + len, IN_CHUNK - len)) > 0)
+		len += got;
+	while (src->error[0] == '\0' && (c = codec_for_magic(peek, len)) != NULL) {
+		if (src->n_layers == BYTE_SOURCE_MAX_LAYERS) {
+			set_error(src, src->layers[0].consumed,
+			    "%s data inside %d layers of compression (at most %d are read)", c->name,
+			    BYTE_SOURCE_MAX_LAYERS, BYTE_SOURCE_MAX_LAYERS);
+			break;
+		}
+		struct layer *l = &src->layers[src->n_layers];
+		if (!c->start(l)) {
+			set_error(src, 0, "cannot start %s decompression", c->name);
+			break;
+		}
+		src->n_layers++;
+		l->codec = c;
+		l->in = peek;
+		l->in_end = len;
+		peek = xmalloc(IN_CHUNK);
+		len = 0;
+		while (len < MAX_MAGIC &&
+		    (got = decode_layer(src, src->n_layers - 1, peek + len, IN_CHUNK - len)) > 0)
+			len += got;
 	}
+	src->peek = peek;
+	src->peek_len = len;
+
+	/* Innermost first: "lz4 in zstd". */
+	size_t at = 0;
+	for (size_t i = src->n_layers; i-- > 0 && at < sizeof src->containers;) {
+		int n = snprintf(src->containers + at, sizeof src->containers - at, "%s%s",
+		    at > 0 ? " in " : "", src->layers[i].codec->name);
+		at += n > 0 ? (size_t)n : 0;
+	}
+	if (src->n_layers == 0)
+		snprintf(src->containers, sizeof src->containers, "none");
 	return src;
 }
 
@@ -247,9 +491,11 @@ byte_source_close(struct byte_source *src)
 {
 	if (src == NULL)
 		return;
-	if (src->lz4 != NULL)
-		LZ4F_freeDecompressionContext(src->lz4);
-	ZSTD_freeDStream(src->zstd);
+	for (size_t i = 0; i < src->n_layers; i++) {
+		src->layers[i].codec->stop(&src->layers[i]);
+		free(src->layers[i].in);
+	}
+	free(src->peek);
 	free(src->out);
 	free(src);
 }
@@ -260,10 +506,22 @@ byte_source_error(const struct byte_source *src)
 	return src->error[0] ? src->error : NULL;
 }
 
+uint64_t
+byte_source_error_offset(const struct byte_source *src)
+{
+	return src->error_offset;
+}
+
 enum compression
 byte_source_compression(const struct byte_source *src)
 {
-	return src->compression;
+	return src->n_layers > 0 ? src->layers[0].codec->kind : COMPRESSION_NONE;
+}
+
+const char *
+byte_source_containers(const struct byte_source *src)
+{
+	return src->containers;
 }
 
 uint64_t

@@ -2,8 +2,12 @@
  * byte_source: the decompressed byte stream of a capture.
  *
  * Reads a file descriptor in fixed-size chunks, never seeks, and detects
- * the container by its first bytes: an LZ4 frame (what `memray run` writes
- * by default), a zstd frame, or a raw capture (capture-format.md §1.2).
+ * containers by their first bytes: an LZ4 frame (what `memray run` writes
+ * by default), a zstd frame, gzip or xz, else a raw capture
+ * (capture-format.md §1.2).  Containers may be nested, up to
+ * BYTE_SOURCE_MAX_LAYERS deep (a capture gzipped or xz-compressed for
+ * storage, or `zstd -c` of an lz4 capture): what one layer decompresses
+ * is checked for a magic number again, all in the same single pass.
  *
  * Zero padding: memray's default file sink grows a raw capture ahead of its
  * data and never truncates it, so the data is followed by zero bytes, and
@@ -22,8 +26,13 @@
 enum compression {
 	COMPRESSION_NONE,
 	COMPRESSION_LZ4,
-	COMPRESSION_ZSTD
+	COMPRESSION_ZSTD,
+	COMPRESSION_GZIP,
+	COMPRESSION_XZ
 };
+
+/* Containers read inside one another at most; a deeper one is an error. */
+#define BYTE_SOURCE_MAX_LAYERS 4
 
 struct byte_source;
 
@@ -40,8 +49,18 @@ size_t byte_source_read(struct byte_source *src, uint8_t *buf, size_t n);
 
 /* Why the stream ended early (a read error or damaged compressed data), or NULL. */
 const char *byte_source_error(const struct byte_source *src);
+/*
+ * Where in the input (the bytes read from fd) that error is: the end of
+ * the input for a stream cut short; else the start of the lz4 block being
+ * decoded, or where zlib, liblzma or zstd stopped.  Damage to an inner
+ * container is placed at how far the outermost one had been read.
+ */
+uint64_t byte_source_error_offset(const struct byte_source *src);
 
+/* The outermost container, COMPRESSION_NONE for a raw capture. */
 enum compression byte_source_compression(const struct byte_source *src);
+/* The containers, innermost first: "lz4 in zstd", "gzip", or "none". */
+const char *byte_source_containers(const struct byte_source *src);
 const char *compression_name(enum compression c);
 
 /* Bytes read from the file descriptor so far (compressed bytes). */

@@ -75,7 +75,7 @@ info_run(int fd, FILE *out)
 	int status = 1;
 
 	if (!record_decoder_read_header(dec)) {
-		error("%s (byte %" PRIu64 ")", record_decoder_error(dec), record_decoder_error_offset(dec));
+		error("%s (%s)", record_decoder_error(dec), record_decoder_error_place(dec));
 		goto done;
 	}
 	enum record_type last;
@@ -88,7 +88,7 @@ info_run(int fd, FILE *out)
 	print_python_version(out, h->python_version);
 	fprintf(out, "%-26s%s\n", "file kind:", h->file_format == FILE_FORMAT_AGGREGATED_ALLOCATIONS ?
 	    "aggregated allocations (memray run --aggregate)" : "all allocations");
-	fprintf(out, "%-26s%s\n", "compression:", compression_name(byte_source_compression(src)));
+	fprintf(out, "%-26s%s\n", "compression:", byte_source_containers(src));
 	fprintf(out, "%-26s%s\n", "native traces:", h->native_traces ? "yes" : "no");
 	fprintf(out, "%-26s%s\n", "python allocator:", python_allocator_name(h->python_allocator));
 	fprintf(out, "%-26s%s\n", "trace python allocators:", h->trace_python_allocators ? "yes" : "no");
@@ -113,8 +113,8 @@ info_run(int fd, FILE *out)
 	}
 	fprintf(out, "  %-24s%" PRIu64 "\n", "total", total);
 	if (last == REC_ERROR)
-		fprintf(out, "%-26sdamaged at byte %" PRIu64 ": %s\n", "end:",
-		    record_decoder_error_offset(dec), record_decoder_error(dec));
+		fprintf(out, "%-26sdamaged at %s: %s\n", "end:", record_decoder_error_place(dec),
+		    record_decoder_error(dec));
 	else
 		fprintf(out, "%-26s%s\n", "end:", record_decoder_saw_trailer(dec) ?
 		    "trailer record" : "end of data without a trailer (the process was killed?)");

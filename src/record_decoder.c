@@ -114,6 +114,8 @@ struct record_decoder {
 	uint64_t counts[RECORD_TYPE_COUNT];
 	char error[200];
 	uint64_t error_offset;
+	bool error_in_input;	/* error_offset counts input bytes, not stream bytes */
+	char error_place[48];
 };
 
 static enum parse
@@ -413,6 +415,59 @@ parse_header(struct record_decoder *dec, struct cursor *c, struct capture_header
 	return PARSE_OK;
 }
 
+/*
+ * The data ended early because of the byte source (a read error, damaged
+ * or cut compressed data): its reason after context, placed in the input.
+ */
+static void
+source_error(struct record_decoder *dec, const char *context)
+{
+	snprintf(dec->error, sizeof dec->error, "%s%s", context, byte_source_error(dec->src));
+	dec->error_offset = byte_source_error_offset(dec->src);
+	dec->error_in_input = true;
+}
+
+/* printf's %s of up to 16 bytes: printable ASCII as it is, the rest as \xNN. */
+static void
+quote_bytes(char *out, size_t size, const uint8_t *p, size_t n)
+{
+	size_t at = 0;
+
+	for (size_t i = 0; i < n && i < 16 && at + 5 < size; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
+			out[at++] = (char)p[i];
+		else
+			at += (size_t)snprintf(out + at, size - at, "\\x%02x", p[i]);
+	}
+	out[at] = '\0';
+}
+
+/*
+ * What the input is, as it is not a memray capture: the containers read
+ * and the first bytes of what they hold.
+ */
+static void
+not_a_capture(struct record_decoder *dec)
+{
+	const char *containers = byte_source_containers(dec->src);
+	bool raw = byte_source_compression(dec->src) == COMPRESSION_NONE;
+	char start[80];
+
+	dec->error_offset = 0;
+	if (raw && dec->end == 0 && byte_source_input_offset(dec->src) == 0) {
+		snprintf(dec->error, sizeof dec->error, "empty input: not a memray capture");
+	} else if (dec->end == 0) {
+		snprintf(dec->error, sizeof dec->error, "%s%s that is not a memray capture: %s",
+		    raw ? "" : containers, raw ? "data" : " data",
+		    raw ? "zero bytes only" : "it holds nothing but zero bytes, if anything");
+	} else {
+		quote_bytes(start, sizeof start, dec->buf, dec->end);
+		snprintf(dec->error, sizeof dec->error,
+		    "%s%s that is not a memray capture: it starts with \"%s\"",
+		    raw ? "" : containers, raw ? "data" : " data", start);
+	}
+}
+
 static enum parse parse_record(struct record_decoder *, struct cursor *, struct record *);
 static enum parse parse_record_v11(struct record_decoder *, struct cursor *, struct record *);
 static enum parse parse_aggregated(struct record_decoder *, struct cursor *, struct record *);
@@ -448,16 +503,17 @@ record_decoder_read_header(struct record_decoder *dec)
 		}
 		if (refill(dec))
 			continue;
-		const char *why = byte_source_error(dec->src);
-		if (dec->end < MAGIC_LENGTH && why == NULL)
+		if (byte_source_error(dec->src) != NULL) {
+			source_error(dec, dec->end > 0 ? "capture header cut short: " : "");
+			return false;
+		}
+		if (dec->end < MAGIC_LENGTH)
 			break;
-		snprintf(dec->error, sizeof dec->error, "capture header cut short%s%s",
-		    why ? ": " : "", why ? why : "");
+		snprintf(dec->error, sizeof dec->error, "capture header cut short");
 		dec->error_offset = dec->end;
 		return false;
 	}
-	snprintf(dec->error, sizeof dec->error, "not a memray capture");
-	dec->error_offset = 0;
+	not_a_capture(dec);
 	return false;
 }
 
@@ -992,11 +1048,13 @@ next_record(struct record_decoder *dec, struct record *rec)
 			refill(dec);
 		rec->offset = dec->buf_offset + dec->pos;
 		if (dec->pos == dec->end) {
-			const char *why = byte_source_error(dec->src);
-			if (why == NULL && dec->segments_pending == 0)
+			if (byte_source_error(dec->src) != NULL) {
+				source_error(dec, "");
+				return finish(dec, rec, REC_ERROR);
+			}
+			if (dec->segments_pending == 0)
 				return finish(dec, rec, REC_END);
-			snprintf(dec->error, sizeof dec->error, "%s",
-			    why ? why : "segment records missing");
+			snprintf(dec->error, sizeof dec->error, "segment records missing");
 			dec->error_offset = rec->offset;
 			return finish(dec, rec, REC_ERROR);
 		}
@@ -1019,9 +1077,11 @@ next_record(struct record_decoder *dec, struct record *rec)
 		if (st == PARSE_SHORT) {
 			if (refill(dec))
 				continue;
-			const char *why = byte_source_error(dec->src);
-			snprintf(dec->error, sizeof dec->error, "record cut short%s%s",
-			    why ? ": " : "", why ? why : "");
+			if (byte_source_error(dec->src) != NULL) {
+				source_error(dec, "record cut short: ");
+				return finish(dec, rec, REC_ERROR);
+			}
+			snprintf(dec->error, sizeof dec->error, "record cut short");
 		}
 		dec->error_offset = rec->offset;
 		return finish(dec, rec, REC_ERROR);
@@ -1077,6 +1137,16 @@ uint64_t
 record_decoder_error_offset(const struct record_decoder *dec)
 {
 	return dec->error_offset;
+}
+
+const char *
+record_decoder_error_place(struct record_decoder *dec)
+{
+	bool input = dec->error_in_input && byte_source_compression(dec->src) != COMPRESSION_NONE;
+
+	snprintf(dec->error_place, sizeof dec->error_place, "byte %" PRIu64 "%s", dec->error_offset,
+	    input ? " of the input" : "");
+	return dec->error_place;
 }
 
 uint64_t

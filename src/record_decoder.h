@@ -164,7 +164,17 @@ const struct capture_header *record_decoder_header(const struct record_decoder *
 enum record_type record_decoder_next(struct record_decoder *dec, struct record *rec);
 
 const char *record_decoder_error(const struct record_decoder *dec);
+/*
+ * The offset of the error: in the decompressed stream, except for an
+ * error of the byte source (a read error, damaged or cut compressed data),
+ * which is placed in the input (byte_source_error_offset).
+ */
 uint64_t record_decoder_error_offset(const struct record_decoder *dec);
+/*
+ * The offset for a message: "byte N", or "byte N of the input" when a
+ * compressed capture's error is placed in the input.
+ */
+const char *record_decoder_error_place(struct record_decoder *dec);
 /* Decompressed bytes consumed so far. */
 uint64_t record_decoder_offset(const struct record_decoder *dec);
 /* A record type as --info shows it, e.g. "frame push". */

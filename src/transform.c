@@ -108,13 +108,12 @@ read_records(struct pipeline *p)
 			return true;
 		case REC_ERROR:
 			if (p->opts->strict) {
-				error("damaged record stream: %s (byte %" PRIu64 ")",
-				    record_decoder_error(p->dec), record_decoder_error_offset(p->dec));
+				error("damaged record stream: %s (%s)",
+				    record_decoder_error(p->dec), record_decoder_error_place(p->dec));
 				return false;
 			}
-			warning("damaged record stream: %s (byte %" PRIu64 "); "
-			    "reporting the records before it",
-			    record_decoder_error(p->dec), record_decoder_error_offset(p->dec));
+			warning("damaged record stream: %s (%s); reporting the records before it",
+			    record_decoder_error(p->dec), record_decoder_error_place(p->dec));
 			return true;
 		case REC_ALLOCATION: {
 			uint32_t thread = capture_current_thread(p->cap);
@@ -174,8 +173,7 @@ transform_run(int fd, FILE *out, const struct transform_options *opts)
 	p.src = byte_source_open(fd);
 	p.dec = record_decoder_new(p.src);
 	if (!record_decoder_read_header(p.dec)) {
-		error("%s (byte %" PRIu64 ")", record_decoder_error(p.dec),
-		    record_decoder_error_offset(p.dec));
+		error("%s (%s)", record_decoder_error(p.dec), record_decoder_error_place(p.dec));
 		goto done;
 	}
 	const struct capture_header *h = record_decoder_header(p.dec);

@@ -1,11 +1,13 @@
 /*
  * test_byte_source: the decompressed byte stream of a capture
  * (byte_source.h, capture-format.md §1.2): raw data, LZ4 and zstd frames,
- * and the zero-padding rule.
+ * gzip and xz, containers nested in one another, where errors are placed
+ * in the input, and the zero-padding rule.
  */
 #include <check.h>
 #include <fcntl.h>
 #include <lz4frame.h>
+#include <lzma.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <zstd.h>
 
 #include "byte_source.h"
@@ -161,6 +164,40 @@ zstd_frame(const void *data, size_t len, size_t *out_len)
 	size_t n = ZSTD_compress(out, cap, data, len, 3);
 	ck_assert(!ZSTD_isError(n));
 	*out_len = n;
+	return out;
+}
+
+/* One gzip member (zlib, windowBits 31: a gzip header and trailer). */
+static uint8_t *
+gzip_member(const void *data, size_t len, size_t *out_len)
+{
+	z_stream z;
+	uLong cap = compressBound(len) + 64;
+	uint8_t *out = malloc(cap);
+
+	ck_assert_ptr_nonnull(out);
+	memset(&z, 0, sizeof z);
+	ck_assert_int_eq(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = (Bytef *)data;
+	z.avail_in = (uInt)len;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+	*out_len = z.total_out;
+	deflateEnd(&z);
+	return out;
+}
+
+static uint8_t *
+xz_stream(const void *data, size_t len, size_t *out_len)
+{
+	size_t cap = lzma_stream_buffer_bound(len), pos = 0;
+	uint8_t *out = malloc(cap);
+
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, data, len, out, &pos, cap),
+	    LZMA_OK);
+	*out_len = pos;
 	return out;
 }
 
@@ -503,6 +540,209 @@ START_TEST(test_compression_names)
 	ck_assert_str_eq(compression_name(COMPRESSION_NONE), "none");
 	ck_assert_str_eq(compression_name(COMPRESSION_LZ4), "lz4");
 	ck_assert_str_eq(compression_name(COMPRESSION_ZSTD), "zstd");
+	ck_assert_str_eq(compression_name(COMPRESSION_GZIP), "gzip");
+	ck_assert_str_eq(compression_name(COMPRESSION_XZ), "xz");
+}
+END_TEST
+
+/* ---- gzip, xz and nested containers -------------------------------- */
+
+/* The containers byte_source_open found in stream, innermost first. */
+static void
+expect_containers(const uint8_t *stream, size_t len, const char *expected)
+{
+	struct byte_source *src = byte_source_open(fd_with(stream, len));
+
+	ck_assert_str_eq(byte_source_containers(src), expected);
+	byte_source_close(src);
+}
+
+START_TEST(test_gzip_and_xz_roundtrip)
+{
+	size_t len = 2 * MIB + 11, glen, xlen;
+	uint8_t *data = sample_with_zeros(len, 31);
+	uint8_t *gz = gzip_member(data, len, &glen);
+	uint8_t *xz = xz_stream(data, len, &xlen);
+
+	check_stream(gz, glen, 65536, COMPRESSION_GZIP, data, len);
+	check_stream(gz, glen, 999, COMPRESSION_GZIP, data, len);
+	check_stream(xz, xlen, 65536, COMPRESSION_XZ, data, len);
+	check_stream(xz, xlen, 4097, COMPRESSION_XZ, data, len);
+	expect_containers(gz, glen, "gzip");
+	expect_containers(xz, xlen, "xz");
+	free(gz);
+	free(xz);
+	/* Tiny and empty. */
+	gz = gzip_member("memray", 6, &glen);
+	check_stream(gz, glen, 1, COMPRESSION_GZIP, "memray", 6);
+	free(gz);
+	xz = xz_stream("", 0, &xlen);
+	check_stream(xz, xlen, 7, COMPRESSION_XZ, "", 0);
+	free(xz);
+	free(data);
+}
+END_TEST
+
+START_TEST(test_gzip_members)
+{
+	/* Two members one after the other read as their concatenation, as gzip -d does. */
+	size_t alen, blen;
+	uint8_t *a = gzip_member("memray\0first ", 13, &alen);
+	uint8_t *b = gzip_member("second", 6, &blen);
+	uint8_t *both = malloc(alen + blen);
+
+	ck_assert_ptr_nonnull(both);
+	memcpy(both, a, alen);
+	memcpy(both + alen, b, blen);
+	check_stream(both, alen + blen, 5, COMPRESSION_GZIP, "memray\0first second", 19);
+	free(both);
+	free(a);
+	free(b);
+}
+END_TEST
+
+START_TEST(test_nested)
+{
+	/* memray's lz4 inside zstd, gzip and xz, and four layers: read in one pass. */
+	size_t len = MIB + 7, l4, z, g, x, g2;
+	uint8_t *data = sample_with_zeros(len, 41);
+	uint8_t *lz4 = lz4_frame(data, len, &l4);
+	uint8_t *zst = zstd_frame(lz4, l4, &z);
+	uint8_t *gz = gzip_member(lz4, l4, &g);
+	uint8_t *xz = xz_stream(zst, z, &x);	/* lz4 in zstd in xz */
+	uint8_t *gz2 = gzip_member(xz, x, &g2);	/* ... in gzip: four layers */
+
+	check_stream(zst, z, 65536, COMPRESSION_ZSTD, data, len);
+	check_stream(gz, g, 3001, COMPRESSION_GZIP, data, len);
+	check_stream(xz, x, 65536, COMPRESSION_XZ, data, len);
+	check_stream(gz2, g2, 65536, COMPRESSION_GZIP, data, len);
+	expect_containers(zst, z, "lz4 in zstd");
+	expect_containers(gz, g, "lz4 in gzip");
+	expect_containers(gz2, g2, "lz4 in zstd in xz in gzip");
+	expect_containers(data, len, "none");
+
+	/* A fifth layer is an error, not data. */
+	size_t g3;
+	uint8_t *gz3 = gzip_member(gz2, g2, &g3);
+	struct byte_source *src = byte_source_open(fd_with(gz3, g3));
+	uint8_t buf[16];
+	ck_assert_uint_eq(byte_source_read(src, buf, sizeof buf), 0);
+	ck_assert_ptr_nonnull(byte_source_error(src));
+	ck_assert_ptr_nonnull(strstr(byte_source_error(src), "4 layers"));
+	byte_source_close(src);
+
+	free(gz3);
+	free(gz2);
+	free(xz);
+	free(gz);
+	free(zst);
+	free(lz4);
+	free(data);
+}
+END_TEST
+
+START_TEST(test_nested_through_a_pipe)
+{
+	/* zstd around lz4, written a byte at a time at first: detection waits for whole magics. */
+	static const uint8_t text[] = "memray\0 nested, through a pipe";
+	size_t l4, z;
+	uint8_t *lz4 = lz4_frame(text, sizeof text - 1, &l4);
+	uint8_t *zst = zstd_frame(lz4, l4, &z);
+	int fds[2];
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		write_slowly(fds[1], zst, z);
+		_exit(0);
+	}
+	close(fds[1]);
+	struct byte_source *src = byte_source_open(fds[0]);
+	ck_assert_str_eq(byte_source_containers(src), "lz4 in zstd");
+	size_t len;
+	uint8_t *got = read_all(src, 3, &len);
+	ck_assert_uint_eq(len, sizeof text - 1);
+	ck_assert(memcmp(got, text, len) == 0);
+	ck_assert_ptr_null(byte_source_error(src));
+	byte_source_close(src);
+	close(fds[0]);
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	free(got);
+	free(zst);
+	free(lz4);
+}
+END_TEST
+
+/* Read stream to its end: the error and its offset in the input. */
+static void
+expect_error_at(const uint8_t *stream, size_t len, const char *what, uint64_t offset)
+{
+	struct byte_source *src = byte_source_open(fd_with(stream, len));
+	size_t got_len;
+	uint8_t *got = read_all(src, 4096, &got_len);
+
+	ck_assert_ptr_nonnull(byte_source_error(src));
+	ck_assert_msg(strstr(byte_source_error(src), what) != NULL, "error \"%s\", expected \"%s\"",
+	    byte_source_error(src), what);
+	ck_assert_uint_eq(byte_source_error_offset(src), offset);
+	free(got);
+	byte_source_close(src);
+}
+
+START_TEST(test_errors_placed_in_the_input)
+{
+	size_t len = MIB, clen, glen, xlen, zlen;
+	uint8_t *data = sample(len, 17);
+	uint8_t *frame = lz4_frame(data, len, &clen);
+
+	/* Cut short: at the end of the input, however little came out. */
+	expect_error_at(frame, 20, "lz4 stream cut short", 20);
+	expect_error_at(frame, clen / 2, "lz4 stream cut short", clen / 2);
+	uint8_t *gz = gzip_member(frame, clen, &glen);
+	expect_error_at(gz, glen - 9, "gzip stream cut short", glen - 9);
+	uint8_t *xz = xz_stream(data, len, &xlen);
+	expect_error_at(xz, xlen / 3, "xz stream cut short", xlen / 3);
+	uint8_t *zst = zstd_frame(data, len, &zlen);
+	expect_error_at(zst, zlen - 1, "zstd stream cut short", zlen - 1);
+	/* An lz4 capture cut short, then gzipped whole: the inner stream is cut at the end. */
+	free(gz);
+	gz = gzip_member(frame, clen / 2, &glen);
+	expect_error_at(gz, glen, "lz4 stream cut short", glen);
+
+	/*
+	 * Damaged lz4 data is placed at the start of the block being decoded
+	 * (the decoder reads each block with the next one's header).
+	 */
+	uint32_t first_block;
+	memcpy(&first_block, frame + 7, 4);	/* after the 7-byte frame header */
+	size_t second = 7 + 4 + (first_block & 0x7fffffff);
+	frame[second] = 0xff;	/* the second block's size: too large */
+	frame[second + 1] = 0xff;
+	frame[second + 2] = 0xff;
+	frame[second + 3] = 0x7f;
+	expect_error_at(frame, clen, "damaged lz4 data", 7 + 4);
+
+	/* Damaged deflate data: where zlib found it, within the input. */
+	free(gz);
+	gz = gzip_member(data, len, &glen);
+	memset(gz + glen / 2, 0xff, 64);
+	struct byte_source *src = byte_source_open(fd_with(gz, glen));
+	size_t got_len;
+	uint8_t *got = read_all(src, 4096, &got_len);
+	ck_assert_ptr_nonnull(strstr(byte_source_error(src), "damaged gzip data"));
+	ck_assert_uint_ge(byte_source_error_offset(src), glen / 2 - 65536);
+	ck_assert_uint_le(byte_source_error_offset(src), glen / 2 + 64);
+	free(got);
+	byte_source_close(src);
+
+	free(zst);
+	free(xz);
+	free(gz);
+	free(frame);
+	free(data);
 }
 END_TEST
 
@@ -537,6 +777,10 @@ byte_source_suite(void)
 	tcase_add_test(tc, test_lz4_padding_dropped);
 	tcase_add_test(tc, test_zstd_roundtrip);
 	tcase_add_test(tc, test_compression_names);
+	tcase_add_test(tc, test_gzip_and_xz_roundtrip);
+	tcase_add_test(tc, test_gzip_members);
+	tcase_add_test(tc, test_nested);
+	tcase_add_test(tc, test_nested_through_a_pipe);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("damaged");
@@ -547,6 +791,7 @@ byte_source_suite(void)
 	tcase_add_test(tc, test_lz4_corrupt_header);
 	tcase_add_test(tc, test_zstd_truncated);
 	tcase_add_test(tc, test_read_error);
+	tcase_add_test(tc, test_errors_placed_in_the_input);
 	suite_add_tcase(s, tc);
 	return s;
 }
