@@ -165,7 +165,7 @@ gzip_start(struct layer *l)
 	return inflateInit2(&l->u.gzip, 16 + MAX_WBITS) == Z_OK;	/* gzip only */
 }
 
-/* Members one after the other, as gzip -d reads them. */
+/* Members one after the other, and zero bytes after a member ignored, as gzip -d reads them. */
 static const char *
 gzip_decode(struct layer *l, const uint8_t *in, size_t *in_len, uint8_t *out, size_t *out_len,
     bool at_end)
@@ -173,6 +173,14 @@ gzip_decode(struct layer *l, const uint8_t *in, size_t *in_len, uint8_t *out, si
 	z_stream *z = &l->u.gzip;
 
 	(void)at_end;
+	if (!l->unfinished && *in_len > 0 && in[0] == 0) {
+		size_t zeros = 1;
+		while (zeros < *in_len && in[zeros] == 0)
+			zeros++;
+		*in_len = zeros;
+		*out_len = 0;
+		return NULL;
+	}
 	if (!l->unfinished && *in_len > 0) {
 		inflateReset(z);	/* the next member */
 		l->unfinished = true;

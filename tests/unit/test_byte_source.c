@@ -595,6 +595,11 @@ START_TEST(test_gzip_members)
 	memcpy(both, a, alen);
 	memcpy(both + alen, b, blen);
 	check_stream(both, alen + blen, 5, COMPRESSION_GZIP, "memray\0first second", 19);
+	/* Zero bytes after the last member are padding, as gzip -d takes them. */
+	both = realloc(both, alen + 100);
+	ck_assert_ptr_nonnull(both);
+	memset(both + alen, 0, 100);
+	check_stream(both, alen + 100, 4096, COMPRESSION_GZIP, "memray\0first ", 13);
 	free(both);
 	free(a);
 	free(b);
