@@ -59,7 +59,7 @@ struct layer {
 		z_stream gzip;
 		lzma_stream xz;
 	} u;
-	size_t lz4_hint;	/* the bytes LZ4F wants next (0 between frames) */
+	size_t hint;		/* lz4, zstd: the input wanted next (0 between frames) */
 	bool unfinished;	/* a frame, member or stream has begun and not ended */
 	uint8_t *in;		/* IN_CHUNK bytes of the container */
 	size_t in_pos, in_end;
@@ -103,7 +103,7 @@ lz4_decode(struct layer *l, const uint8_t *in, size_t *in_len, uint8_t *out, siz
 	 * One block per call, so that damage is placed at its block: feed
 	 * what the decoder asks for, a frame header's least at a frame's start.
 	 */
-	size_t want = l->lz4_hint != 0 ? l->lz4_hint : LZ4F_HEADER_SIZE_MIN;
+	size_t want = l->hint != 0 ? l->hint : LZ4F_HEADER_SIZE_MIN;
 
 	(void)at_end;
 	if (*in_len > want)
@@ -116,7 +116,7 @@ lz4_decode(struct layer *l, const uint8_t *in, size_t *in_len, uint8_t *out, siz
 	}
 	/* Without input or output nothing changed: the hint after a frame's end asks for a header. */
 	if (*in_len > 0 || *out_len > 0) {
-		l->lz4_hint = hint;
+		l->hint = hint;
 		l->unfinished = hint != 0;
 	}
 	return NULL;
@@ -139,17 +139,24 @@ static const char *
 zstd_decode(struct layer *l, const uint8_t *in, size_t *in_len, uint8_t *out, size_t *out_len,
     bool at_end)
 {
-	ZSTD_inBuffer zin = { in, *in_len, 0 };
+	/* As lz4_decode: a block at a time; a frame starts with at least 6 bytes. */
+	size_t want = l->hint != 0 ? l->hint : 6;
+	ZSTD_inBuffer zin = { in, *in_len < want ? *in_len : want, 0 };
 	ZSTD_outBuffer zout = { out, *out_len, 0 };
 	size_t hint = ZSTD_decompressStream(l->u.zstd, &zout, &zin);
 
 	(void)at_end;
+	if (ZSTD_isError(hint)) {
+		*in_len = 0;	/* zstd leaves pos where the piece began */
+		*out_len = 0;
+		return ZSTD_getErrorName(hint);
+	}
 	*in_len = zin.pos;
 	*out_len = zout.pos;
-	if (ZSTD_isError(hint))
-		return ZSTD_getErrorName(hint);
-	if (zin.pos > 0 || zout.pos > 0)	/* as in lz4_decode */
+	if (zin.pos > 0 || zout.pos > 0) {	/* as in lz4_decode */
+		l->hint = hint;
 		l->unfinished = hint != 0;
+	}
 	return NULL;
 }
 

@@ -51,8 +51,8 @@ size_t byte_source_read(struct byte_source *src, uint8_t *buf, size_t n);
 const char *byte_source_error(const struct byte_source *src);
 /*
  * Where in the input (the bytes read from fd) that error is: the end of
- * the input for a stream cut short; else the start of the lz4 block being
- * decoded, or where zlib, liblzma or zstd stopped.  Damage to an inner
+ * the input for a stream cut short; else the start of the lz4 or zstd
+ * block being decoded, or where zlib or liblzma stopped.  Damage to an inner
  * container is placed at how far the outermost one had been read.
  */
 uint64_t byte_source_error_offset(const struct byte_source *src);

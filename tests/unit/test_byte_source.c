@@ -177,7 +177,7 @@ gzip_member(const void *data, size_t len, size_t *out_len)
 
 	ck_assert_ptr_nonnull(out);
 	memset(&z, 0, sizeof z);
-	ck_assert_int_eq(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	ck_assert_int_eq(deflateInit2(&z, 1, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
 	z.next_in = (Bytef *)data;
 	z.avail_in = (uInt)len;
 	z.next_out = out;
@@ -195,7 +195,7 @@ xz_stream(const void *data, size_t len, size_t *out_len)
 	uint8_t *out = malloc(cap);
 
 	ck_assert_ptr_nonnull(out);
-	ck_assert_int_eq(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, data, len, out, &pos, cap),
+	ck_assert_int_eq(lzma_easy_buffer_encode(0, LZMA_CHECK_CRC64, NULL, data, len, out, &pos, cap),
 	    LZMA_OK);
 	*out_len = pos;
 	return out;
@@ -721,7 +721,7 @@ START_TEST(test_errors_placed_in_the_input)
 	frame[second + 3] = 0x7f;
 	expect_error_at(frame, clen, "damaged lz4 data", 7 + 4);
 
-	/* Damaged deflate data: where zlib found it, within the input. */
+	/* Damaged deflate data: where zlib found it (deflate may find it late: the CRC at the end). */
 	free(gz);
 	gz = gzip_member(data, len, &glen);
 	memset(gz + glen / 2, 0xff, 64);
@@ -729,10 +729,23 @@ START_TEST(test_errors_placed_in_the_input)
 	size_t got_len;
 	uint8_t *got = read_all(src, 4096, &got_len);
 	ck_assert_ptr_nonnull(strstr(byte_source_error(src), "damaged gzip data"));
-	ck_assert_uint_ge(byte_source_error_offset(src), glen / 2 - 65536);
-	ck_assert_uint_le(byte_source_error_offset(src), glen / 2 + 64);
+	ck_assert_uint_ge(byte_source_error_offset(src), glen / 2);	/* never before the damage */
+	ck_assert_uint_le(byte_source_error_offset(src), glen);
 	free(got);
 	byte_source_close(src);
+
+	/*
+	 * Damaged zstd data is placed at the start of the piece being decoded,
+	 * a block or, here, the frame's 4-byte checksum.
+	 */
+	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	ck_assert_ptr_nonnull(cctx);
+	ck_assert(!ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)));
+	zlen = ZSTD_compress2(cctx, zst, ZSTD_compressBound(len), data, len);
+	ck_assert(!ZSTD_isError(zlen));
+	ZSTD_freeCCtx(cctx);
+	zst[zlen - 1] ^= 0xff;
+	expect_error_at(zst, zlen, "damaged zstd data", zlen - 4);
 
 	free(zst);
 	free(xz);
