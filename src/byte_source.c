@@ -72,6 +72,7 @@ struct byte_source {
 	struct layer layers[BYTE_SOURCE_MAX_LAYERS];	/* outermost first */
 	size_t n_layers;
 	char containers[64];
+	const char *unread;	/* a container not read found inside them, or NULL */
 	uint64_t in_offset;	/* bytes read from fd */
 	bool fd_eof;
 
@@ -273,6 +274,18 @@ static const struct codec codecs[] = {
 	/* gzip: ID1 ID2 and CM 8 (deflate), the only method defined. */
 	{ COMPRESSION_GZIP, "gzip", { 0x1f, 0x8b, 0x08 }, 3, gzip_start, gzip_decode, gzip_stop },
 	{ COMPRESSION_XZ, "xz", { 0xfd, '7', 'z', 'X', 'Z', 0x00 }, 6, xz_start, xz_decode, xz_stop },
+};
+
+/* Containers recognised but not read, so that a message can name them. */
+static const struct {
+	const char *name;
+	uint8_t magic[MAX_MAGIC];
+	size_t magic_len;
+} unread[] = {
+	{ "bzip2", { 'B', 'Z', 'h' }, 3 },
+	{ "lz4 legacy-format", { 0x02, 0x21, 0x4c, 0x18 }, 4 },
+	{ "zip", { 'P', 'K', 0x03, 0x04 }, 4 },
+	{ "7z", { '7', 'z', 0xbc, 0xaf, 0x27, 0x1c }, 6 },
 };
 
 static const struct codec *
@@ -488,6 +501,10 @@ byte_source_open(int fd)
 	}
 	src->peek = peek;
 	src->peek_len = len;
+	for (size_t i = 0; i < sizeof unread / sizeof unread[0]; i++) {
+		if (len >= unread[i].magic_len && memcmp(peek, unread[i].magic, unread[i].magic_len) == 0)
+			src->unread = unread[i].name;
+	}
 
 	/* Innermost first: "lz4 in zstd". */
 	size_t at = 0;
@@ -537,6 +554,12 @@ const char *
 byte_source_containers(const struct byte_source *src)
 {
 	return src->containers;
+}
+
+const char *
+byte_source_unread_container(const struct byte_source *src)
+{
+	return src->unread;
 }
 
 uint64_t

@@ -62,6 +62,11 @@ enum compression byte_source_compression(const struct byte_source *src);
 /* The containers, innermost first: "lz4 in zstd", "gzip", or "none". */
 const char *byte_source_containers(const struct byte_source *src);
 const char *compression_name(enum compression c);
+/*
+ * A container that is recognised but not read ("bzip2", "zip", ...) at
+ * the start of what the containers hold, or NULL.
+ */
+const char *byte_source_unread_container(const struct byte_source *src);
 
 /* Bytes read from the file descriptor so far (compressed bytes). */
 uint64_t byte_source_input_offset(const struct byte_source *src);

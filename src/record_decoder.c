@@ -444,7 +444,8 @@ quote_bytes(char *out, size_t size, const uint8_t *p, size_t n)
 
 /*
  * What the input is, as it is not a memray capture: the containers read
- * and the first bytes of what they hold.
+ * and the first bytes of what they hold, or the container not read that
+ * they hold.
  */
 static void
 not_a_capture(struct record_decoder *dec)
@@ -460,6 +461,11 @@ not_a_capture(struct record_decoder *dec)
 		snprintf(dec->error, sizeof dec->error, "%s%s that is not a memray capture: %s",
 		    raw ? "" : containers, raw ? "data" : " data",
 		    raw ? "zero bytes only" : "it holds nothing but zero bytes, if anything");
+	} else if (byte_source_unread_container(dec->src) != NULL) {
+		const char *unread = byte_source_unread_container(dec->src);
+		snprintf(dec->error, sizeof dec->error,
+		    "%s data%s%s that is not a memray capture: decompress it first (%s is not read)",
+		    unread, raw ? "" : " in ", raw ? "" : containers, unread);
 	} else {
 		quote_bytes(start, sizeof start, dec->buf, dec->end);
 		snprintf(dec->error, sizeof dec->error,

@@ -658,6 +658,26 @@ START_TEST(test_nested)
 }
 END_TEST
 
+START_TEST(test_unread_containers_named)
+{
+	static const uint8_t bzip2[] = "BZh91AY&SY\x01\x02\x03";
+	size_t g;
+	uint8_t *gz = gzip_member(bzip2, sizeof bzip2 - 1, &g);
+	struct byte_source *src = byte_source_open(fd_with(bzip2, sizeof bzip2 - 1));
+
+	ck_assert_str_eq(byte_source_unread_container(src), "bzip2");
+	byte_source_close(src);
+	src = byte_source_open(fd_with(gz, g));
+	ck_assert_str_eq(byte_source_containers(src), "gzip");
+	ck_assert_str_eq(byte_source_unread_container(src), "bzip2");
+	byte_source_close(src);
+	src = byte_source_open(fd_with("memray\0", 7));
+	ck_assert_ptr_null(byte_source_unread_container(src));
+	byte_source_close(src);
+	free(gz);
+}
+END_TEST
+
 START_TEST(test_nested_through_a_pipe)
 {
 	/* zstd around lz4: detection waits for whole magics at every level. */
@@ -790,6 +810,7 @@ byte_source_suite(void)
 	tcase_add_test(tc, test_gzip_members);
 	tcase_add_test(tc, test_nested);
 	tcase_add_test(tc, test_nested_through_a_pipe);
+	tcase_add_test(tc, test_unread_containers_named);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("damaged");
