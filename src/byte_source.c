@@ -90,6 +90,33 @@ struct byte_source {
 
 /* ---- the containers ------------------------------------------------ */
 
+/*
+ * lz4 and zstd are fed what their decoder asks for next, a block (or a
+ * frame header's least, `first`, at a frame's start): damage is then
+ * placed at the start of its block.
+ */
+static size_t
+block_piece(const struct layer *l, size_t avail, size_t first)
+{
+	size_t want = l->hint != 0 ? l->hint : first;
+
+	return avail < want ? avail : want;
+}
+
+/*
+ * The decoder's hint after a call that used or made something; a call
+ * that did neither changes nothing (after a frame's end the hint would
+ * ask for the next frame's header).
+ */
+static void
+take_hint(struct layer *l, size_t used, size_t made, size_t hint)
+{
+	if (used > 0 || made > 0) {
+		l->hint = hint;
+		l->unfinished = hint != 0;
+	}
+}
+
 static bool
 lz4_start(struct layer *l)
 {
@@ -100,26 +127,15 @@ static const char *
 lz4_decode(struct layer *l, const uint8_t *in, size_t *in_len, uint8_t *out, size_t *out_len,
     bool at_end)
 {
-	/*
-	 * One block per call, so that damage is placed at its block: feed
-	 * what the decoder asks for, a frame header's least at a frame's start.
-	 */
-	size_t want = l->hint != 0 ? l->hint : LZ4F_HEADER_SIZE_MIN;
-
 	(void)at_end;
-	if (*in_len > want)
-		*in_len = want;
+	*in_len = block_piece(l, *in_len, LZ4F_HEADER_SIZE_MIN);
 	size_t hint = LZ4F_decompress(l->u.lz4, out, out_len, in, in_len, NULL);
 	if (LZ4F_isError(hint)) {
 		*in_len = 0;
 		*out_len = 0;
 		return LZ4F_getErrorName(hint);
 	}
-	/* Without input or output nothing changed: the hint after a frame's end asks for a header. */
-	if (*in_len > 0 || *out_len > 0) {
-		l->hint = hint;
-		l->unfinished = hint != 0;
-	}
+	take_hint(l, *in_len, *out_len, hint);
 	return NULL;
 }
 
@@ -140,9 +156,8 @@ static const char *
 zstd_decode(struct layer *l, const uint8_t *in, size_t *in_len, uint8_t *out, size_t *out_len,
     bool at_end)
 {
-	/* As lz4_decode: a block at a time; a frame starts with at least 6 bytes. */
-	size_t want = l->hint != 0 ? l->hint : 6;
-	ZSTD_inBuffer zin = { in, *in_len < want ? *in_len : want, 0 };
+	/* A zstd frame header is at least 6 bytes. */
+	ZSTD_inBuffer zin = { in, block_piece(l, *in_len, 6), 0 };
 	ZSTD_outBuffer zout = { out, *out_len, 0 };
 	size_t hint = ZSTD_decompressStream(l->u.zstd, &zout, &zin);
 
@@ -154,10 +169,7 @@ zstd_decode(struct layer *l, const uint8_t *in, size_t *in_len, uint8_t *out, si
 	}
 	*in_len = zin.pos;
 	*out_len = zout.pos;
-	if (zin.pos > 0 || zout.pos > 0) {	/* as in lz4_decode */
-		l->hint = hint;
-		l->unfinished = hint != 0;
-	}
+	take_hint(l, zin.pos, zout.pos, hint);
 	return NULL;
 }
 
