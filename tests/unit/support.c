@@ -1,6 +1,6 @@
 /*
  * support: helpers shared by the unit tests (support.h says what they are):
- * the writer harness and the tests' pseudo-random generator.
+ * the writer harness, the tests' pseudo-random generator and run_suite.
  */
 #include <check.h>
 #include <stdint.h>
@@ -93,4 +93,15 @@ test_steps(uint64_t n)
 	const char *large = getenv("MT_LARGE_TESTS");
 
 	return large != NULL && strcmp(large, "1") == 0 ? 100 * n : n;
+}
+
+int
+run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

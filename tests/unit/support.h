@@ -75,6 +75,9 @@ void writer_harness_free(struct writer_harness *h);
  */
 uint64_t test_steps(uint64_t n);
 
+/* Run every test of suite s; the exit status of a test program. */
+int run_suite(Suite *s);
+
 /* xorshift64*: the same sequence for the same seed, so a randomized test is reproducible. */
 void rng_seed(uint64_t seed);
 uint64_t rng(void);

@@ -21,6 +21,7 @@
 #include <zstd.h>
 
 #include "byte_source.h"
+#include "support.h"
 
 #define MIB (1024 * 1024)
 
@@ -829,10 +830,5 @@ byte_source_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(byte_source_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(byte_source_suite());
 }

@@ -16,6 +16,7 @@
 
 #include "capture.h"
 #include "record_decoder.h"
+#include "support.h"
 
 #define MAIN_TID 1
 
@@ -350,10 +351,5 @@ capture_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(capture_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(capture_suite());
 }

@@ -557,10 +557,5 @@ damage_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(damage_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(damage_suite());
 }

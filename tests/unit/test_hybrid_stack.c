@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hybrid_stack.h"
+#include "support.h"
 
 #define MAX_FRAMES 32
 
@@ -215,10 +216,5 @@ hybrid_stack_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(hybrid_stack_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(hybrid_stack_suite());
 }

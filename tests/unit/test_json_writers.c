@@ -15,8 +15,8 @@
 #include <yajl/yajl_tree.h>
 
 #include "json_out.h"
-#include "utf8.h"
 #include "support.h"
+#include "utf8.h"
 #include "writer.h"
 
 static struct writer_harness w;
@@ -617,10 +617,5 @@ json_writers_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(json_writers_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(json_writers_suite());
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "linetable.h"
+#include "support.h"
 
 #define PY39 0x030912F0		/* 3.9.18 */
 #define PY310 0x030A0CF0	/* 3.10.12 */
@@ -262,10 +263,5 @@ linetable_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(linetable_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(linetable_suite());
 }

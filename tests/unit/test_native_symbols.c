@@ -13,6 +13,7 @@
 
 #include "capture.h"
 #include "native_symbols.h"
+#include "support.h"
 
 static const struct native_image image_a = { .path = "/lib/a.so" };
 static const struct native_image image_b = { .path = "/lib/b.so" };
@@ -263,10 +264,5 @@ native_symbols_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(native_symbols_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(native_symbols_suite());
 }

@@ -311,10 +311,5 @@ pprof_writer_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(pprof_writer_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(pprof_writer_suite());
 }

@@ -16,6 +16,7 @@
 #include "byte_source.h"
 #include "capture_builder.h"
 #include "record_decoder.h"
+#include "support.h"
 
 /* §2's worked example: format 13, python 3.11.7, no native traces, 168 bytes. */
 static const uint8_t spec_header[168] = {
@@ -1085,10 +1086,5 @@ record_decoder_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(record_decoder_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(record_decoder_suite());
 }

@@ -205,10 +205,5 @@ u64index_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(u64index_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(u64index_suite());
 }

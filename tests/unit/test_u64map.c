@@ -438,10 +438,5 @@ u64map_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(u64map_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(u64map_suite());
 }

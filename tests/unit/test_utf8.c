@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "support.h"
 #include "utf8.h"
 
 #define R "\xef\xbf\xbd"	/* U+FFFD */
@@ -128,10 +129,5 @@ utf8_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(utf8_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(utf8_suite());
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support.h"
 #include "varint.h"
 
 /* v encodes to exactly `bytes`, and `bytes` decodes to v consuming all of them. */
@@ -254,10 +255,5 @@ varint_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(varint_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(varint_suite());
 }

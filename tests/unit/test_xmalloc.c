@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "support.h"
 #include "xmalloc.h"
 
 /* One element at a time: the capacity starts at initial and doubles when full. */
@@ -96,10 +97,5 @@ xmalloc_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(xmalloc_suite());
-
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(xmalloc_suite());
 }
