@@ -23,7 +23,8 @@ enum {
 	OPT_PROGRESS,
 	OPT_COUNT,
 	OPT_SPLIT_THREADS,
-	OPT_SYMFS
+	OPT_SYMFS,
+	OPT_NUM_LARGEST
 };
 
 static const struct option long_options[] = {
@@ -39,6 +40,7 @@ static const struct option long_options[] = {
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "split-threads", no_argument, NULL, OPT_SPLIT_THREADS },
 	{ "symfs", required_argument, NULL, OPT_SYMFS },
+	{ "num-largest", required_argument, NULL, OPT_NUM_LARGEST },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -78,8 +80,10 @@ help(void)
 	     "raw, lz4-compressed (memray's default) or zstd-compressed.\n"
 	     "\n"
 	     "  -f, --format=FORMAT   csv (default), gprof2dot, speedscope, folded (flame\n"
-	     "                        graph input) or pprof (gzipped protobuf, binary);\n"
-	     "                        also accepted in any case\n"
+	     "                        graph input), pprof (gzipped protobuf, binary), or\n"
+	     "                        stats (the JSON of memray stats --json: totals,\n"
+	     "                        histogram, top locations and modules of every\n"
+	     "                        allocation); also accepted in any case\n"
 	     "  -o, --output=FILE     write the report to FILE (only once it is complete)\n"
 	     "      --leaks           allocations never freed, instead of the high-water mark\n"
 	     "      --temporary-allocations\n"
@@ -92,6 +96,7 @@ help(void)
 	     "      --progress        show progress on stderr even when it is not a terminal\n"
 	     "      --count=WHAT      -f folded: weigh stacks by bytes (default) or allocations\n"
 	     "      --split-threads   one row per stack and thread, not per stack\n"
+	     "      --num-largest=N   -f stats: N entries in each top list (default 5)\n"
 	     "      --symfs=DIR       native captures: read the traced machine's binaries\n"
 	     "                        (and debug files) under DIR, e.g. a copy of its root\n"
 	     "  -h, --help            show this help and exit\n"
@@ -103,16 +108,17 @@ help(void)
 	exit_after_stdout();
 }
 
+/* A decimal number from 0 to max, or a usage error naming what it is. */
 static uint64_t
-parse_threshold(const char *arg)
+parse_number(const char *arg, uint64_t max, const char *what)
 {
 	char *end;
 	uintmax_t n;
 
 	errno = 0;
 	n = strtoumax(arg, &end, 10);
-	if (*arg == '\0' || *arg == '-' || *end != '\0' || errno != 0 || n > UINT64_MAX)
-		usage_error("invalid temporary allocation threshold '%s'", arg);
+	if (*arg == '\0' || *arg == '-' || *end != '\0' || errno != 0 || n > max)
+		usage_error("invalid %s '%s'", what, arg);
 	return (uint64_t)n;
 }
 
@@ -121,11 +127,13 @@ options_parse(int argc, char **argv, struct options *opts)
 {
 	const char *mode_option = NULL;
 	const char *count_option = NULL;
+	const char *num_largest_option = NULL;
 	int c;
 
 	memset(opts, 0, sizeof *opts);
 	opts->transform.writer = &csv_writer;
 	opts->transform.mode = REPORT_PEAK;
+	opts->transform.num_largest = 5;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":f:o:hV", long_options, NULL)) != -1) {
 		switch (c) {
@@ -146,7 +154,7 @@ options_parse(int argc, char **argv, struct options *opts)
 				usage_error("%s and %s cannot be combined", mode_option, name);
 			mode_option = name;
 			opts->transform.mode = c == OPT_LEAKS ? REPORT_LEAKS : REPORT_TEMPORARY;
-			opts->transform.threshold = c == OPT_THRESHOLD ? parse_threshold(optarg) : 1;
+			opts->transform.threshold = c == OPT_THRESHOLD ? parse_number(optarg, UINT64_MAX, "temporary allocation threshold") : 1;
 			break;
 		}
 		case OPT_CRLF:
@@ -176,6 +184,13 @@ options_parse(int argc, char **argv, struct options *opts)
 		case OPT_SYMFS:
 			opts->transform.symfs = optarg;
 			break;
+		case OPT_NUM_LARGEST:
+			/* memray's -n takes a positive int. */
+			num_largest_option = optarg;
+			opts->transform.num_largest = parse_number(optarg, SIZE_MAX, "--num-largest");
+			if (opts->transform.num_largest == 0)
+				usage_error("invalid --num-largest '%s' (at least 1)", optarg);
+			break;
 		case 'h':
 			help();
 		case 'V':
@@ -190,6 +205,12 @@ options_parse(int argc, char **argv, struct options *opts)
 	/* Only folded output has one weight to choose; the others would ignore it. */
 	if (count_option != NULL && opts->transform.writer != &folded_writer)
 		usage_error("--count applies to -f folded only");
+	/* Statistics describe every allocation, as memray stats does: no mode applies. */
+	if (opts->transform.writer->statistics != NULL && mode_option != NULL)
+		usage_error("-f %s describes every allocation; %s does not apply",
+		    opts->transform.writer->name, mode_option);
+	if (num_largest_option != NULL && opts->transform.writer->statistics == NULL)
+		usage_error("--num-largest applies to -f stats only");
 	if (argc - optind > 1)
 		usage_error("one capture at a time (got %d files)", argc - optind);
 	if (optind < argc)

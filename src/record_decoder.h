@@ -49,6 +49,14 @@ struct capture_header {
 	uint8_t python_allocator;
 	bool trace_python_allocators;
 	bool track_object_lifetimes;
+	/*
+	 * Format 13: where the traced interpreter found modules (memray stats
+	 * names modules by them).  Never NULL: "" and empty lists (a NULL
+	 * entry ends each) in older formats.
+	 */
+	char *libdest;			/* the stdlib directory, or "" */
+	char **site_packages;
+	char **sys_path;
 	uint64_t header_size;		/* bytes, i.e. the offset of the first record */
 };
 

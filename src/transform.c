@@ -11,6 +11,8 @@
 #include "native_symbols.h"
 #include "progress.h"
 #include "record_decoder.h"
+#include "stats.h"
+#include "stats_summary.h"
 
 struct pipeline {
 	const struct transform_options *opts;
@@ -19,12 +21,14 @@ struct pipeline {
 	struct capture *cap;
 	struct report *report;
 	struct native_symbols *symbols;	/* native captures */
+	struct stats *stats;		/* statistics writers (-f stats) */
 };
 
 static void
 pipeline_free(struct pipeline *p)
 {
 	report_free(p->report);
+	stats_free(p->stats);
 	native_symbols_free(p->symbols);
 	capture_free(p->cap);
 	record_decoder_free(p->dec);
@@ -64,6 +68,27 @@ write_report(struct pipeline *p, FILE *out)
 		p->opts->writer->row(w, &row);
 	}
 	p->opts->writer->end(w);
+}
+
+/*
+ * Hand the statistics of the whole capture to a statistics writer, with
+ * the names as they stand at the end (memray stats reads to the end).
+ */
+static bool
+write_statistics(struct pipeline *p, FILE *out)
+{
+	const struct capture_header *h = record_decoder_header(p->dec);
+	struct writer_config config = { .out = out, .header = h };
+	struct stats_summary summary;
+
+	capture_mark(p->cap);
+	stats_summary_build(&summary, p->stats, p->cap, h, report_records(p->report),
+	    report_peak_bytes(p->report), p->opts->num_largest);
+	void *w = p->opts->writer->begin(&config);
+	bool ok = p->opts->writer->statistics(w, &summary);
+	p->opts->writer->end(w);
+	stats_summary_free(&summary);
+	return ok;
 }
 
 /*
@@ -136,6 +161,8 @@ read_records(struct pipeline *p)
 			};
 			if (report_allocation(p->report, &ev))
 				capture_mark(p->cap);
+			if (p->stats != NULL)
+				stats_allocation(p->stats, &ev);
 			break;
 		}
 		case REC_AGGREGATED_ALLOCATION: {
@@ -185,11 +212,23 @@ transform_run(int fd, FILE *out, const struct transform_options *opts)
 		error("an aggregated capture (memray run --aggregate) has no temporary allocations");
 		goto done;
 	}
+	if (aggregated && opts->writer->statistics != NULL) {
+		/* memray: "Can't compute statistics using a pre-aggregated capture file." */
+		error("an aggregated capture (memray run --aggregate) has no statistics "
+		    "of its allocations");
+		goto done;
+	}
 	if (h->native_traces)
 		p.symbols = native_symbols_new(opts->symfs);
 	p.cap = capture_new(h);
 	p.report = report_new(opts->mode, opts->threshold, opts->split_threads);
+	if (opts->writer->statistics != NULL)
+		p.stats = stats_new();
 	if (read_records(&p) && check_generations(&p)) {
+		if (p.stats != NULL) {
+			status = write_statistics(&p, out) ? 0 : 1;
+			goto done;
+		}
 		/* An aggregated file is reported as it stands at its end. */
 		if (aggregated)
 			capture_mark(p.cap);

@@ -10,6 +10,7 @@
 #define MT_TRANSFORM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -25,6 +26,7 @@ struct transform_options {
 	enum writer_count count;	/* --count: what -f folded weighs stacks by */
 	bool split_threads;		/* --split-threads: group by (stack, thread) */
 	const char *symfs;		/* --symfs: root the native binaries are read under */
+	size_t num_largest;		/* --num-largest: length of the statistics' top lists */
 };
 
 /*

@@ -17,12 +17,15 @@ static const struct writer_ops *const writers[] = {
 	&speedscope_writer,
 	&folded_writer,
 	&pprof_writer,
+	&stats_writer,
 };
+
+#define N_WRITERS (sizeof writers / sizeof writers[0])
 
 const struct writer_ops *
 writer_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof writers / sizeof writers[0]; i++) {
+	for (size_t i = 0; i < N_WRITERS; i++) {
 		if (strcasecmp(writers[i]->name, name) == 0)
 			return writers[i];
 	}
@@ -32,7 +35,13 @@ writer_find(const char *name)
 const char *
 writer_names(void)
 {
-	return "csv, gprof2dot, speedscope, folded, pprof";
+	static char names[256];
+
+	if (names[0] == '\0')
+		for (size_t i = 0; i < N_WRITERS; i++)
+			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+			    i ? ", " : "", writers[i]->name);
+	return names;
 }
 
 /* memray's format_thread_name: Python's hex() of the tid read as a signed 64-bit integer. */

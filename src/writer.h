@@ -42,12 +42,23 @@ struct writer_config {
 	enum report_mode mode;			/* pprof: in-use (peak, leaks) or allocated (temporary) */
 	enum writer_count count;		/* folded: bytes or allocations */
 	bool split_threads;			/* rows are per (stack, thread): folded adds a thread frame */
+	bool color;				/* summary: bold headings and block bars */
 };
 
+struct stats_summary;
+
+/*
+ * A writer writes either a report's rows (row) or the statistics of the
+ * whole capture (statistics, for -f stats and summary: the pipeline then
+ * gathers them).  begin of a statistics writer writes nothing, so that
+ * statistics can still refuse: it returns false, with a message, when
+ * memray would fail, and has written nothing then.
+ */
 struct writer_ops {
 	const char *name;
 	void *(*begin)(const struct writer_config *config);
 	void (*row)(void *state, const struct output_row *row);
+	bool (*statistics)(void *state, const struct stats_summary *summary);
 	/* Finish the document and free the state. */
 	void (*end)(void *state);
 };
@@ -57,10 +68,11 @@ extern const struct writer_ops gprof2dot_writer;
 extern const struct writer_ops speedscope_writer;
 extern const struct writer_ops folded_writer;
 extern const struct writer_ops pprof_writer;
+extern const struct writer_ops stats_writer;
 
 /* The writer for a format name (case-insensitive, as memray), or NULL. */
 const struct writer_ops *writer_find(const char *name);
-/* The format names, for --help: "csv, gprof2dot, speedscope, folded, pprof". */
+/* The format names in the table's order, for messages: "csv, gprof2dot, ...". */
 const char *writer_names(void);
 
 /*

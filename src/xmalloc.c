@@ -76,3 +76,13 @@ xmemdup(const void *data, size_t len)
 		memcpy(copy, data, len);
 	return copy;
 }
+
+char *
+xstrndup(const char *s, size_t len)
+{
+	char *copy = xmalloc(len + 1);
+
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	return copy;
+}

@@ -34,5 +34,7 @@ xgrowarray(void *ptr, size_t *cap, size_t need, size_t size, size_t initial)
 
 char *xstrdup(const char *s);
 char *xmemdup(const void *data, size_t len);
+/* The first len bytes of s (which has at least len) as a string. */
+char *xstrndup(const char *s, size_t len);
 
 #endif
