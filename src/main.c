@@ -182,5 +182,6 @@ main(int argc, char **argv)
 		status = close_output(out, opts.output, status);
 	if (fd > STDIN_FILENO)
 		close(fd);
+	options_free(&opts);
 	return status;
 }

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "message.h"
 #include "writer.h"
+#include "xmalloc.h"
 
 enum {
 	OPT_LEAKS = 256,
@@ -24,7 +25,8 @@ enum {
 	OPT_COUNT,
 	OPT_SPLIT_THREADS,
 	OPT_SYMFS,
-	OPT_NUM_LARGEST
+	OPT_NUM_LARGEST,
+	OPT_THREAD
 };
 
 static const struct option long_options[] = {
@@ -41,6 +43,7 @@ static const struct option long_options[] = {
 	{ "split-threads", no_argument, NULL, OPT_SPLIT_THREADS },
 	{ "symfs", required_argument, NULL, OPT_SYMFS },
 	{ "num-largest", required_argument, NULL, OPT_NUM_LARGEST },
+	{ "thread", required_argument, NULL, OPT_THREAD },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -96,6 +99,8 @@ help(void)
 	     "      --progress        show progress on stderr even when it is not a terminal\n"
 	     "      --count=WHAT      -f folded: weigh stacks by bytes (default) or allocations\n"
 	     "      --split-threads   one row per stack and thread, not per stack\n"
+	     "      --thread=THREAD   only the allocations of THREAD, a thread id as the\n"
+	     "                        reports print it (0x2) or a name; repeatable\n"
 	     "      --num-largest=N   -f stats: N entries in each top list (default 5)\n"
 	     "      --symfs=DIR       native captures: read the traced machine's binaries\n"
 	     "                        (and debug files) under DIR, e.g. a copy of its root\n"
@@ -131,6 +136,9 @@ options_parse(int argc, char **argv, struct options *opts)
 	int c;
 
 	memset(opts, 0, sizeof *opts);
+	/* Room for every argument to be a --thread. */
+	const char **threads = xcalloc((size_t)argc + 1, sizeof *threads);
+	opts->transform.threads = threads;
 	opts->transform.writer = &csv_writer;
 	opts->transform.mode = REPORT_PEAK;
 	opts->transform.num_largest = 5;
@@ -184,6 +192,11 @@ options_parse(int argc, char **argv, struct options *opts)
 		case OPT_SYMFS:
 			opts->transform.symfs = optarg;
 			break;
+		case OPT_THREAD:
+			if (*optarg == '\0')
+				usage_error("--thread needs a thread id or name");
+			threads[opts->transform.n_threads++] = optarg;
+			break;
 		case OPT_NUM_LARGEST:
 			/* memray's -n takes a positive int. */
 			num_largest_option = optarg;
@@ -215,4 +228,10 @@ options_parse(int argc, char **argv, struct options *opts)
 		usage_error("one capture at a time (got %d files)", argc - optind);
 	if (optind < argc)
 		opts->input = argv[optind];
+}
+
+void
+options_free(struct options *opts)
+{
+	free((void *)opts->transform.threads);
 }

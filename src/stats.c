@@ -24,6 +24,7 @@ struct stats {
 	size_t n_sizes, sizes_cap;
 
 	uint64_t by_allocator[256];
+	uint64_t allocator_first_seq[256];
 	uint8_t allocator_order[256];	/* allocator ids in order of first use */
 	size_t n_allocators;
 
@@ -54,39 +55,108 @@ stats_free(struct stats *s)
 	free(s);
 }
 
-void
-stats_allocation(struct stats *s, const struct alloc_event *ev)
+static void
+add_size(struct stats *s, uint64_t size, uint64_t count)
 {
 	uint32_t index;
 
+	if (!u64map_get(&s->size_index, size, &index)) {
+		s->sizes = xgrowarray(s->sizes, &s->sizes_cap, s->n_sizes + 1, sizeof *s->sizes, 64);
+		index = (uint32_t)s->n_sizes++;
+		s->sizes[index] = (struct size_count){ size, 0 };
+		u64map_set(&s->size_index, size, index);
+	}
+	s->sizes[index].count += count;
+}
+
+static void
+add_allocator(struct stats *s, uint8_t id, uint64_t count, uint64_t first_seq)
+{
+	if (s->by_allocator[id] == 0) {
+		s->allocator_order[s->n_allocators++] = id;
+		s->allocator_first_seq[id] = first_seq;
+	} else if (first_seq < s->allocator_first_seq[id]) {
+		s->allocator_first_seq[id] = first_seq;
+	}
+	s->by_allocator[id] += count;
+}
+
+static void
+add_stack(struct stats *s, uint32_t stack, uint64_t count, uint64_t bytes, uint64_t first_seq)
+{
+	if (stack >= s->by_stack_len) {
+		s->by_stack = xgrowarray(s->by_stack, &s->by_stack_cap, (size_t)stack + 1,
+		    sizeof *s->by_stack, 64);
+		memset(s->by_stack + s->by_stack_len, 0,
+		    ((size_t)stack + 1 - s->by_stack_len) * sizeof *s->by_stack);
+		s->by_stack_len = (size_t)stack + 1;
+	}
+	struct stats_stack *st = &s->by_stack[stack];
+	if (st->n_allocations == 0) {
+		s->first_use = xgrowarray(s->first_use, &s->first_use_cap, s->n_first_use + 1,
+		    sizeof *s->first_use, 64);
+		s->first_use[s->n_first_use++] = stack;
+		st->first_seq = first_seq;
+	} else if (first_seq < st->first_seq) {
+		st->first_seq = first_seq;
+	}
+	st->n_allocations += count;
+	st->bytes += bytes;
+}
+
+void
+stats_allocation(struct stats *s, const struct alloc_event *ev, uint64_t seq)
+{
 	if (allocator_is_deallocator(allocator_kind(ev->allocator)))
 		return;
 	s->n_allocations++;
 	s->bytes += ev->size;
-	if (!u64map_get(&s->size_index, ev->size, &index)) {
-		s->sizes = xgrowarray(s->sizes, &s->sizes_cap, s->n_sizes + 1, sizeof *s->sizes, 64);
-		index = (uint32_t)s->n_sizes++;
-		s->sizes[index] = (struct size_count){ ev->size, 0 };
-		u64map_set(&s->size_index, ev->size, index);
-	}
-	s->sizes[index].count++;
-	if (s->by_allocator[ev->allocator]++ == 0)
-		s->allocator_order[s->n_allocators++] = ev->allocator;
+	add_size(s, ev->size, 1);
+	add_allocator(s, ev->allocator, 1, seq);
+	add_stack(s, ev->stack, 1, ev->size, seq);
+}
 
-	if (ev->stack >= s->by_stack_len) {
-		s->by_stack = xgrowarray(s->by_stack, &s->by_stack_cap, (size_t)ev->stack + 1,
-		    sizeof *s->by_stack, 64);
-		memset(s->by_stack + s->by_stack_len, 0,
-		    ((size_t)ev->stack + 1 - s->by_stack_len) * sizeof *s->by_stack);
-		s->by_stack_len = (size_t)ev->stack + 1;
+static const struct stats *sorting;	/* the stats whose first uses are being sorted */
+
+static int
+allocator_first(const void *a, const void *b)
+{
+	uint64_t x = sorting->allocator_first_seq[*(const uint8_t *)a];
+	uint64_t y = sorting->allocator_first_seq[*(const uint8_t *)b];
+
+	return (x > y) - (x < y);
+}
+
+static int
+stack_first(const void *a, const void *b)
+{
+	uint64_t x = sorting->by_stack[*(const uint32_t *)a].first_seq;
+	uint64_t y = sorting->by_stack[*(const uint32_t *)b].first_seq;
+
+	return (x > y) - (x < y);
+}
+
+void
+stats_merge(struct stats *into, const struct stats *from)
+{
+	into->n_allocations += from->n_allocations;
+	into->bytes += from->bytes;
+	for (size_t i = 0; i < from->n_sizes; i++)
+		add_size(into, from->sizes[i].size, from->sizes[i].count);
+	for (size_t i = 0; i < from->n_allocators; i++) {
+		uint8_t id = from->allocator_order[i];
+		add_allocator(into, id, from->by_allocator[id], from->allocator_first_seq[id]);
 	}
-	struct stats_stack *st = &s->by_stack[ev->stack];
-	if (st->n_allocations++ == 0) {
-		s->first_use = xgrowarray(s->first_use, &s->first_use_cap, s->n_first_use + 1,
-		    sizeof *s->first_use, 64);
-		s->first_use[s->n_first_use++] = ev->stack;
+	for (size_t i = 0; i < from->n_first_use; i++) {
+		const struct stats_stack *st = &from->by_stack[from->first_use[i]];
+		add_stack(into, from->first_use[i], st->n_allocations, st->bytes, st->first_seq);
 	}
-	st->bytes += ev->size;
+	/* First uses in record order again (seqs are distinct: qsort's instability is harmless). */
+	sorting = into;
+	qsort(into->allocator_order, into->n_allocators, sizeof *into->allocator_order,
+	    allocator_first);
+	qsort(into->first_use, into->n_first_use, sizeof *into->first_use, stack_first);
+	sorting = NULL;
 }
 
 uint64_t

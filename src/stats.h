@@ -28,6 +28,7 @@
 struct stats_stack {
 	uint64_t n_allocations;
 	uint64_t bytes;
+	uint64_t first_seq;
 };
 
 /* One bin of the size histogram: sizes up to `upper` (see stats_histogram). */
@@ -41,8 +42,17 @@ struct stats;
 struct stats *stats_new(void);
 void stats_free(struct stats *s);
 
-/* Account for one allocation record (a deallocator changes nothing). */
-void stats_allocation(struct stats *s, const struct alloc_event *ev);
+/*
+ * Account for allocation record number seq (a deallocator changes
+ * nothing).  seq orders first uses when stats are merged.
+ */
+void stats_allocation(struct stats *s, const struct alloc_event *ev, uint64_t seq);
+
+/*
+ * Add the counts of from to into, as if into had seen from's records too
+ * (--thread keeps one stats per thread and merges the selected ones).
+ */
+void stats_merge(struct stats *into, const struct stats *from);
 
 /* Allocations (records that are no deallocator) and their bytes (wrapping, as memray's). */
 uint64_t stats_allocations(const struct stats *s);

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "allocator.h"
 #include "byte_source.h"
@@ -13,6 +14,7 @@
 #include "record_decoder.h"
 #include "stats.h"
 #include "stats_summary.h"
+#include "xmalloc.h"
 
 struct pipeline {
 	const struct transform_options *opts;
@@ -22,6 +24,10 @@ struct pipeline {
 	struct report *report;
 	struct native_symbols *symbols;	/* native captures */
 	struct stats *stats;		/* statistics writers (-f stats) */
+	/* --thread: the statistics of each thread (by index), merged for the selected ones. */
+	struct stats **thread_stats;
+	size_t n_thread_stats;
+	struct report_row *rows;	/* --thread: the rows of the selected threads */
 };
 
 static void
@@ -29,23 +35,119 @@ pipeline_free(struct pipeline *p)
 {
 	report_free(p->report);
 	stats_free(p->stats);
+	for (size_t i = 0; i < p->n_thread_stats; i++)
+		stats_free(p->thread_stats[i]);
+	free(p->thread_stats);
+	free(p->rows);
 	native_symbols_free(p->symbols);
 	capture_free(p->cap);
 	record_decoder_free(p->dec);
 	byte_source_close(p->src);
 }
 
+/* Whether --thread's `want` names thread, by its tid as the reports print it ("0x2") or its name. */
+static bool
+thread_is(const struct pipeline *p, uint32_t thread, const char *want)
+{
+	char label[32];
+	const char *name = capture_thread_name(p->cap, thread);
+
+	writer_thread_label(label, sizeof label, capture_thread_tid(p->cap, thread), NULL);
+	return strcmp(want, label) == 0 || (name != NULL && strcmp(want, name) == 0);
+}
+
+/* --thread: whether a thread is selected, by its name at the last mark (the one reports show). */
+static bool
+thread_selected(const struct pipeline *p, uint32_t thread)
+{
+	for (size_t i = 0; i < p->opts->n_threads; i++)
+		if (thread_is(p, thread, p->opts->threads[i]))
+			return true;
+	return false;
+}
+
+/* A --thread that names no thread of the capture is likely a typing error: say so. */
+static void
+warn_unknown_threads(const struct pipeline *p)
+{
+	for (size_t i = 0; i < p->opts->n_threads; i++) {
+		uint32_t t = 0;
+		while (t < capture_thread_count(p->cap) && !thread_is(p, t, p->opts->threads[i]))
+			t++;
+		if (t == capture_thread_count(p->cap))
+			warning("--thread %s: no thread has this id or name", p->opts->threads[i]);
+	}
+}
+
+static int
+by_group_then_seq(const void *a, const void *b)
+{
+	const struct report_row *x = a, *y = b;
+
+	if (x->stack != y->stack)
+		return x->stack < y->stack ? -1 : 1;
+	if (x->native_id != y->native_id)
+		return x->native_id < y->native_id ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int
+by_seq(const void *a, const void *b)
+{
+	const struct report_row *x = a, *y = b;
+
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/*
+ * The rows to write.  With --thread the report groups by thread too, and
+ * only the selected threads' rows are kept; without --split-threads those
+ * of one stack are merged again, the earliest one representing them (fix
+ * F1): the groups the selected threads' allocations alone would form.
+ */
+static size_t
+pipeline_rows(struct pipeline *p, const struct report_row **rows)
+{
+	const struct report_row *all;
+	size_t n_all = report_rows(p->report, &all), n = 0;
+
+	if (p->opts->n_threads == 0) {
+		*rows = all;
+		return n_all;
+	}
+	p->rows = xreallocarray(NULL, n_all ? n_all : 1, sizeof *p->rows);
+	for (size_t i = 0; i < n_all; i++)
+		if (thread_selected(p, all[i].thread))
+			p->rows[n++] = all[i];
+	if (!p->opts->split_threads && n > 0) {
+		size_t merged = 0;
+		qsort(p->rows, n, sizeof *p->rows, by_group_then_seq);
+		for (size_t i = 0; i < n; i++) {
+			struct report_row *last = &p->rows[merged - 1];
+			if (merged > 0 && last->stack == p->rows[i].stack &&
+			    last->native_id == p->rows[i].native_id) {
+				last->n_allocations += p->rows[i].n_allocations;
+				last->size += p->rows[i].size;
+			} else {
+				p->rows[merged++] = p->rows[i];
+			}
+		}
+		n = merged;
+		qsort(p->rows, n, sizeof *p->rows, by_seq);
+	}
+	*rows = p->rows;
+	return n;
+}
+
 /* Write the rows through the writer, as memray's transform reporter does. */
 static void
-write_report(struct pipeline *p, FILE *out)
+write_report(struct pipeline *p, FILE *out, const struct report_row *rows, size_t n)
 {
 	const struct capture_header *h = record_decoder_header(p->dec);
 	struct writer_config config = {
 		.out = out, .crlf = p->opts->crlf, .header = h, .mode = p->opts->mode,
 		.count = p->opts->count, .split_threads = p->opts->split_threads,
 	};
-	const struct report_row *rows;
-	size_t n = report_rows(p->report, &rows);
 	void *w = p->opts->writer->begin(&config);
 
 	for (size_t i = 0; i < n; i++) {
@@ -82,6 +184,12 @@ write_statistics(struct pipeline *p, FILE *out)
 	struct stats_summary summary;
 
 	capture_mark(p->cap);
+	warn_unknown_threads(p);
+	if (p->stats == NULL)
+		p->stats = stats_new();	/* no allocation, or --thread */
+	for (size_t i = 0; i < p->n_thread_stats; i++)
+		if (p->thread_stats[i] != NULL && thread_selected(p, (uint32_t)i))
+			stats_merge(p->stats, p->thread_stats[i]);
 	stats_summary_build(&summary, p->stats, p->cap, h, report_records(p->report),
 	    report_peak_bytes(p->report), p->opts->num_largest);
 	void *w = p->opts->writer->begin(&config);
@@ -97,11 +205,8 @@ write_statistics(struct pipeline *p, FILE *out)
  * recorded before any MEMORY_MAP_START, or a damaged aggregated record.
  */
 static bool
-check_generations(struct pipeline *p)
+check_generations(struct pipeline *p, const struct report_row *rows, size_t n)
 {
-	const struct report_row *rows;
-	size_t n = report_rows(p->report, &rows);
-
 	for (size_t i = 0; i < n; i++) {
 		if (rows[i].native_id != 0 && !capture_has_generation(p->cap, rows[i].generation)) {
 			error("a native stack in memory-map generation %" PRIu32
@@ -110,6 +215,28 @@ check_generations(struct pipeline *p)
 		}
 	}
 	return true;
+}
+
+/* The statistics an allocation of thread adds to (created on first use). */
+static struct stats *
+stats_for(struct pipeline *p, uint32_t thread)
+{
+	if (p->opts->n_threads == 0) {
+		if (p->stats == NULL)
+			p->stats = stats_new();
+		return p->stats;
+	}
+	/* --thread: per thread, as the threads' names are known only at the end. */
+	if (thread >= p->n_thread_stats) {
+		size_t n = (size_t)thread + 1;
+		p->thread_stats = xreallocarray(p->thread_stats, n, sizeof *p->thread_stats);
+		memset(p->thread_stats + p->n_thread_stats, 0,
+		    (n - p->n_thread_stats) * sizeof *p->thread_stats);
+		p->n_thread_stats = n;
+	}
+	if (p->thread_stats[thread] == NULL)
+		p->thread_stats[thread] = stats_new();
+	return p->thread_stats[thread];
 }
 
 /* Returns false if the record stream cannot be reported (fatal). */
@@ -159,10 +286,11 @@ read_records(struct pipeline *p)
 				.thread = thread,
 				.allocator = rec.u.alloc.allocator,
 			};
+			uint64_t seq = report_records(p->report);
 			if (report_allocation(p->report, &ev))
 				capture_mark(p->cap);
-			if (p->stats != NULL)
-				stats_allocation(p->stats, &ev);
+			if (p->opts->writer->statistics != NULL)
+				stats_allocation(stats_for(p, thread), &ev, seq);
 			break;
 		}
 		case REC_AGGREGATED_ALLOCATION: {
@@ -221,18 +349,23 @@ transform_run(int fd, FILE *out, const struct transform_options *opts)
 	if (h->native_traces)
 		p.symbols = native_symbols_new(opts->symfs);
 	p.cap = capture_new(h);
-	p.report = report_new(opts->mode, opts->threshold, opts->split_threads);
-	if (opts->writer->statistics != NULL)
-		p.stats = stats_new();
-	if (read_records(&p) && check_generations(&p)) {
-		if (p.stats != NULL) {
-			status = write_statistics(&p, out) ? 0 : 1;
-			goto done;
-		}
-		/* An aggregated file is reported as it stands at its end. */
-		if (aggregated)
-			capture_mark(p.cap);
-		write_report(&p, out);
+	/* --thread picks rows of single threads (see pipeline_rows). */
+	p.report = report_new(opts->mode, opts->threshold,
+	    opts->split_threads || opts->n_threads > 0);
+	if (!read_records(&p))
+		goto done;
+	/* An aggregated file is reported as it stands at its end. */
+	if (aggregated)
+		capture_mark(p.cap);
+	if (opts->writer->statistics != NULL) {
+		status = write_statistics(&p, out) ? 0 : 1;
+		goto done;
+	}
+	warn_unknown_threads(&p);
+	const struct report_row *rows;
+	size_t n_rows = pipeline_rows(&p, &rows);
+	if (check_generations(&p, rows, n_rows)) {
+		write_report(&p, out, rows, n_rows);
 		status = 0;
 	}
 done:

@@ -59,11 +59,12 @@ static struct stats *
 stats_of(const uint64_t *sizes, const uint64_t *counts, size_t n)
 {
 	struct stats *s = stats_new();
+	uint64_t seq = 0;
 
 	for (size_t i = 0; i < n; i++)
 		for (uint64_t c = 0; c < counts[i]; c++)
 			stats_allocation(s, &(struct alloc_event){ .size = sizes[i],
-			    .allocator = ALLOC_MALLOC });
+			    .allocator = ALLOC_MALLOC }, seq++);
 	return s;
 }
 
@@ -160,7 +161,7 @@ START_TEST(test_allocators_ties_in_map_order)
 	uint64_t counts[256];
 
 	for (size_t i = 0; i < sizeof used; i++)
-		stats_allocation(s, &(struct alloc_event){ .size = 8, .allocator = used[i] });
+		stats_allocation(s, &(struct alloc_event){ .size = 8, .allocator = used[i] }, i);
 	ck_assert_uint_eq(stats_allocations(s), 5);
 	ck_assert_uint_eq(stats_bytes(s), 40);
 	ck_assert_uint_eq(stats_allocators(s, ids, counts), 4);
