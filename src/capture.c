@@ -560,6 +560,12 @@ capture_thread_name(const struct capture *cap, uint32_t thread)
 	return versioned_at_mark(cap, &cap->threads[thread].name);
 }
 
+const char *
+capture_thread_name_now(const struct capture *cap, uint32_t thread)
+{
+	return cap->threads[thread].name.now;
+}
+
 /* memray's frameToLocation (§5.2): an unknown code object renders as "", "", 0. */
 /*
  * The line of node n at the last mark.  Lines are cached per node: rows

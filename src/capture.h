@@ -73,6 +73,8 @@ uint32_t capture_thread_count(const struct capture *cap);
 uint64_t capture_thread_tid(const struct capture *cap, uint32_t thread);
 /* The thread's name at the last mark, or NULL if it had none. */
 const char *capture_thread_name(const struct capture *cap, uint32_t thread);
+/* The thread's name now, or NULL if it has none. */
+const char *capture_thread_name_now(const struct capture *cap, uint32_t thread);
 
 /*
  * The Python stack `stack` as memray's stack_trace() renders it for a row

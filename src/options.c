@@ -86,7 +86,8 @@ help(void)
 	     "                        graph input), pprof (gzipped protobuf, binary), or\n"
 	     "                        stats (the JSON of memray stats --json: totals,\n"
 	     "                        histogram, top locations and modules of every\n"
-	     "                        allocation); also accepted in any case\n"
+	     "                        allocation), or timeline (CSV: RSS and heap over\n"
+	     "                        time); also accepted in any case\n"
 	     "  -o, --output=FILE     write the report to FILE (only once it is complete)\n"
 	     "      --leaks           allocations never freed, instead of the high-water mark\n"
 	     "      --temporary-allocations\n"
@@ -162,7 +163,8 @@ options_parse(int argc, char **argv, struct options *opts)
 				usage_error("%s and %s cannot be combined", mode_option, name);
 			mode_option = name;
 			opts->transform.mode = c == OPT_LEAKS ? REPORT_LEAKS : REPORT_TEMPORARY;
-			opts->transform.threshold = c == OPT_THRESHOLD ? parse_number(optarg, UINT64_MAX, "temporary allocation threshold") : 1;
+			opts->transform.threshold = c == OPT_THRESHOLD ?
+			    parse_number(optarg, UINT64_MAX, "temporary allocation threshold") : 1;
 			break;
 		}
 		case OPT_CRLF:
@@ -218,8 +220,9 @@ options_parse(int argc, char **argv, struct options *opts)
 	/* Only folded output has one weight to choose; the others would ignore it. */
 	if (count_option != NULL && opts->transform.writer != &folded_writer)
 		usage_error("--count applies to -f folded only");
-	/* Statistics describe every allocation, as memray stats does: no mode applies. */
-	if (opts->transform.writer->statistics != NULL && mode_option != NULL)
+	/* Statistics describe every allocation, as memray stats does, a timeline the heap: no mode. */
+	if ((opts->transform.writer->statistics != NULL || opts->transform.writer->sample != NULL) &&
+	    mode_option != NULL)
 		usage_error("-f %s describes every allocation; %s does not apply",
 		    opts->transform.writer->name, mode_option);
 	if (num_largest_option != NULL && opts->transform.writer->statistics == NULL)

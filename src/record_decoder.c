@@ -645,10 +645,8 @@ parse_common(struct record_decoder *dec, struct cursor *c, uint8_t type, struct 
 static enum parse
 parse_memory_record(struct record_decoder *dec, struct cursor *c, struct record *rec)
 {
-	uint64_t rss, ms;
-
-	TRY(take_varint(dec, c, &rss));
-	TRY(take_varint(dec, c, &ms));
+	TRY(take_varint(dec, c, &rec->u.memory.rss));
+	TRY(take_varint(dec, c, &rec->u.memory.ms));
 	rec->type = REC_MEMORY;
 	return PARSE_OK;
 }
@@ -1008,8 +1006,8 @@ next_record(struct record_decoder *dec, struct record *rec)
 		if (st == PARSE_OK) {
 			dec->pos = (size_t)(c.p - dec->buf);
 			dec->counts[rec->type]++;
-			if (rec->type == REC_OBJECT || rec->type == REC_MEMORY ||
-			    rec->type == REC_MEMORY_SNAPSHOT || rec->type == REC_SURVIVING_OBJECT)
+			if (rec->type == REC_OBJECT || rec->type == REC_MEMORY_SNAPSHOT ||
+			    rec->type == REC_SURVIVING_OBJECT)
 				continue;
 			if (rec->type == REC_END)
 				return finish(dec, rec, REC_END);

@@ -1,6 +1,7 @@
 /* transform: the pipeline from input bytes to a written report (see transform.h). */
 #include "transform.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,13 @@ struct pipeline {
 	struct stats **thread_stats;
 	size_t n_thread_stats;
 	struct report_row *rows;	/* --thread: the rows of the selected threads */
+	/*
+	 * Sample writers (-f timeline): the samples, kept in a temporary file
+	 * until the input has been read, so that memory stays bounded.
+	 */
+	FILE *samples;
+	uint64_t thread_peak;		/* --thread: the selected threads' largest heap */
+	uint64_t last_sample_ms;
 };
 
 static void
@@ -39,18 +47,24 @@ pipeline_free(struct pipeline *p)
 		stats_free(p->thread_stats[i]);
 	free(p->thread_stats);
 	free(p->rows);
+	if (p->samples != NULL)
+		fclose(p->samples);
 	native_symbols_free(p->symbols);
 	capture_free(p->cap);
 	record_decoder_free(p->dec);
 	byte_source_close(p->src);
 }
 
-/* Whether --thread's `want` names thread, by its tid as the reports print it ("0x2") or its name. */
+/*
+ * Whether --thread's `want` names thread, by its tid as the reports print
+ * it ("0x2") or by its name, at the last mark or (now) as it is now.
+ */
 static bool
-thread_is(const struct pipeline *p, uint32_t thread, const char *want)
+thread_is(const struct pipeline *p, uint32_t thread, const char *want, bool now)
 {
 	char label[32];
-	const char *name = capture_thread_name(p->cap, thread);
+	const char *name = now ? capture_thread_name_now(p->cap, thread) :
+	    capture_thread_name(p->cap, thread);
 
 	writer_thread_label(label, sizeof label, capture_thread_tid(p->cap, thread), NULL);
 	return strcmp(want, label) == 0 || (name != NULL && strcmp(want, name) == 0);
@@ -61,7 +75,7 @@ static bool
 thread_selected(const struct pipeline *p, uint32_t thread)
 {
 	for (size_t i = 0; i < p->opts->n_threads; i++)
-		if (thread_is(p, thread, p->opts->threads[i]))
+		if (thread_is(p, thread, p->opts->threads[i], false))
 			return true;
 	return false;
 }
@@ -72,7 +86,8 @@ warn_unknown_threads(const struct pipeline *p)
 {
 	for (size_t i = 0; i < p->opts->n_threads; i++) {
 		uint32_t t = 0;
-		while (t < capture_thread_count(p->cap) && !thread_is(p, t, p->opts->threads[i]))
+		while (t < capture_thread_count(p->cap) &&
+		    !thread_is(p, t, p->opts->threads[i], false))
 			t++;
 		if (t == capture_thread_count(p->cap))
 			warning("--thread %s: no thread has this id or name", p->opts->threads[i]);
@@ -239,6 +254,85 @@ stats_for(struct pipeline *p, uint32_t thread)
 	return p->thread_stats[thread];
 }
 
+/*
+ * The heap now, of every thread or (--thread) of those selected now, by
+ * their names now; their peak is then the largest heap of theirs at a
+ * sample so far.
+ */
+static struct memory_sample
+heap_now(struct pipeline *p)
+{
+	struct memory_sample sample = {
+		.heap = report_current_bytes(p->report),
+		.allocations = report_live_allocations(p->report),
+		.peak = report_peak_bytes(p->report),
+	};
+
+	if (p->opts->n_threads > 0) {
+		sample.heap = sample.allocations = 0;
+		for (uint32_t t = 0; t < capture_thread_count(p->cap); t++) {
+			bool selected = false;
+			for (size_t i = 0; i < p->opts->n_threads && !selected; i++)
+				selected = thread_is(p, t, p->opts->threads[i], true);
+			if (!selected)
+				continue;
+			uint64_t bytes, allocations;
+			report_thread_live(p->report, t, &bytes, &allocations);
+			sample.heap += bytes;
+			sample.allocations += allocations;
+		}
+		if (sample.heap > p->thread_peak)
+			p->thread_peak = sample.heap;
+		sample.peak = p->thread_peak;
+	}
+	return sample;
+}
+
+/* A MEMORY_RECORD: its time and RSS, and the heap now. */
+static void
+take_sample(struct pipeline *p, const struct record *rec)
+{
+	struct memory_sample sample = heap_now(p);
+
+	sample.ms = rec->u.memory.ms;
+	sample.has_rss = true;
+	sample.rss = rec->u.memory.rss;
+	p->last_sample_ms = sample.ms;
+	if (fwrite(&sample, sizeof sample, 1, p->samples) != 1)
+		fatal("cannot keep the memory samples in a temporary file: %s", strerror(errno));
+}
+
+/* Hand the samples to a sample writer, in order. */
+static bool
+write_samples(struct pipeline *p, FILE *out)
+{
+	const struct capture_header *h = record_decoder_header(p->dec);
+	struct writer_config config = { .out = out, .crlf = p->opts->crlf, .header = h };
+	struct memory_sample sample;
+
+	if (p->opts->n_threads > 0)
+		warn_unknown_threads(p);
+	rewind(p->samples);
+	void *w = p->opts->writer->begin(&config);
+	while (fread(&sample, sizeof sample, 1, p->samples) == 1)
+		p->opts->writer->sample(w, &sample);
+	/*
+	 * The end of the capture, when the header was last written (or, if
+	 * the process died before, the last sample): the heap after the last
+	 * allocation, and the peak of them all.
+	 */
+	sample = heap_now(p);
+	uint64_t end = h->end_time > h->start_time ? (uint64_t)(h->end_time - h->start_time) : 0;
+	sample.ms = end > p->last_sample_ms ? end : p->last_sample_ms;
+	p->opts->writer->sample(w, &sample);
+	p->opts->writer->end(w);
+	if (ferror(p->samples)) {
+		error("cannot read the memory samples back from a temporary file");
+		return false;
+	}
+	return true;
+}
+
 /* Returns false if the record stream cannot be reported (fatal). */
 static bool
 read_records(struct pipeline *p)
@@ -310,6 +404,10 @@ read_records(struct pipeline *p)
 			    rec.u.aggregated.n_allocations_in_high_water_mark);
 			break;
 		}
+		case REC_MEMORY:
+			if (p->samples != NULL)
+				take_sample(p, &rec);
+			break;
 		default:
 			if (!capture_apply(p->cap, &rec) && orphan == NULL) {
 				orphan = capture_error(p->cap);
@@ -340,6 +438,11 @@ transform_run(int fd, FILE *out, const struct transform_options *opts)
 		error("an aggregated capture (memray run --aggregate) has no temporary allocations");
 		goto done;
 	}
+	if (aggregated && opts->writer->sample != NULL) {
+		error("an aggregated capture (memray run --aggregate) has no allocations to follow "
+		    "over time");
+		goto done;
+	}
 	if (aggregated && opts->writer->statistics != NULL) {
 		/* memray: "Can't compute statistics using a pre-aggregated capture file." */
 		error("an aggregated capture (memray run --aggregate) has no statistics "
@@ -352,8 +455,22 @@ transform_run(int fd, FILE *out, const struct transform_options *opts)
 	/* --thread picks rows of single threads (see pipeline_rows). */
 	p.report = report_new(opts->mode, opts->threshold,
 	    opts->split_threads || opts->n_threads > 0);
+	if (opts->writer->sample != NULL) {
+		p.samples = tmpfile();
+		if (p.samples == NULL) {
+			error("cannot create a temporary file for the memory samples: %s",
+			    strerror(errno));
+			goto done;
+		}
+		if (opts->n_threads > 0)
+			report_track_threads(p.report);
+	}
 	if (!read_records(&p))
 		goto done;
+	if (p.samples != NULL) {
+		status = write_samples(&p, out) ? 0 : 1;
+		goto done;
+	}
 	/* An aggregated file is reported as it stands at its end. */
 	if (aggregated)
 		capture_mark(p.cap);

@@ -955,7 +955,9 @@ START_TEST(test_misc_records)
 	ck_assert_uint_eq(rec.u.context_switch.tid, UINT64_C(0x8000000000000005));
 	ck_assert_int_eq(next(&rec), REC_THREAD_NAME);
 	ck_assert_str_eq(rec.u.thread.name, "worker");
-	/* MEMORY_RECORD is counted, not returned. */
+	ck_assert_int_eq(next(&rec), REC_MEMORY);
+	ck_assert_uint_eq(rec.u.memory.rss, 123456789);
+	ck_assert_uint_eq(rec.u.memory.ms, 1000);
 	ck_assert_int_eq(next(&rec), REC_FRAME_PUSH);
 	ck_assert(!rec.u.push.is_entry);
 	ck_assert_uint_eq(rec.u.push.code_id, 300);
