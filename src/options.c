@@ -86,7 +86,8 @@ help(void)
 	     "                        graph input), pprof (gzipped protobuf, binary), or\n"
 	     "                        stats (the JSON of memray stats --json: totals,\n"
 	     "                        histogram, top locations and modules of every\n"
-	     "                        allocation), or timeline (CSV: RSS and heap over\n"
+	     "                        allocation), summary (the same as memray stats\n"
+	     "                        prints them), or timeline (CSV: RSS and heap over\n"
 	     "                        time); also accepted in any case\n"
 	     "  -o, --output=FILE     write the report to FILE (only once it is complete)\n"
 	     "      --leaks           allocations never freed, instead of the high-water mark\n"
@@ -102,7 +103,7 @@ help(void)
 	     "      --split-threads   one row per stack and thread, not per stack\n"
 	     "      --thread=THREAD   only the allocations of THREAD, a thread id as the\n"
 	     "                        reports print it (0x2) or a name; repeatable\n"
-	     "      --num-largest=N   -f stats: N entries in each top list (default 5)\n"
+	     "      --num-largest=N   -f stats, summary: N entries in each top list (default 5)\n"
 	     "      --symfs=DIR       native captures: read the traced machine's binaries\n"
 	     "                        (and debug files) under DIR, e.g. a copy of its root\n"
 	     "  -h, --help            show this help and exit\n"
@@ -226,7 +227,7 @@ options_parse(int argc, char **argv, struct options *opts)
 		usage_error("-f %s describes every allocation; %s does not apply",
 		    opts->transform.writer->name, mode_option);
 	if (num_largest_option != NULL && opts->transform.writer->statistics == NULL)
-		usage_error("--num-largest applies to -f stats only");
+		usage_error("--num-largest applies to -f stats and -f summary only");
 	if (argc - optind > 1)
 		usage_error("one capture at a time (got %d files)", argc - optind);
 	if (optind < argc)

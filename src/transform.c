@@ -195,7 +195,7 @@ static bool
 write_statistics(struct pipeline *p, FILE *out)
 {
 	const struct capture_header *h = record_decoder_header(p->dec);
-	struct writer_config config = { .out = out, .header = h };
+	struct writer_config config = { .out = out, .header = h, .color = p->opts->color };
 	struct stats_summary summary;
 
 	capture_mark(p->cap);

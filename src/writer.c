@@ -18,6 +18,7 @@ static const struct writer_ops *const writers[] = {
 	&folded_writer,
 	&pprof_writer,
 	&stats_writer,
+	&summary_writer,
 	&timeline_writer,
 };
 

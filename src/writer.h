@@ -81,6 +81,7 @@ extern const struct writer_ops speedscope_writer;
 extern const struct writer_ops folded_writer;
 extern const struct writer_ops pprof_writer;
 extern const struct writer_ops stats_writer;
+extern const struct writer_ops summary_writer;
 extern const struct writer_ops timeline_writer;
 
 /* The writer for a format name (case-insensitive, as memray), or NULL. */
