@@ -138,8 +138,8 @@ pipeline_rows(struct pipeline *p, const struct report_row **rows)
 		size_t merged = 0;
 		qsort(p->rows, n, sizeof *p->rows, by_group_then_seq);
 		for (size_t i = 0; i < n; i++) {
-			struct report_row *last = &p->rows[merged - 1];
-			if (merged > 0 && last->stack == p->rows[i].stack &&
+			struct report_row *last = merged > 0 ? &p->rows[merged - 1] : NULL;
+			if (last != NULL && last->stack == p->rows[i].stack &&
 			    last->native_id == p->rows[i].native_id) {
 				last->n_allocations += p->rows[i].n_allocations;
 				last->size += p->rows[i].size;
