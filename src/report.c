@@ -15,7 +15,6 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "allocator.h"
 #include "interval_list.h"
@@ -183,7 +182,7 @@ struct report {
 	uint64_t n_live;		/* live members (peak and leaks modes) */
 	bool track_threads;		/* keep thread_live (report_track_threads) */
 	struct thread_live *thread_live;	/* by thread index */
-	size_t n_thread_live;
+	size_t n_thread_live, thread_live_cap;
 
 	struct report_row *rows;
 };
@@ -289,13 +288,8 @@ count_thread_live(struct report *r, const struct member *m, uint64_t allocations
 	if (!r->track_threads)
 		return;
 	uint32_t thread = r->origins[m->origin].thread;
-	if (thread >= r->n_thread_live) {
-		size_t n = (size_t)thread + 1;
-		r->thread_live = xreallocarray(r->thread_live, n, sizeof *r->thread_live);
-		memset(r->thread_live + r->n_thread_live, 0,
-		    (n - r->n_thread_live) * sizeof *r->thread_live);
-		r->n_thread_live = n;
-	}
+	r->thread_live = xgrowzeroed(r->thread_live, &r->n_thread_live, &r->thread_live_cap,
+	    (size_t)thread + 1, sizeof *r->thread_live);
 	r->thread_live[thread].allocations += allocations;
 	r->thread_live[thread].bytes += bytes;
 }

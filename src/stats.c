@@ -3,7 +3,6 @@
 
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "allocator.h"
 #include "stl_order.h"
@@ -84,13 +83,8 @@ add_allocator(struct stats *s, uint8_t id, uint64_t count, uint64_t first_seq)
 static void
 add_stack(struct stats *s, uint32_t stack, uint64_t count, uint64_t bytes, uint64_t first_seq)
 {
-	if (stack >= s->by_stack_len) {
-		s->by_stack = xgrowarray(s->by_stack, &s->by_stack_cap, (size_t)stack + 1,
-		    sizeof *s->by_stack, 64);
-		memset(s->by_stack + s->by_stack_len, 0,
-		    ((size_t)stack + 1 - s->by_stack_len) * sizeof *s->by_stack);
-		s->by_stack_len = (size_t)stack + 1;
-	}
+	s->by_stack = xgrowzeroed(s->by_stack, &s->by_stack_len, &s->by_stack_cap,
+	    (size_t)stack + 1, sizeof *s->by_stack);
 	struct stats_stack *st = &s->by_stack[stack];
 	if (st->n_allocations == 0) {
 		s->first_use = xgrowarray(s->first_use, &s->first_use_cap, s->n_first_use + 1,

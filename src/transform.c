@@ -27,7 +27,7 @@ struct pipeline {
 	struct stats *stats;		/* statistics writers (-f stats) */
 	/* --thread: the statistics of each thread (by index), merged for the selected ones. */
 	struct stats **thread_stats;
-	size_t n_thread_stats;
+	size_t n_thread_stats, thread_stats_cap;
 	struct report_row *rows;	/* --thread: the rows of the selected threads */
 	/*
 	 * Sample writers (-f timeline): the samples, kept in a temporary file
@@ -242,13 +242,8 @@ stats_for(struct pipeline *p, uint32_t thread)
 		return p->stats;
 	}
 	/* --thread: per thread, as the threads' names are known only at the end. */
-	if (thread >= p->n_thread_stats) {
-		size_t n = (size_t)thread + 1;
-		p->thread_stats = xreallocarray(p->thread_stats, n, sizeof *p->thread_stats);
-		memset(p->thread_stats + p->n_thread_stats, 0,
-		    (n - p->n_thread_stats) * sizeof *p->thread_stats);
-		p->n_thread_stats = n;
-	}
+	p->thread_stats = xgrowzeroed(p->thread_stats, &p->n_thread_stats, &p->thread_stats_cap,
+	    (size_t)thread + 1, sizeof *p->thread_stats);
 	if (p->thread_stats[thread] == NULL)
 		p->thread_stats[thread] = stats_new();
 	return p->thread_stats[thread];

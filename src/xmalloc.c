@@ -61,6 +61,17 @@ xgrowarray_resize(void *ptr, size_t *cap, size_t need, size_t size, size_t initi
 	return ptr;
 }
 
+void *
+xgrowzeroed(void *ptr, size_t *len, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *len)
+		return ptr;
+	ptr = xgrowarray(ptr, cap, need, size, 16);
+	memset((char *)ptr + *len * size, 0, (need - *len) * size);
+	*len = need;
+	return ptr;
+}
+
 char *
 xstrdup(const char *s)
 {
