@@ -283,6 +283,9 @@ heap_now(struct pipeline *p)
 	return sample;
 }
 
+/* The numbers of a memory_sample, as the temporary file keeps them. */
+#define SAMPLE_FIELDS 6
+
 /* A MEMORY_RECORD: its time and RSS, and the heap now. */
 static void
 take_sample(struct pipeline *p, const struct record *rec)
@@ -293,7 +296,11 @@ take_sample(struct pipeline *p, const struct record *rec)
 	sample.has_rss = true;
 	sample.rss = rec->u.memory.rss;
 	p->last_sample_ms = sample.ms;
-	if (fwrite(&sample, sizeof sample, 1, p->samples) != 1)
+	/* As six numbers: the struct's padding would be uninitialized bytes. */
+	uint64_t fields[SAMPLE_FIELDS] = {
+		sample.ms, sample.has_rss, sample.rss, sample.heap, sample.allocations, sample.peak,
+	};
+	if (fwrite(fields, sizeof fields, 1, p->samples) != 1)
 		fatal("cannot keep the memory samples in a temporary file: %s", strerror(errno));
 }
 
@@ -309,8 +316,14 @@ write_samples(struct pipeline *p, FILE *out)
 		warn_unknown_threads(p);
 	rewind(p->samples);
 	void *w = p->opts->writer->begin(&config);
-	while (fread(&sample, sizeof sample, 1, p->samples) == 1)
+	uint64_t fields[SAMPLE_FIELDS];
+	while (fread(fields, sizeof fields, 1, p->samples) == 1) {
+		sample = (struct memory_sample){
+			.ms = fields[0], .has_rss = fields[1] != 0, .rss = fields[2], .heap = fields[3],
+			.allocations = fields[4], .peak = fields[5],
+		};
 		p->opts->writer->sample(w, &sample);
+	}
 	/*
 	 * The end of the capture, when the header was last written (or, if
 	 * the process died before, the last sample): the heap after the last
