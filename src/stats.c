@@ -145,11 +145,16 @@ stats_merge(struct stats *into, const struct stats *from)
 		const struct stats_stack *st = &from->by_stack[from->first_use[i]];
 		add_stack(into, from->first_use[i], st->n_allocations, st->bytes, st->first_seq);
 	}
-	/* First uses in record order again (seqs are distinct: qsort's instability is harmless). */
+	/*
+	 * First uses in record order again (seqs are distinct: qsort's
+	 * instability is harmless).  A thread that only freed has no stacks
+	 * and no array, which qsort must not be given.
+	 */
 	sorting = into;
 	qsort(into->allocator_order, into->n_allocators, sizeof *into->allocator_order,
 	    allocator_first);
-	qsort(into->first_use, into->n_first_use, sizeof *into->first_use, stack_first);
+	if (into->n_first_use > 1)
+		qsort(into->first_use, into->n_first_use, sizeof *into->first_use, stack_first);
 	sorting = NULL;
 }
 

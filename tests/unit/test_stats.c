@@ -175,6 +175,43 @@ START_TEST(test_allocators_ties_in_map_order)
 }
 END_TEST
 
+START_TEST(test_merge_keeps_record_order)
+{
+	/* Two threads interleaved: merged, the first uses are in record order again. */
+	struct stats *a = stats_new(), *b = stats_new(), *merged = stats_new(), *empty = stats_new();
+	const uint32_t *stacks;
+	uint8_t ids[256];
+	uint64_t counts[256];
+
+	stats_allocation(b, &(struct alloc_event){ .size = 1, .stack = 7, .allocator = ALLOC_CALLOC }, 0);
+	stats_allocation(a, &(struct alloc_event){ .size = 2, .stack = 3, .allocator = ALLOC_MALLOC }, 1);
+	stats_allocation(b, &(struct alloc_event){ .size = 2, .stack = 3, .allocator = ALLOC_MALLOC }, 2);
+	stats_allocation(a, &(struct alloc_event){ .size = 4, .stack = 5, .allocator = ALLOC_MALLOC }, 3);
+	/* A thread that only frees has stats with no stack at all. */
+	stats_allocation(empty, &(struct alloc_event){ .allocator = ALLOC_FREE }, 4);
+	stats_merge(merged, empty);
+	ck_assert_uint_eq(stats_stacks_by_first_use(merged, &stacks), 0);
+	stats_merge(merged, a);
+	stats_merge(merged, b);
+	ck_assert_uint_eq(stats_allocations(merged), 4);
+	ck_assert_uint_eq(stats_bytes(merged), 9);
+	ck_assert_uint_eq(stats_stacks_by_first_use(merged, &stacks), 3);
+	ck_assert_uint_eq(stacks[0], 7);
+	ck_assert_uint_eq(stacks[1], 3);
+	ck_assert_uint_eq(stacks[2], 5);
+	ck_assert_uint_eq(stats_stack(merged, 3)->n_allocations, 2);
+	ck_assert_uint_eq(stats_stack(merged, 3)->bytes, 4);
+	ck_assert_uint_eq(stats_allocators(merged, ids, counts), 2);
+	ck_assert_uint_eq(ids[0], ALLOC_MALLOC);
+	ck_assert_uint_eq(counts[0], 3);
+	ck_assert_uint_eq(ids[1], ALLOC_CALLOC);
+	stats_free(a);
+	stats_free(b);
+	stats_free(empty);
+	stats_free(merged);
+}
+END_TEST
+
 /* The module of a stack of files (most recent first) under a venv-like header. */
 static const char *
 module_of(struct module_resolver *r, const char *const *files, size_t n)
@@ -264,6 +301,7 @@ stats_suite(void)
 	tcase_add_test(tc, test_histogram_large);
 	tcase_add_test(tc, test_histogram_fails_as_memray);
 	tcase_add_test(tc, test_allocators_ties_in_map_order);
+	tcase_add_test(tc, test_merge_keeps_record_order);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("names");
