@@ -542,6 +542,12 @@ capture_has_generation(const struct capture *cap, uint64_t generation)
 	return generation >= 1 && generation <= cap->n_generations;
 }
 
+uint32_t
+capture_thread_count(const struct capture *cap)
+{
+	return (uint32_t)cap->n_threads;
+}
+
 uint64_t
 capture_thread_tid(const struct capture *cap, uint32_t thread)
 {
@@ -552,6 +558,12 @@ const char *
 capture_thread_name(const struct capture *cap, uint32_t thread)
 {
 	return versioned_at_mark(cap, &cap->threads[thread].name);
+}
+
+const char *
+capture_thread_name_now(const struct capture *cap, uint32_t thread)
+{
+	return cap->threads[thread].name.now;
 }
 
 /*

@@ -68,9 +68,13 @@ uint32_t capture_trace_stack(struct capture *cap, uint64_t trace_node);
 /* The state now is the state to report (see above). */
 void capture_mark(struct capture *cap);
 
+/* Threads are numbered 0 to capture_thread_count() - 1. */
+uint32_t capture_thread_count(const struct capture *cap);
 uint64_t capture_thread_tid(const struct capture *cap, uint32_t thread);
 /* The thread's name at the last mark, or NULL if it had none. */
 const char *capture_thread_name(const struct capture *cap, uint32_t thread);
+/* The thread's name now, or NULL if it has none. */
+const char *capture_thread_name_now(const struct capture *cap, uint32_t thread);
 
 /*
  * The Python stack `stack` as memray's stack_trace() renders it for a row

@@ -143,6 +143,12 @@ format_u64(char *end, uint64_t v)
 }
 
 void
+json_bool(struct json_out *j, bool v)
+{
+	check(yajl_gen_bool(j->gen, v), "a boolean");
+}
+
+void
 json_u64(struct json_out *j, uint64_t v)
 {
 	char buf[24];

@@ -38,6 +38,7 @@ void json_key(struct json_out *j, const char *key);
 void json_string(struct json_out *j, const char *s);
 void json_string_len(struct json_out *j, const char *s, size_t len);
 
+void json_bool(struct json_out *j, bool v);
 void json_u64(struct json_out *j, uint64_t v);
 void json_i64(struct json_out *j, int64_t v);
 

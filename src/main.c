@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -60,11 +61,15 @@ main(int argc, char **argv)
 		struct stat st;
 		uint64_t size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 		progress_init(opts.progress || isatty(STDERR_FILENO), size);
+		/* -f summary: plain ASCII unless on a terminal with NO_COLOR (no-color.org) unset or empty. */
+		const char *no_color = getenv("NO_COLOR");
+		opts.transform.color = isatty(fileno(out)) && (no_color == NULL || *no_color == '\0');
 		status = opts.info ? info_run(fd, out) : transform_run(fd, out, &opts.transform);
 		progress_end();
 		status = output_close(out, status);
 	}
 	if (fd > STDIN_FILENO)
 		close(fd);
+	options_free(&opts);
 	return status;
 }

@@ -1074,8 +1074,7 @@ native_symbols_new(const char *symfs)
 		size_t len = strlen(symfs);
 		while (len > 1 && symfs[len - 1] == '/')
 			len--;
-		ns->symfs = xmemdup(symfs, len + 1);
-		ns->symfs[len] = '\0';
+		ns->symfs = xstrndup(symfs, len);
 	}
 	u64map_init(&ns->binary_by_path);
 	return ns;

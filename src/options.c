@@ -16,6 +16,7 @@
 #include "message.h"
 #include "version.h"
 #include "writer.h"
+#include "xmalloc.h"
 
 enum {
 	OPT_LEAKS = 256,
@@ -27,7 +28,9 @@ enum {
 	OPT_PROGRESS,
 	OPT_COUNT,
 	OPT_SPLIT_THREADS,
-	OPT_SYMFS
+	OPT_SYMFS,
+	OPT_NUM_LARGEST,
+	OPT_THREAD
 };
 
 /* getopt's short options (a leading ':' reports a missing argument apart). */
@@ -46,6 +49,8 @@ static const struct option long_options[] = {
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "split-threads", no_argument, NULL, OPT_SPLIT_THREADS },
 	{ "symfs", required_argument, NULL, OPT_SYMFS },
+	{ "num-largest", required_argument, NULL, OPT_NUM_LARGEST },
+	{ "thread", required_argument, NULL, OPT_THREAD },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -85,8 +90,11 @@ help(void)
 	     "raw, lz4-compressed (memray's default) or zstd-compressed.\n"
 	     "\n"
 	     "  -f, --format=FORMAT   csv (default), gprof2dot, speedscope, folded (flame\n"
-	     "                        graph input) or pprof (gzipped protobuf, binary);\n"
-	     "                        also accepted in any case\n"
+	     "                        graph input), pprof (gzipped protobuf, binary),\n"
+	     "                        stats (memray stats --json: totals, histogram, top\n"
+	     "                        locations and modules of every allocation), summary\n"
+	     "                        (the same as memray stats prints it) or timeline\n"
+	     "                        (CSV: RSS and heap over time); any letter case\n"
 	     "  -o, --output=FILE     write the report to FILE (only once it is complete;\n"
 	     "                        - is standard output)\n"
 	     "      --leaks           allocations never freed, instead of the high-water mark\n"
@@ -100,6 +108,9 @@ help(void)
 	     "      --progress        show progress on stderr even when it is not a terminal\n"
 	     "      --count=WHAT      -f folded: weigh stacks by bytes (default) or allocations\n"
 	     "      --split-threads   one row per stack and thread, not per stack\n"
+	     "      --thread=THREAD   only the allocations of THREAD, a thread id as the\n"
+	     "                        reports print it (0x2) or a name; repeatable\n"
+	     "      --num-largest=N   -f stats, summary: entries per top list (default 5)\n"
 	     "      --symfs=DIR       native captures: read the traced machine's binaries\n"
 	     "                        (and debug files) under DIR, e.g. a copy of its root\n"
 	     "  -h, --help            show this help and exit\n"
@@ -164,16 +175,17 @@ check_symfs(const char *dir)
 		usage_error("--symfs '%s' is not a directory", dir);
 }
 
+/* A decimal number from 0 to max, or a usage error naming what it is. */
 static uint64_t
-parse_threshold(const char *arg)
+parse_number(const char *arg, uint64_t max, const char *what)
 {
 	char *end;
 	uintmax_t n;
 
 	errno = 0;
 	n = strtoumax(arg, &end, 10);
-	if (*arg == '\0' || *arg == '-' || *end != '\0' || errno != 0 || n > UINT64_MAX)
-		usage_error("invalid temporary allocation threshold '%s'", arg);
+	if (*arg == '\0' || *arg == '-' || *end != '\0' || errno != 0 || n > max)
+		usage_error("invalid %s '%s'", what, arg);
 	return (uint64_t)n;
 }
 
@@ -183,11 +195,16 @@ options_parse(int argc, char **argv, struct options *opts)
 	const char *mode_option = NULL;
 	const char *count_option = NULL;
 	const char *report_option = NULL;	/* the first option that shapes a report */
+	const char *num_largest_option = NULL;
 	int c;
 
 	memset(opts, 0, sizeof *opts);
+	/* Room for every argument to be a --thread. */
+	const char **threads = xcalloc((size_t)argc + 1, sizeof *threads);
+	opts->transform.threads = threads;
 	opts->transform.writer = &csv_writer;
 	opts->transform.mode = REPORT_PEAK;
+	opts->transform.num_largest = 5;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, long_options, NULL)) != -1) {
 		switch (c) {
@@ -214,7 +231,8 @@ options_parse(int argc, char **argv, struct options *opts)
 			mode_option = name;
 			report_option = first_of(report_option, name);
 			opts->transform.mode = c == OPT_LEAKS ? REPORT_LEAKS : REPORT_TEMPORARY;
-			opts->transform.threshold = c == OPT_THRESHOLD ? parse_threshold(optarg) : 1;
+			opts->transform.threshold = c == OPT_THRESHOLD ?
+			    parse_number(optarg, UINT64_MAX, "temporary allocation threshold") : 1;
 			break;
 		}
 		case OPT_CRLF:
@@ -249,6 +267,20 @@ options_parse(int argc, char **argv, struct options *opts)
 			opts->transform.symfs = optarg;
 			report_option = first_of(report_option, "--symfs");
 			break;
+		case OPT_THREAD:
+			if (*optarg == '\0')
+				usage_error("--thread needs a thread id or name");
+			threads[opts->transform.n_threads++] = optarg;
+			report_option = first_of(report_option, "--thread");
+			break;
+		case OPT_NUM_LARGEST:
+			/* memray's -n takes a positive int. */
+			num_largest_option = optarg;
+			report_option = first_of(report_option, "--num-largest");
+			opts->transform.num_largest = parse_number(optarg, SIZE_MAX, "--num-largest");
+			if (opts->transform.num_largest == 0)
+				usage_error("invalid --num-largest '%s' (at least 1)", optarg);
+			break;
 		case 'h':
 			help();
 		case 'V':
@@ -274,8 +306,21 @@ options_parse(int argc, char **argv, struct options *opts)
 		    "identical stacks");
 	if (opts->transform.symfs != NULL)
 		check_symfs(opts->transform.symfs);
+	/* Statistics describe every allocation, as memray stats does, a timeline the heap: no mode. */
+	if ((opts->transform.writer->statistics != NULL || opts->transform.writer->sample != NULL) &&
+	    mode_option != NULL)
+		usage_error("-f %s describes every allocation; %s does not apply",
+		    opts->transform.writer->name, mode_option);
+	if (num_largest_option != NULL && opts->transform.writer->statistics == NULL)
+		usage_error("--num-largest applies to -f stats and -f summary only");
 	if (argc - optind > 1)
 		usage_error("one capture at a time (got %d files)", argc - optind);
 	if (optind < argc)
 		opts->input = argv[optind];
+}
+
+void
+options_free(struct options *opts)
+{
+	free((void *)opts->transform.threads);
 }

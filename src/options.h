@@ -21,5 +21,6 @@ struct options {
 
 /* Parse argv into opts; exits on --help, --version and usage errors. */
 void options_parse(int argc, char **argv, struct options *opts);
+void options_free(struct options *opts);
 
 #endif

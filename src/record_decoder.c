@@ -273,16 +273,45 @@ take_cstr(struct cursor *c, const char **s)
 	return PARSE_OK;
 }
 
-/* A list of non-empty strings ended by an empty one (header fields 18-19). */
+/*
+ * A list of non-empty strings ended by an empty one (header fields 18-19):
+ * *first is the first string and *count the number of them.
+ */
 static enum parse
-skip_cstr_list(struct cursor *c)
+take_cstr_list(struct cursor *c, const char **first, size_t *count)
 {
 	const char *s;
 
-	do
+	*first = (const char *)c->p;
+	*count = 0;
+	for (;;) {
 		TRY(take_cstr(c, &s));
-	while (*s != '\0');
-	return PARSE_OK;
+		if (*s == '\0')
+			return PARSE_OK;
+		(*count)++;
+	}
+}
+
+/* A NULL-terminated copy of count consecutive strings from first. */
+static char **
+copy_cstr_list(const char *first, size_t count)
+{
+	char **list = xreallocarray(NULL, count + 1, sizeof *list);
+
+	for (size_t i = 0; i < count; i++) {
+		list[i] = xstrdup(first);
+		first += strlen(first) + 1;
+	}
+	list[count] = NULL;
+	return list;
+}
+
+static void
+free_cstr_list(char **list)
+{
+	for (size_t i = 0; list != NULL && list[i] != NULL; i++)
+		free(list[i]);
+	free(list);
 }
 
 /*
@@ -332,6 +361,9 @@ record_decoder_free(struct record_decoder *dec)
 	if (dec == NULL)
 		return;
 	free(dec->header.command_line);
+	free(dec->header.libdest);
+	free_cstr_list(dec->header.site_packages);
+	free_cstr_list(dec->header.sys_path);
 	u64map_free(&dec->entry_frames);
 	free(dec->buf);
 	free(dec);
@@ -405,13 +437,18 @@ parse_header(struct record_decoder *dec, struct cursor *c, struct capture_header
 		TRY(take_bool(dec, c, &h->trace_python_allocators, "trace python allocators"));
 	if (h->version >= 12)
 		TRY(take_bool(dec, c, &h->track_object_lifetimes, "track object lifetimes"));
+	const char *libdest = "", *site_packages = NULL, *sys_path = NULL;
+	size_t n_site_packages = 0, n_sys_path = 0;
 	if (h->version >= 13) {
-		const char *libdest;
 		TRY(take_cstr(c, &libdest));
-		TRY(skip_cstr_list(c));	/* site_packages */
-		TRY(skip_cstr_list(c));	/* sys_path */
+		TRY(take_cstr_list(c, &site_packages, &n_site_packages));
+		TRY(take_cstr_list(c, &sys_path, &n_sys_path));
 	}
+	/* Copied only once the whole header is there (a short read parses it again). */
 	h->command_line = xstrdup(command_line);
+	h->libdest = xstrdup(libdest);
+	h->site_packages = copy_cstr_list(site_packages, n_site_packages);
+	h->sys_path = copy_cstr_list(sys_path, n_sys_path);
 	return PARSE_OK;
 }
 
@@ -708,10 +745,8 @@ parse_common(struct record_decoder *dec, struct cursor *c, uint8_t type, struct 
 static enum parse
 parse_memory_record(struct record_decoder *dec, struct cursor *c, struct record *rec)
 {
-	uint64_t rss, ms;
-
-	TRY(take_varint(dec, c, &rss));
-	TRY(take_varint(dec, c, &ms));
+	TRY(take_varint(dec, c, &rec->u.memory.rss));
+	TRY(take_varint(dec, c, &rec->u.memory.ms));
 	rec->type = REC_MEMORY;
 	return PARSE_OK;
 }
@@ -1073,8 +1108,8 @@ next_record(struct record_decoder *dec, struct record *rec)
 		if (st == PARSE_OK) {
 			dec->pos = (size_t)(c.p - dec->buf);
 			dec->counts[rec->type]++;
-			if (rec->type == REC_OBJECT || rec->type == REC_MEMORY ||
-			    rec->type == REC_MEMORY_SNAPSHOT || rec->type == REC_SURVIVING_OBJECT)
+			if (rec->type == REC_OBJECT || rec->type == REC_MEMORY_SNAPSHOT ||
+			    rec->type == REC_SURVIVING_OBJECT)
 				continue;
 			if (rec->type == REC_END)
 				return finish(dec, rec, REC_END);

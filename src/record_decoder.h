@@ -5,8 +5,9 @@
  * them into `struct record`s (capture-format.md §2-§3).  It owns the state
  * of the encoding itself (delta variables, the pointer cache, the
  * SEGMENT_HEADER count) and nothing of the process that was traced: the
- * records it returns carry absolute values.  OBJECT_RECORD and
- * MEMORY_RECORD are decoded, counted and skipped, as transform ignores them.
+ * records it returns carry absolute values.  OBJECT_RECORD is decoded,
+ * counted and skipped, as transform ignores it; MEMORY_RECORD (the
+ * resident set size over time) is returned for -f timeline.
  *
  * Older formats are decoded into the same records (§2.1): in formats 10
  * and 11 a frame is a FRAME_INDEX with its function, file and line, which
@@ -53,6 +54,14 @@ struct capture_header {
 	uint8_t python_allocator;
 	bool trace_python_allocators;
 	bool track_object_lifetimes;
+	/*
+	 * Format 13: where the traced interpreter found modules (memray stats
+	 * names modules by them).  Never NULL: "" and empty lists (a NULL
+	 * entry ends each) in older formats.
+	 */
+	char *libdest;			/* the stdlib directory, or "" */
+	char **site_packages;
+	char **sys_path;
 	uint64_t header_size;		/* bytes, i.e. the offset of the first record */
 };
 
@@ -71,7 +80,7 @@ enum record_type {
 	REC_TRACE_INDEX,	/* aggregated files: a stack-tree node */
 	REC_AGGREGATED_ALLOCATION,
 	REC_OBJECT,		/* counted only, never returned */
-	REC_MEMORY,		/* counted only, never returned */
+	REC_MEMORY,		/* the RSS at a time */
 	REC_MEMORY_SNAPSHOT,	/* counted only, never returned */
 	REC_SURVIVING_OBJECT,	/* counted only, never returned */
 	REC_END,		/* TRAILER, or the end of the data at a record boundary */
@@ -111,6 +120,10 @@ struct record {
 			const uint8_t *linetable;
 			size_t linetable_len;
 		} code;
+		struct {
+			uint64_t rss;		/* bytes */
+			uint64_t ms;		/* since the header's start_time */
+		} memory;
 		struct {
 			uint64_t ip;
 			uint64_t parent;

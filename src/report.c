@@ -109,6 +109,12 @@ struct nursery_slot {
 #define DEFERRED_UNLINKS 32
 #define FREED (NONE - 1)
 
+/* A thread's live members and their bytes (-f timeline --thread). */
+struct thread_live {
+	uint64_t bytes;
+	uint64_t allocations;
+};
+
 /* One of a thread's most recent allocations (temporary mode). */
 struct recent {
 	uint64_t address;
@@ -173,6 +179,11 @@ struct report {
 	struct recent_ring *rings;	/* by thread index */
 	size_t n_rings;
 
+	uint64_t n_live;		/* live members (peak and leaks modes) */
+	bool track_threads;		/* keep thread_live (report_track_threads) */
+	struct thread_live *thread_live;	/* by thread index */
+	size_t n_thread_live, thread_live_cap;
+
 	struct report_row *rows;
 };
 
@@ -217,6 +228,7 @@ report_free(struct report *r)
 		u64map_free(&r->rings[i].newest);
 	}
 	free(r->rings);
+	free(r->thread_live);
 	free(r->groups);
 	free(r->members);
 	free(r->origins);
@@ -238,6 +250,48 @@ uint64_t
 report_peak_bytes(const struct report *r)
 {
 	return r->peak;
+}
+
+uint64_t
+report_current_bytes(const struct report *r)
+{
+	return r->current;
+}
+
+uint64_t
+report_live_allocations(const struct report *r)
+{
+	return r->n_live;
+}
+
+void
+report_track_threads(struct report *r)
+{
+	r->track_threads = true;
+}
+
+void
+report_thread_live(const struct report *r, uint32_t thread, uint64_t *bytes,
+    uint64_t *allocations)
+{
+	bool known = r->track_threads && thread < r->n_thread_live;
+
+	*bytes = known ? r->thread_live[thread].bytes : 0;
+	*allocations = known ? r->thread_live[thread].allocations : 0;
+}
+
+/* Member m's thread gains (or loses: wrapping) allocations and bytes, if threads are tracked. */
+static void
+count_thread_live(struct report *r, const struct member *m, uint64_t allocations,
+    uint64_t bytes)
+{
+	if (!r->track_threads)
+		return;
+	uint32_t thread = r->origins[m->origin].thread;
+	r->thread_live = xgrowzeroed(r->thread_live, &r->n_thread_live, &r->thread_live_cap,
+	    (size_t)thread + 1, sizeof *r->thread_live);
+	r->thread_live[thread].allocations += allocations;
+	r->thread_live[thread].bytes += bytes;
 }
 
 /*
@@ -389,6 +443,8 @@ attach(struct report *r, uint32_t m, uint32_t after, uint64_t bytes)
 		take_representative(r, g, mem);
 	g->now.n_allocations++;
 	g->now.size += bytes;
+	r->n_live++;
+	count_thread_live(r, mem, 1, bytes);
 }
 
 /* Take member m out of its group's list and free it. */
@@ -446,6 +502,8 @@ detach(struct report *r, uint32_t m, uint64_t bytes)
 	touch(r, g);
 	g->now.n_allocations--;
 	g->now.size -= bytes;
+	r->n_live--;
+	count_thread_live(r, mem, UINT64_MAX, 0 - bytes);
 	if (mem->prev == NONE) {
 		unlink_deferred(r);
 	} else if (mem->next != NONE) {
@@ -503,6 +561,7 @@ observe_mapping(void *ctx, uint32_t owner, enum interval_change change, uint64_t
 	case INTERVAL_SHRUNK:
 		touch(r, g);
 		g->now.size -= removed;
+		count_thread_live(r, &r->members[owner], 0, 0 - removed);
 		return NONE;
 	case INTERVAL_SPLIT: {
 		/* The second piece is a member of its own with the same record (it counts). */
@@ -510,6 +569,7 @@ observe_mapping(void *ctx, uint32_t owner, enum interval_change change, uint64_t
 		uint32_t piece = new_member(r, &copy);
 		attach(r, piece, owner, 0);
 		r->groups[copy.group].now.size -= removed;
+		count_thread_live(r, &copy, 0, 0 - removed);
 		return piece;
 	}
 	}

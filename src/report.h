@@ -81,4 +81,21 @@ size_t report_rows(struct report *r, const struct report_row **rows);
 uint64_t report_records(const struct report *r);
 uint64_t report_peak_bytes(const struct report *r);
 
+/*
+ * Peak and leaks modes: the heap now, as memray's HighWatermarkFinder
+ * counts it (an allocation at a live address adds its size and takes
+ * none away), and the live allocations (an mmap split by a munmap counts
+ * as two, as the reports count it).
+ */
+uint64_t report_current_bytes(const struct report *r);
+uint64_t report_live_allocations(const struct report *r);
+
+/*
+ * Keep the live bytes and allocations of every thread too (the members'
+ * own sizes), from now on: report_thread_live then gives them.
+ */
+void report_track_threads(struct report *r);
+void report_thread_live(const struct report *r, uint32_t thread, uint64_t *bytes,
+    uint64_t *allocations);
+
 #endif

@@ -1,8 +1,10 @@
 /* transform: the pipeline from input bytes to a written report (see transform.h). */
 #include "transform.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "allocator.h"
 #include "byte_source.h"
@@ -11,6 +13,9 @@
 #include "native_symbols.h"
 #include "progress.h"
 #include "record_decoder.h"
+#include "stats.h"
+#include "stats_summary.h"
+#include "xmalloc.h"
 
 struct pipeline {
 	const struct transform_options *opts;
@@ -19,29 +24,145 @@ struct pipeline {
 	struct capture *cap;
 	struct report *report;
 	struct native_symbols *symbols;	/* native captures */
+	struct stats *stats;		/* statistics writers (-f stats) */
+	/* --thread: the statistics of each thread (by index), merged for the selected ones. */
+	struct stats **thread_stats;
+	size_t n_thread_stats, thread_stats_cap;
+	struct report_row *rows;	/* --thread: the rows of the selected threads */
+	/*
+	 * Sample writers (-f timeline): the samples, kept in a temporary file
+	 * until the input has been read, so that memory stays bounded.
+	 */
+	FILE *samples;
+	uint64_t thread_peak;		/* --thread: the selected threads' largest heap */
+	uint64_t last_sample_ms;
 };
 
 static void
 pipeline_free(struct pipeline *p)
 {
 	report_free(p->report);
+	stats_free(p->stats);
+	for (size_t i = 0; i < p->n_thread_stats; i++)
+		stats_free(p->thread_stats[i]);
+	free(p->thread_stats);
+	free(p->rows);
+	if (p->samples != NULL)
+		fclose(p->samples);
 	native_symbols_free(p->symbols);
 	capture_free(p->cap);
 	record_decoder_free(p->dec);
 	byte_source_close(p->src);
 }
 
+/*
+ * Whether --thread's `want` names thread, by its tid as the reports print
+ * it ("0x2") or by its name, at the last mark or (now) as it is now.
+ */
+static bool
+thread_is(const struct pipeline *p, uint32_t thread, const char *want, bool now)
+{
+	char label[32];
+	const char *name = now ? capture_thread_name_now(p->cap, thread) :
+	    capture_thread_name(p->cap, thread);
+
+	writer_thread_label(label, sizeof label, capture_thread_tid(p->cap, thread), NULL);
+	return strcmp(want, label) == 0 || (name != NULL && strcmp(want, name) == 0);
+}
+
+/* --thread: whether a thread is selected, by its name at the last mark (the one reports show). */
+static bool
+thread_selected(const struct pipeline *p, uint32_t thread)
+{
+	for (size_t i = 0; i < p->opts->n_threads; i++)
+		if (thread_is(p, thread, p->opts->threads[i], false))
+			return true;
+	return false;
+}
+
+/* A --thread that names no thread of the capture is likely a typing error: say so. */
+static void
+warn_unknown_threads(const struct pipeline *p)
+{
+	for (size_t i = 0; i < p->opts->n_threads; i++) {
+		uint32_t t = 0;
+		while (t < capture_thread_count(p->cap) &&
+		    !thread_is(p, t, p->opts->threads[i], false))
+			t++;
+		if (t == capture_thread_count(p->cap))
+			warning("--thread %s: no thread has this id or name", p->opts->threads[i]);
+	}
+}
+
+static int
+by_group_then_seq(const void *a, const void *b)
+{
+	const struct report_row *x = a, *y = b;
+
+	if (x->stack != y->stack)
+		return x->stack < y->stack ? -1 : 1;
+	if (x->native_id != y->native_id)
+		return x->native_id < y->native_id ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int
+by_seq(const void *a, const void *b)
+{
+	const struct report_row *x = a, *y = b;
+
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/*
+ * The rows to write.  With --thread the report groups by thread too, and
+ * only the selected threads' rows are kept; without --split-threads those
+ * of one stack are merged again, the earliest one representing them (fix
+ * F1): the groups the selected threads' allocations alone would form.
+ */
+static size_t
+pipeline_rows(struct pipeline *p, const struct report_row **rows)
+{
+	const struct report_row *all;
+	size_t n_all = report_rows(p->report, &all), n = 0;
+
+	if (p->opts->n_threads == 0) {
+		*rows = all;
+		return n_all;
+	}
+	p->rows = xreallocarray(NULL, n_all ? n_all : 1, sizeof *p->rows);
+	for (size_t i = 0; i < n_all; i++)
+		if (thread_selected(p, all[i].thread))
+			p->rows[n++] = all[i];
+	if (!p->opts->split_threads && n > 0) {
+		size_t merged = 0;
+		qsort(p->rows, n, sizeof *p->rows, by_group_then_seq);
+		for (size_t i = 0; i < n; i++) {
+			struct report_row *last = merged > 0 ? &p->rows[merged - 1] : NULL;
+			if (last != NULL && last->stack == p->rows[i].stack &&
+			    last->native_id == p->rows[i].native_id) {
+				last->n_allocations += p->rows[i].n_allocations;
+				last->size += p->rows[i].size;
+			} else {
+				p->rows[merged++] = p->rows[i];
+			}
+		}
+		n = merged;
+		qsort(p->rows, n, sizeof *p->rows, by_seq);
+	}
+	*rows = p->rows;
+	return n;
+}
+
 /* Write the rows through the writer, as memray's transform reporter does. */
 static void
-write_report(struct pipeline *p, FILE *out)
+write_report(struct pipeline *p, FILE *out, const struct report_row *rows, size_t n)
 {
 	const struct capture_header *h = record_decoder_header(p->dec);
 	struct writer_config config = {
 		.out = out, .crlf = p->opts->crlf, .header = h, .mode = p->opts->mode,
 		.count = p->opts->count, .split_threads = p->opts->split_threads,
 	};
-	const struct report_row *rows;
-	size_t n = report_rows(p->report, &rows);
 	void *w = p->opts->writer->begin(&config);
 
 	for (size_t i = 0; i < n; i++) {
@@ -67,22 +188,155 @@ write_report(struct pipeline *p, FILE *out)
 }
 
 /*
+ * Hand the statistics of the whole capture to a statistics writer, with
+ * the names as they stand at the end (memray stats reads to the end).
+ */
+static bool
+write_statistics(struct pipeline *p, FILE *out)
+{
+	const struct capture_header *h = record_decoder_header(p->dec);
+	struct writer_config config = { .out = out, .header = h, .color = p->opts->color };
+	struct stats_summary summary;
+
+	capture_mark(p->cap);
+	warn_unknown_threads(p);
+	if (p->stats == NULL)
+		p->stats = stats_new();	/* no allocation, or --thread */
+	for (size_t i = 0; i < p->n_thread_stats; i++)
+		if (p->thread_stats[i] != NULL && thread_selected(p, (uint32_t)i))
+			stats_merge(p->stats, p->thread_stats[i]);
+	stats_summary_build(&summary, p->stats, p->cap, h, report_records(p->report),
+	    report_peak_bytes(p->report), p->opts->num_largest);
+	void *w = p->opts->writer->begin(&config);
+	bool ok = p->opts->writer->statistics(w, &summary);
+	p->opts->writer->end(w);
+	stats_summary_free(&summary);
+	return ok;
+}
+
+/*
  * memray looks a row's native stack up in its generation's segments, and
  * fails (IndexError) if the capture has no such generation: a native stack
  * recorded before any MEMORY_MAP_START, or a damaged aggregated record.
  */
 static bool
-check_generations(struct pipeline *p)
+check_generations(struct pipeline *p, const struct report_row *rows, size_t n)
 {
-	const struct report_row *rows;
-	size_t n = report_rows(p->report, &rows);
-
 	for (size_t i = 0; i < n; i++) {
 		if (rows[i].native_id != 0 && !capture_has_generation(p->cap, rows[i].generation)) {
 			error("a native stack in memory-map generation %" PRIu32
 			    ", which the capture does not have", rows[i].generation);
 			return false;
 		}
+	}
+	return true;
+}
+
+/* The statistics an allocation of thread adds to (created on first use). */
+static struct stats *
+stats_for(struct pipeline *p, uint32_t thread)
+{
+	if (p->opts->n_threads == 0) {
+		if (p->stats == NULL)
+			p->stats = stats_new();
+		return p->stats;
+	}
+	/* --thread: per thread, as the threads' names are known only at the end. */
+	p->thread_stats = xgrowzeroed(p->thread_stats, &p->n_thread_stats, &p->thread_stats_cap,
+	    (size_t)thread + 1, sizeof *p->thread_stats);
+	if (p->thread_stats[thread] == NULL)
+		p->thread_stats[thread] = stats_new();
+	return p->thread_stats[thread];
+}
+
+/*
+ * The heap now, of every thread or (--thread) of those selected now, by
+ * their names now; their peak is then the largest heap of theirs at a
+ * sample so far.
+ */
+static struct memory_sample
+heap_now(struct pipeline *p)
+{
+	struct memory_sample sample = {
+		.heap = report_current_bytes(p->report),
+		.allocations = report_live_allocations(p->report),
+		.peak = report_peak_bytes(p->report),
+	};
+
+	if (p->opts->n_threads > 0) {
+		sample.heap = sample.allocations = 0;
+		for (uint32_t t = 0; t < capture_thread_count(p->cap); t++) {
+			bool selected = false;
+			for (size_t i = 0; i < p->opts->n_threads && !selected; i++)
+				selected = thread_is(p, t, p->opts->threads[i], true);
+			if (!selected)
+				continue;
+			uint64_t bytes, allocations;
+			report_thread_live(p->report, t, &bytes, &allocations);
+			sample.heap += bytes;
+			sample.allocations += allocations;
+		}
+		if (sample.heap > p->thread_peak)
+			p->thread_peak = sample.heap;
+		sample.peak = p->thread_peak;
+	}
+	return sample;
+}
+
+/* The numbers of a memory_sample, as the temporary file keeps them. */
+#define SAMPLE_FIELDS 6
+
+/* A MEMORY_RECORD: its time and RSS, and the heap now. */
+static void
+take_sample(struct pipeline *p, const struct record *rec)
+{
+	struct memory_sample sample = heap_now(p);
+
+	sample.ms = rec->u.memory.ms;
+	sample.has_rss = true;
+	sample.rss = rec->u.memory.rss;
+	p->last_sample_ms = sample.ms;
+	/* As six numbers: the struct's padding would be uninitialized bytes. */
+	uint64_t fields[SAMPLE_FIELDS] = {
+		sample.ms, sample.has_rss, sample.rss, sample.heap, sample.allocations, sample.peak,
+	};
+	if (fwrite(fields, sizeof fields, 1, p->samples) != 1)
+		fatal("cannot keep the memory samples in a temporary file: %s", strerror(errno));
+}
+
+/* Hand the samples to a sample writer, in order. */
+static bool
+write_samples(struct pipeline *p, FILE *out)
+{
+	const struct capture_header *h = record_decoder_header(p->dec);
+	struct writer_config config = { .out = out, .crlf = p->opts->crlf, .header = h };
+	struct memory_sample sample;
+
+	if (p->opts->n_threads > 0)
+		warn_unknown_threads(p);
+	rewind(p->samples);
+	void *w = p->opts->writer->begin(&config);
+	uint64_t fields[SAMPLE_FIELDS];
+	while (fread(fields, sizeof fields, 1, p->samples) == 1) {
+		sample = (struct memory_sample){
+			.ms = fields[0], .has_rss = fields[1] != 0, .rss = fields[2], .heap = fields[3],
+			.allocations = fields[4], .peak = fields[5],
+		};
+		p->opts->writer->sample(w, &sample);
+	}
+	/*
+	 * The end of the capture, when the header was last written (or, if
+	 * the process died before, the last sample): the heap after the last
+	 * allocation, and the peak of them all.
+	 */
+	sample = heap_now(p);
+	uint64_t end = h->end_time > h->start_time ? (uint64_t)(h->end_time - h->start_time) : 0;
+	sample.ms = end > p->last_sample_ms ? end : p->last_sample_ms;
+	p->opts->writer->sample(w, &sample);
+	p->opts->writer->end(w);
+	if (ferror(p->samples)) {
+		error("cannot read the memory samples back from a temporary file");
+		return false;
 	}
 	return true;
 }
@@ -133,8 +387,11 @@ read_records(struct pipeline *p)
 				.thread = thread,
 				.allocator = rec.u.alloc.allocator,
 			};
+			uint64_t seq = report_records(p->report);
 			if (report_allocation(p->report, &ev))
 				capture_mark(p->cap);
+			if (p->opts->writer->statistics != NULL)
+				stats_allocation(stats_for(p, thread), &ev, seq);
 			break;
 		}
 		case REC_AGGREGATED_ALLOCATION: {
@@ -154,6 +411,10 @@ read_records(struct pipeline *p)
 			    rec.u.aggregated.n_allocations_in_high_water_mark);
 			break;
 		}
+		case REC_MEMORY:
+			if (p->samples != NULL)
+				take_sample(p, &rec);
+			break;
 		default:
 			if (!capture_apply(p->cap, &rec) && orphan == NULL) {
 				orphan = capture_error(p->cap);
@@ -183,15 +444,51 @@ transform_run(int fd, FILE *out, const struct transform_options *opts)
 		error("an aggregated capture (memray run --aggregate) has no temporary allocations");
 		goto done;
 	}
+	if (aggregated && opts->writer->sample != NULL) {
+		error("an aggregated capture (memray run --aggregate) has no allocations to follow "
+		    "over time");
+		goto done;
+	}
+	if (aggregated && opts->writer->statistics != NULL) {
+		/* memray: "Can't compute statistics using a pre-aggregated capture file." */
+		error("an aggregated capture (memray run --aggregate) has no statistics "
+		    "of its allocations");
+		goto done;
+	}
 	if (h->native_traces)
 		p.symbols = native_symbols_new(opts->symfs);
 	p.cap = capture_new(h);
-	p.report = report_new(opts->mode, opts->threshold, opts->split_threads);
-	if (read_records(&p) && check_generations(&p)) {
-		/* An aggregated file is reported as it stands at its end. */
-		if (aggregated)
-			capture_mark(p.cap);
-		write_report(&p, out);
+	/* --thread picks rows of single threads (see pipeline_rows). */
+	p.report = report_new(opts->mode, opts->threshold,
+	    opts->split_threads || opts->n_threads > 0);
+	if (opts->writer->sample != NULL) {
+		p.samples = tmpfile();
+		if (p.samples == NULL) {
+			error("cannot create a temporary file for the memory samples: %s",
+			    strerror(errno));
+			goto done;
+		}
+		if (opts->n_threads > 0)
+			report_track_threads(p.report);
+	}
+	if (!read_records(&p))
+		goto done;
+	if (p.samples != NULL) {
+		status = write_samples(&p, out) ? 0 : 1;
+		goto done;
+	}
+	/* An aggregated file is reported as it stands at its end. */
+	if (aggregated)
+		capture_mark(p.cap);
+	if (opts->writer->statistics != NULL) {
+		status = write_statistics(&p, out) ? 0 : 1;
+		goto done;
+	}
+	warn_unknown_threads(&p);
+	const struct report_row *rows;
+	size_t n_rows = pipeline_rows(&p, &rows);
+	if (check_generations(&p, rows, n_rows)) {
+		write_report(&p, out, rows, n_rows);
 		status = 0;
 	}
 done:

@@ -10,6 +10,7 @@
 #define MT_TRANSFORM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -25,6 +26,10 @@ struct transform_options {
 	enum writer_count count;	/* --count: what -f folded weighs stacks by */
 	bool split_threads;		/* --split-threads: group by (stack, thread) */
 	const char *symfs;		/* --symfs: root the native binaries are read under */
+	size_t num_largest;		/* --num-largest: length of the statistics' top lists */
+	bool color;			/* -f summary: bold and blocks (a terminal, no NO_COLOR) */
+	const char *const *threads;	/* --thread: tids as printed ("0x2") or names */
+	size_t n_threads;		/* 0: every thread */
 };
 
 /*

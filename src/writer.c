@@ -17,12 +17,17 @@ static const struct writer_ops *const writers[] = {
 	&speedscope_writer,
 	&folded_writer,
 	&pprof_writer,
+	&stats_writer,
+	&summary_writer,
+	&timeline_writer,
 };
+
+#define N_WRITERS (sizeof writers / sizeof writers[0])
 
 const struct writer_ops *
 writer_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof writers / sizeof writers[0]; i++) {
+	for (size_t i = 0; i < N_WRITERS; i++) {
 		if (strcasecmp(writers[i]->name, name) == 0)
 			return writers[i];
 	}
@@ -32,11 +37,11 @@ writer_find(const char *name)
 const char *
 writer_names(const char *separator)
 {
-	static char names[128];
+	static char names[256];
 	size_t used = 0;
 
 	names[0] = '\0';
-	for (size_t i = 0; i < sizeof writers / sizeof writers[0]; i++) {
+	for (size_t i = 0; i < N_WRITERS; i++) {
 		int n = snprintf(names + used, sizeof names - used, "%s%s", i > 0 ? separator : "",
 		    writers[i]->name);
 		if (n < 0 || (size_t)n >= sizeof names - used)

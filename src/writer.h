@@ -42,12 +42,35 @@ struct writer_config {
 	enum report_mode mode;			/* pprof: in-use (peak, leaks) or allocated (temporary) */
 	enum writer_count count;		/* folded: bytes or allocations */
 	bool split_threads;			/* rows are per (stack, thread): folded adds a thread frame */
+	bool color;				/* summary: bold headings and block bars */
 };
 
+struct stats_summary;
+
+/* The heap at a MEMORY_RECORD of the capture, or at its end (-f timeline). */
+struct memory_sample {
+	uint64_t ms;			/* since the capture started */
+	bool has_rss;			/* false at the end, where the capture has none */
+	uint64_t rss;			/* resident set size, bytes */
+	uint64_t heap;			/* tracked heap, bytes */
+	uint64_t allocations;		/* live allocations */
+	uint64_t peak;			/* the largest heap so far */
+};
+
+/*
+ * A writer writes one of: a report's rows (row); the statistics of the
+ * whole capture (statistics, for -f stats and summary: the pipeline then
+ * gathers them); or the capture's memory samples (sample, -f timeline).
+ * begin of a statistics writer writes nothing, so that statistics can
+ * still refuse: it returns false, with a message, when memray would fail,
+ * and has written nothing then.
+ */
 struct writer_ops {
 	const char *name;
 	void *(*begin)(const struct writer_config *config);
 	void (*row)(void *state, const struct output_row *row);
+	bool (*statistics)(void *state, const struct stats_summary *summary);
+	void (*sample)(void *state, const struct memory_sample *sample);
 	/* Finish the document and free the state. */
 	void (*end)(void *state);
 };
@@ -57,12 +80,15 @@ extern const struct writer_ops gprof2dot_writer;
 extern const struct writer_ops speedscope_writer;
 extern const struct writer_ops folded_writer;
 extern const struct writer_ops pprof_writer;
+extern const struct writer_ops stats_writer;
+extern const struct writer_ops summary_writer;
+extern const struct writer_ops timeline_writer;
 
 /* The writer for a format name (case-insensitive, as memray), or NULL. */
 const struct writer_ops *writer_find(const char *name);
 /*
- * The format names joined by separator, "csv, gprof2dot, speedscope,
- * folded, pprof" with ", ".  A static buffer, overwritten by the next call.
+ * The format names in the table's order joined by separator: "csv,
+ * gprof2dot, ..." with ", ".  A static buffer, overwritten by the next call.
  */
 const char *writer_names(const char *separator);
 

@@ -61,6 +61,17 @@ xgrowarray_resize(void *ptr, size_t *cap, size_t need, size_t size, size_t initi
 	return ptr;
 }
 
+void *
+xgrowzeroed(void *ptr, size_t *len, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *len)
+		return ptr;
+	ptr = xgrowarray(ptr, cap, need, size, 16);
+	memset((char *)ptr + *len * size, 0, (need - *len) * size);
+	*len = need;
+	return ptr;
+}
+
 char *
 xstrdup(const char *s)
 {
@@ -74,5 +85,15 @@ xmemdup(const void *data, size_t len)
 
 	if (len != 0)
 		memcpy(copy, data, len);
+	return copy;
+}
+
+char *
+xstrndup(const char *s, size_t len)
+{
+	char *copy = xmalloc(len + 1);
+
+	memcpy(copy, s, len);
+	copy[len] = '\0';
 	return copy;
 }

@@ -32,7 +32,15 @@ xgrowarray(void *ptr, size_t *cap, size_t need, size_t size, size_t initial)
 	return need <= *cap ? ptr : xgrowarray_resize(ptr, cap, need, size, initial);
 }
 
+/*
+ * xgrowzeroed: make the array ptr of *len elements (room for *cap) hold
+ * at least need, as xgrowarray does, the new elements zeroed: for arrays
+ * indexed by an id that may skip ahead.  *len becomes at least need.
+ */
+void *xgrowzeroed(void *ptr, size_t *len, size_t *cap, size_t need, size_t size);
 char *xstrdup(const char *s);
 char *xmemdup(const void *data, size_t len);
+/* The first len bytes of s (which has at least len) as a string. */
+char *xstrndup(const char *s, size_t len);
 
 #endif

@@ -62,8 +62,8 @@ START_TEST(test_registry)
 	ck_assert_ptr_null(writer_find(""));
 	ck_assert_ptr_null(writer_find("csvx"));
 	ck_assert_str_eq(csv_writer.name, "csv");
-	ck_assert_str_eq(writer_names(", "), "csv, gprof2dot, speedscope, folded, pprof");
-	ck_assert_str_eq(writer_names(" "), "csv gprof2dot speedscope folded pprof");
+	ck_assert_str_eq(writer_names(", "), "csv, gprof2dot, speedscope, folded, pprof, stats, summary, timeline");
+	ck_assert_str_eq(writer_names(" "), "csv gprof2dot speedscope folded pprof stats summary timeline");
 }
 END_TEST
 

@@ -224,6 +224,12 @@ START_TEST(test_header_worked_example)
 	ck_assert_uint_eq(h->python_allocator, 1);
 	ck_assert(!h->trace_python_allocators);
 	ck_assert(!h->track_object_lifetimes);
+	ck_assert_str_eq(h->libdest, "/usr/lib/python3.11");
+	ck_assert_str_eq(h->site_packages[0], "/venv/lib/python3.11/site-packages");
+	ck_assert_ptr_null(h->site_packages[1]);
+	ck_assert_str_eq(h->sys_path[0], "/app");
+	ck_assert_str_eq(h->sys_path[1], "/usr/lib/python3.11");
+	ck_assert_ptr_null(h->sys_path[2]);
 	ck_assert_uint_eq(h->header_size, 168);
 	ck_assert_uint_eq(record_decoder_offset(dec), 168);
 	expect_end(168);
@@ -904,7 +910,9 @@ START_TEST(test_misc_records)
 	ck_assert_uint_eq(rec.u.context_switch.tid, UINT64_C(0x8000000000000005));
 	ck_assert_int_eq(next(&rec), REC_THREAD_NAME);
 	ck_assert_str_eq(rec.u.thread.name, "worker");
-	/* MEMORY_RECORD is counted, not returned. */
+	ck_assert_int_eq(next(&rec), REC_MEMORY);
+	ck_assert_uint_eq(rec.u.memory.rss, 123456789);
+	ck_assert_uint_eq(rec.u.memory.ms, 1000);
 	ck_assert_int_eq(next(&rec), REC_FRAME_PUSH);
 	ck_assert(!rec.u.push.is_entry);
 	ck_assert_uint_eq(rec.u.push.code_id, 300);

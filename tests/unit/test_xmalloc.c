@@ -1,4 +1,4 @@
-/* test_xmalloc: xgrowarray, the one way arrays grow (xmalloc.h). */
+/* test_xmalloc: xgrowarray, the one way arrays grow, xgrowzeroed and xstrndup (xmalloc.h). */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -80,6 +80,30 @@ START_TEST(test_grow_past_size_max)
 }
 END_TEST
 
+/* Indexes that skip ahead: every element up to the need is there, the new ones zero. */
+START_TEST(test_grow_zeroed)
+{
+	uint64_t *a = NULL;
+	size_t len = 0, cap = 0;
+
+	a = xgrowzeroed(a, &len, &cap, 3, sizeof *a);
+	ck_assert_uint_eq(len, 3);
+	ck_assert_uint_ge(cap, 3);
+	a[2] = 7;
+	a = xgrowzeroed(a, &len, &cap, 2, sizeof *a);	/* already there: unchanged */
+	ck_assert_uint_eq(len, 3);
+	a = xgrowzeroed(a, &len, &cap, 100, sizeof *a);
+	ck_assert_uint_eq(len, 100);
+	ck_assert_uint_eq(a[2], 7);
+	for (size_t i = 3; i < 100; i++)
+		ck_assert_uint_eq(a[i], 0);
+	free(a);
+	char *s = xstrndup("memray", 3);
+	ck_assert_str_eq(s, "mem");
+	free(s);
+}
+END_TEST
+
 static Suite *
 xmalloc_suite(void)
 {
@@ -88,6 +112,7 @@ xmalloc_suite(void)
 
 	tcase_add_test(tc, test_grow_appending);
 	tcase_add_test(tc, test_grow_jump);
+	tcase_add_test(tc, test_grow_zeroed);
 	tcase_add_exit_test(tc, test_grow_overflow, 1);
 	tcase_add_exit_test(tc, test_grow_past_size_max, 1);
 	suite_add_tcase(s, tc);
