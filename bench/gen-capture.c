@@ -3,7 +3,7 @@
  *
  * The capture is format 13, ALL_ALLOCATIONS, Python 3.11, no native
  * traces, encoded exactly as memray's StreamingRecordWriter would encode
- * the same events (capture-format.md §1-§3): the header, CODE_OBJECTs
+ * the same events (doc/capture-format.md §1-§3): the header, CODE_OBJECTs
  * with 3.11 location tables, CONTEXT_SWITCH, THREAD_RECORD, FRAME_PUSH,
  * FRAME_POP, MEMORY_RECORD, ALLOCATION records through the 15-entry
  * pointer cache, and a TRAILER.  Everything follows from the seed and the
@@ -22,7 +22,7 @@
  * totals of the peak, leaks and temporary (threshold 1) reports, and the
  * largest live set (for benchmarks of memory per live allocation).  They are
  * computed by replaying memray's rules on the generator's own events
- * (capture-format.md §8.2-§8.4), which the workload keeps free of quirks:
+ * (doc/capture-format.md §8.2-§8.4), which the workload keeps free of quirks:
  * no block is allocated at a live address and no unknown address is freed.
  * Memory: the live set, the stacks and the threads, never the records.
  */
@@ -59,7 +59,7 @@
 #define MMAP_BASE UINT64_C(0x7f5000000000)
 #define SLOT_BYTES 48
 
-/* Allocator ids of format 13 (capture-format.md §7). */
+/* Allocator ids of format 13 (doc/capture-format.md §7). */
 enum {
 	PYMALLOC_FREE = 1, PYMALLOC_MALLOC = 2, PYMALLOC_CALLOC = 3, PYMALLOC_REALLOC = 4,
 	FREE = 5, MALLOC = 6, REALLOC = 7, CALLOC = 8, POSIX_MEMALIGN = 9, ALIGNED_ALLOC = 10,

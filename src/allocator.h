@@ -1,7 +1,7 @@
 /*
  * allocator: memray's allocator ids, their names and kinds.
  *
- * The numbering is that of capture format 12 and 13 (capture-format.md §7);
+ * The numbering is that of capture format 12 and 13 (doc/capture-format.md §7);
  * older formats are renumbered by the record decoder.  The kind decides
  * both how a record is encoded and what it does to the live set.
  */

@@ -4,7 +4,7 @@
  * Reads a file descriptor in fixed-size chunks, never seeks, and detects
  * containers by their first bytes: an LZ4 frame (what `memray run` writes
  * by default), a zstd frame, gzip or xz, else a raw capture
- * (capture-format.md §1.2).  Containers may be nested, up to
+ * (doc/capture-format.md §1.2).  Containers may be nested, up to
  * BYTE_SOURCE_MAX_LAYERS deep (a capture gzipped or xz-compressed for
  * storage, or `zstd -c` of an lz4 capture): what one layer decompresses
  * is checked for a magic number again, all in the same single pass.

@@ -10,7 +10,7 @@
  * One pass needs "the state at the peak" after the peak has been passed.
  * The report calls capture_mark() whenever the state now is the one to
  * report; a thread name or code object changed after the last mark keeps
- * its value at the mark beside its new one (capture-format.md §0), and
+ * its value at the mark beside its new one (doc/capture-format.md §0), and
  * the rendering functions show the values at the last mark.
  */
 #ifndef MT_CAPTURE_H

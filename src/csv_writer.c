@@ -1,5 +1,5 @@
 /*
- * csv_writer: memray's CSV (capture-format.md §9.2).
+ * csv_writer: memray's CSV (doc/capture-format.md §9.2).
  *
  * Python's csv.writer default dialect: a field is quoted only when it
  * holds a comma, a quote, CR or LF, with quotes doubled (libcsv's

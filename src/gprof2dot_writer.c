@@ -1,5 +1,5 @@
 /*
- * gprof2dot_writer: memray's gprof2dot JSON (capture-format.md §9.3).
+ * gprof2dot_writer: memray's gprof2dot JSON (doc/capture-format.md §9.3).
  *
  *   {"version": 0, "costs": [{"description": "Memory", "unit": "bytes"}],
  *    "events": [{"callchain": [i, ...], "cost": [size]}, ...],

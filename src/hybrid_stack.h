@@ -1,6 +1,6 @@
 /*
  * hybrid_stack: memray's hybrid stack of a native capture
- * (capture-format.md §6.4; memray 1.20 _memray.pyx: hybrid_stack_trace).
+ * (doc/capture-format.md §6.4; memray 1.20 _memray.pyx: hybrid_stack_trace).
  *
  * A native stack and a Python stack, both most recent frame first, become
  * one: going from the outermost frames inwards, every native eval-loop frame

@@ -10,7 +10,7 @@
 #include "progress.h"
 #include "record_decoder.h"
 
-/* The memray releases that write each format version (capture-format.md §2.1). */
+/* The memray releases that write each format version (doc/capture-format.md §2.1). */
 const char *
 info_memray_versions(int32_t version)
 {

@@ -4,7 +4,7 @@
  * memray keeps mmapped ranges in a plain vector (snapshot.h: IntervalTree)
  * and removes a munmapped range from every range it overlaps: a range
  * covered whole is dropped, one covered at an end shrinks, and one cut in
- * the middle becomes two pieces (capture-format.md §8.2.1).  Each piece
+ * the middle becomes two pieces (doc/capture-format.md §8.2.1).  Each piece
  * has an owner id; the caller is told of every change so that it can keep
  * its own accounting, and names the owner of the second piece of a split.
  *

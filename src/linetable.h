@@ -3,7 +3,7 @@
  *
  * memray records a frame as (code object, instruction offset) and turns it
  * into a line when reporting, with the line table the code object had
- * (capture-format.md §5.2-§5.3): co_lnotab up to 3.9, the 3.10
+ * (doc/capture-format.md §5.2-§5.3): co_lnotab up to 3.9, the 3.10
  * co_linetable, and the 3.11+ location table.  Two deliberate differences
  * from stock memray: 3.9 bytecode deltas are unsigned, as in CPython (F3),
  * and an empty table gives firstlineno, as in CPython (F4).

@@ -1,6 +1,6 @@
 /*
  * native_symbols: native instruction pointers to (function, file, line)
- * frames, as memray 1.20 prints them (capture-format.md §6.2-§6.3).
+ * frames, as memray 1.20 prints them (doc/capture-format.md §6.2-§6.3).
  *
  * memray symbolizes with a vendored libbacktrace [native_resolver.cpp:
  * MemorySegment::resolveIp].  This module reads the same data with

@@ -31,7 +31,7 @@
 
 static const uint8_t MAGIC[MAGIC_LENGTH] = { 'm', 'e', 'm', 'r', 'a', 'y', 0 };
 
-/* Record type bytes of formats 12 and 13 (capture-format.md §3.1). */
+/* Record type bytes of formats 12 and 13 (doc/capture-format.md §3.1). */
 enum {
 	TYPE_TRAILER = 1,
 	TYPE_MEMORY_RECORD = 2,
@@ -90,7 +90,7 @@ struct record_decoder {
 
 	struct capture_header header;
 
-	/* Encoding state (capture-format.md §1.4, §3.2). */
+	/* Encoding state (doc/capture-format.md §1.4, §3.2). */
 	uint64_t last_data_ptr;
 	uint64_t last_native_id;
 	uint64_t last_ip;
@@ -401,7 +401,7 @@ take_time(struct record_decoder *dec, struct cursor *c, int64_t *ms, const char 
 	return PARSE_OK;
 }
 
-/* The header layout of format versions 10 to 13 (capture-format.md §2, §2.1). */
+/* The header layout of format versions 10 to 13 (doc/capture-format.md §2, §2.1). */
 static enum parse
 parse_header(struct record_decoder *dec, struct cursor *c, struct capture_header *h)
 {

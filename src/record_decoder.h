@@ -2,7 +2,7 @@
  * record_decoder: the header and the records of a capture, one at a time.
  *
  * Pulls bytes from a byte_source through a buffer of its own and turns
- * them into `struct record`s (capture-format.md §2-§3).  It owns the state
+ * them into `struct record`s (doc/capture-format.md §2-§3).  It owns the state
  * of the encoding itself (delta variables, the pointer cache, the
  * SEGMENT_HEADER count) and nothing of the process that was traced: the
  * records it returns carry absolute values.  OBJECT_RECORD is decoded,

@@ -2,7 +2,7 @@
  * report: which allocations a report shows, grouped by stack.
  *
  * Fed every allocation record in order, in one pass, it keeps what the
- * mode needs (capture-format.md §8):
+ * mode needs (doc/capture-format.md §8):
  *   peak       the live set at the high-water mark (§8.2): it keeps the
  *              live set now and, for every group changed since the last
  *              peak, the group as it was at that peak;

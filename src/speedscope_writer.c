@@ -1,5 +1,5 @@
 /*
- * speedscope_writer: memray's speedscope JSON (capture-format.md §9.4).
+ * speedscope_writer: memray's speedscope JSON (doc/capture-format.md §9.4).
  *
  *   {"$schema": "https://www.speedscope.app/file-format-schema.json",
  *    "shared": {"frames": [{"name": f, "file": file, "line": n}, ...]},

@@ -6,7 +6,7 @@
  * by allocator, byte and count totals by Python stack) and turns them into
  * Python dicts in the map's order; a stable sort by value then keeps that
  * order among equal values.  To list ties as memray does, the order is
- * replayed here: capture-format.md Appendix A (std::hash of an integer is
+ * replayed here: doc/capture-format.md Appendix A (std::hash of an integer is
  * the integer, buckets grow through libstdc++'s prime list, a new key goes
  * to the front of its bucket or, in an empty bucket, of the whole list).
  */

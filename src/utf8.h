@@ -1,5 +1,5 @@
 /*
- * utf8: names as well-formed UTF-8 (fix F5, capture-format.md §0).
+ * utf8: names as well-formed UTF-8 (fix F5, doc/capture-format.md §0).
  *
  * memray decodes function, file and thread names as UTF-8 when it renders
  * them, and stops with UnicodeDecodeError on a name that is not.  Every

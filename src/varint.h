@@ -2,7 +2,7 @@
  * varint: the integer encodings of memray capture files.
  *
  * memray writes unsigned LEB128 varints (7 bits a byte, least significant
- * group first) and zigzag-encoded signed varints; see capture-format.md
+ * group first) and zigzag-encoded signed varints; see doc/capture-format.md
  * §1.4.  Like memray's RecordReader::readVarint, a varint is at most ten
  * bytes: a tenth byte that still has its continuation bit set is invalid,
  * and bits past 64 in the tenth byte are dropped.

@@ -52,7 +52,7 @@ void builder_varint(struct capture_builder *b, uint64_t v);
 void builder_svarint(struct capture_builder *b, int64_t v);
 /* s with its terminating NUL. */
 void builder_cstr(struct capture_builder *b, const char *s);
-/* The header (capture-format.md §2). */
+/* The header (doc/capture-format.md §2). */
 void builder_header(struct capture_builder *b, const struct capture_header_fields *h);
 /* Forget the bytes, keep the buffer. */
 void builder_clear(struct capture_builder *b);

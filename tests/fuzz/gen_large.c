@@ -14,7 +14,7 @@
  * stream ends damaged at an offset past 4 GiB.  So 5 GiB holds more than
  * 2^32 records, and the temporary report counts more than 2^32
  * allocations: memray matches every FREE of an address among the thread's
- * recent allocations, freed or not (capture-format.md §8.4).
+ * recent allocations, freed or not (doc/capture-format.md §8.4).
  *
  * With NAME_BYTES, the function is not "big" but that many 'b's, to make
  * a report as large as wanted (tests/output.test: a closed pipe).
@@ -69,7 +69,7 @@ main(int argc, char **argv)
 	}
 
 	struct capture_builder b = { 0 };
-	/* Header (capture-format.md §2). */
+	/* Header (doc/capture-format.md §2). */
 	builder_header(&b, &(struct capture_header_fields){
 		.version = 13,
 		.python_version = 0x030B02F0,	/* Python 3.11.2 */

@@ -1,6 +1,6 @@
 /*
  * test_byte_source: the decompressed byte stream of a capture
- * (byte_source.h, capture-format.md §1.2): raw data, LZ4 and zstd frames,
+ * (byte_source.h, doc/capture-format.md §1.2): raw data, LZ4 and zstd frames,
  * gzip and xz, containers nested in one another, where errors are placed
  * in the input, and the zero-padding rule.
  */

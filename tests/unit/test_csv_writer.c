@@ -1,5 +1,5 @@
 /*
- * test_csv_writer: memray's CSV (capture-format.md §9.2) through the writer
+ * test_csv_writer: memray's CSV (doc/capture-format.md §9.2) through the writer
  * registry (writer.h): header row, minimal quoting, thread names, line ends.
  */
 #include <check.h>

@@ -1,6 +1,6 @@
 /*
  * test_hybrid_stack: memray's hybrid stack (hybrid_stack.h) with the worked
- * example of capture-format.md §6.4 and its fallback rules.
+ * example of doc/capture-format.md §6.4 and its fallback rules.
  */
 #include <check.h>
 #include <stdbool.h>

@@ -1,6 +1,6 @@
 /*
  * test_interval_list: how munmap cuts live mmap ranges (interval_list.h,
- * capture-format.md §8.2.1).
+ * doc/capture-format.md §8.2.1).
  */
 #include <check.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /*
  * test_json_writers: the JSON output layer (json_out.h) and memray's
- * gprof2dot and speedscope JSON (capture-format.md §9.3, §9.4).  Documents
+ * gprof2dot and speedscope JSON (doc/capture-format.md §9.3, §9.4).  Documents
  * are written to memory and parsed back with yajl's tree parser, which also
  * checks that they are valid JSON in valid UTF-8.
  */

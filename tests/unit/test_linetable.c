@@ -1,6 +1,6 @@
 /*
  * test_linetable: instruction offset to line (linetable.h), with the worked
- * examples of capture-format.md §5.3 and fixes F3 and F4 of §0.
+ * examples of doc/capture-format.md §5.3 and fixes F3 and F4 of §0.
  */
 #include <check.h>
 #include <stdint.h>

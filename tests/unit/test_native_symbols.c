@@ -1,5 +1,5 @@
 /*
- * test_native_symbols: the segment lookup rule of capture-format.md §6.2,
+ * test_native_symbols: the segment lookup rule of doc/capture-format.md §6.2,
  * and symbolization (native_symbols.h) of this test program's own code.
  */
 #define _GNU_SOURCE		/* dl_iterate_phdr */

@@ -1,6 +1,6 @@
 /*
  * test_record_decoder: the header and records of a capture
- * (record_decoder.h), with the worked examples of capture-format.md §2 and
+ * (record_decoder.h), with the worked examples of doc/capture-format.md §2 and
  * §3.4 fed through a file descriptor, and the damaged-input errors of §10.
  */
 #include <check.h>

@@ -1,6 +1,6 @@
 /*
  * test_report: which allocations a report shows (report.h), for the peak
- * (capture-format.md §8.2), leaks (§8.3) and temporary (§8.4) modes and
+ * (doc/capture-format.md §8.2), leaks (§8.3) and temporary (§8.4) modes and
  * aggregated files (§8.5), with the grouping and representative rules of
  * §8.6 and fixes F1 and F2 of §0, and --split-threads.
  */

@@ -1,5 +1,5 @@
 /*
- * test_varint: the integer encodings of capture-format.md §1.4 (varint.h).
+ * test_varint: the integer encodings of doc/capture-format.md §1.4 (varint.h).
  */
 #include <check.h>
 #include <stdint.h>
