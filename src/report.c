@@ -19,6 +19,7 @@
 #include "allocator.h"
 #include "interval_list.h"
 #include "message.h"
+#include "u64index.h"
 #include "u64map.h"
 #include "xmalloc.h"
 
