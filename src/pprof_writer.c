@@ -86,21 +86,33 @@ string_table_free(struct string_table *t)
 	utf8_buffer_free(&t->repaired);
 }
 
+/* What intern looks for. */
+struct string_sought {
+	const struct string_table *table;
+	const char *string;
+};
+
+static bool
+is_string_sought(const void *ctx, uint32_t index)
+{
+	const struct string_sought *sought = ctx;
+
+	return strcmp(sought->table->strings[index], sought->string) == 0;
+}
+
 static uint32_t
 intern(struct string_table *t, const char *s)
 {
 	size_t len = strlen(s);
 
 	s = utf8_repair(&t->repaired, s, &len);
-	uint64_t key = writer_hash_bytes(0, s, len);
+	const struct string_sought sought = { t, s };
+	uint64_t key;
 	uint32_t index;
 
-	/* Collisions take the next free key, as in frame_table_intern. */
-	while (u64map_get(&t->index, key, &index)) {
-		if (strcmp(t->strings[index], s) == 0)
-			return index;
-		key++;
-	}
+	if (u64map_find_interned(&t->index, writer_hash_bytes(0, s, len), is_string_sought, &sought,
+	    &index, &key))
+		return index;
 	if (t->count >= INT32_MAX)
 		fatal("too many distinct strings for one pprof profile");
 	t->strings = xgrowarray(t->strings, &t->cap, t->count + 1, sizeof *t->strings, 256);

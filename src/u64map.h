@@ -77,4 +77,36 @@ u64map_count(const struct u64map *map)
 	return map->count;
 }
 
+/*
+ * Interning by hash: a map keyed by a 64-bit hash of a longer key (a
+ * string, a frame, a tuple of fields), whose values index the caller's
+ * array of the keys.  Two keys may share a hash: a collision takes the next
+ * free hash value, and as nothing is ever removed from such a map, a lookup
+ * may stop at the first free one.
+ *
+ * Returns true and stores in *index the entry for which is_key(ctx, index)
+ * holds; otherwise returns false and stores in *free_hash the value to file
+ * a new entry under (with u64map_set).  Inline, so that a static is_key is
+ * called directly in the hot paths that use this (report groups and
+ * origins).
+ */
+static inline bool
+u64map_find_interned(const struct u64map *map, uint64_t hash,
+    bool (*is_key)(const void *ctx, uint32_t index), const void *ctx, uint32_t *index,
+    uint64_t *free_hash)
+{
+	uint32_t found;
+
+	for (;; hash++) {
+		if (!u64map_get(map, hash, &found)) {
+			*free_hash = hash;
+			return false;
+		}
+		if (is_key(ctx, found)) {
+			*index = found;
+			return true;
+		}
+	}
+}
+
 #endif
