@@ -3,8 +3,10 @@
  *
  * A writer gets the report's rows one at a time, in row order, already
  * resolved to text, and streams its format to a FILE.  Adding a format is
- * adding one writer_*.c file with a `struct writer_ops` and one line in
- * writer.c.
+ * adding one *_writer.c file (named after the format: csv_writer.c holds
+ * csv_writer) with a `struct writer_ops`, its extern below, its line in
+ * writer.c's table (which writer_find, writer_names and so --help, the
+ * error messages and the fuzzer follow) and in src/Makefile.am.
  */
 #ifndef MT_WRITER_H
 #define MT_WRITER_H
