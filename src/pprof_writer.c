@@ -60,7 +60,8 @@ struct string_table {
 struct pprof_state {
 	FILE *out;
 	bool temporary;
-	const struct capture_header *header;
+	const char *command_line;	/* the config's: borrowed */
+	int64_t start_time, end_time;
 	struct string_table strings;
 	struct frame_table locations;	/* keyed by (function, file, line) */
 	struct pprof_sample *samples;
@@ -128,8 +129,10 @@ pprof_begin(const struct writer_config *config)
 	struct pprof_state *s = xcalloc(1, sizeof *s);
 
 	s->out = config->out;
-	s->temporary = config->mode == REPORT_TEMPORARY;
-	s->header = config->header;
+	s->temporary = config->mode == WRITER_MODE_ALLOCATED;
+	s->command_line = config->command_line;
+	s->start_time = config->start_time;
+	s->end_time = config->end_time;
 	string_table_init(&s->strings);
 	intern(&s->strings, "");	/* string_table[0] must be "" */
 	frame_table_init(&s->locations, true);
@@ -300,19 +303,17 @@ pprof_end(void *state)
 
 	/* Informational: when the capture ran, and its command line as a comment. */
 	int64_t comment = 0;
-	if (s->header != NULL) {
-		const int64_t ms_to_ns = 1000000;
-		int64_t start = s->header->start_time, end = s->header->end_time;
-		if (start > 0 && start <= INT64_MAX / ms_to_ns) {
-			profile.time_nanos = start * ms_to_ns;
-			if (end >= start && end <= INT64_MAX / ms_to_ns)
-				profile.duration_nanos = (end - start) * ms_to_ns;
-		}
-		if (s->header->command_line != NULL && s->header->command_line[0] != '\0') {
-			comment = intern(st, s->header->command_line);
-			profile.n_comment = 1;
-			profile.comment = &comment;
-		}
+	const int64_t ms_to_ns = 1000000;
+	int64_t start = s->start_time, end = s->end_time;
+	if (start > 0 && start <= INT64_MAX / ms_to_ns) {
+		profile.time_nanos = start * ms_to_ns;
+		if (end >= start && end <= INT64_MAX / ms_to_ns)
+			profile.duration_nanos = (end - start) * ms_to_ns;
+	}
+	if (s->command_line != NULL && s->command_line[0] != '\0') {
+		comment = intern(st, s->command_line);
+		profile.n_comment = 1;
+		profile.comment = &comment;
 	}
 
 	/* The string table last: everything above may add to it. */

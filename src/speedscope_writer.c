@@ -46,7 +46,7 @@ static void *
 speedscope_begin(const struct writer_config *config)
 {
 	struct speedscope_state *s = xcalloc(1, sizeof *s);
-	const char *name = config->header ? config->header->command_line : NULL;
+	const char *name = config->command_line;
 
 	s->out = config->out;
 	s->name = xstrdup(name ? name : "");
