@@ -20,17 +20,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "frame.h"
 #include "record_decoder.h"
 
 #define NO_THREAD UINT32_MAX
 
 struct capture;
-
-struct frame_text {
-	const char *function;
-	const char *file;
-	int32_t line;
-};
 
 struct capture *capture_new(const struct capture_header *header);
 void capture_free(struct capture *cap);

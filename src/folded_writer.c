@@ -105,22 +105,36 @@ append_frame(struct folded_state *s, const struct frame_text *f)
 	append_raw(s, number, (size_t)n);
 }
 
+/* What line_for_scratch looks for. */
+struct line_sought {
+	const struct folded_state *state;
+	const char *text;
+	size_t len;
+};
+
+static bool
+is_line_sought(const void *ctx, uint32_t index)
+{
+	const struct line_sought *sought = ctx;
+	const struct folded_line *l = &sought->state->lines[index];
+
+	return l->len == sought->len &&
+	    memcmp(sought->state->arena + l->offset, sought->text, sought->len) == 0;
+}
+
 /* The line for the rendered stack in scratch, added if it is new. */
 static struct folded_line *
 line_for_scratch(struct folded_state *s)
 {
 	size_t len = s->scratch_len;
 	const char *text = utf8_repair(&s->repaired, s->scratch, &len);
-	uint64_t key = writer_hash_bytes(0, text, len);
+	const struct line_sought sought = { s, text, len };
+	uint64_t key;
 	uint32_t index;
 
-	/* Collisions take the next free key, as in frame_table_intern. */
-	while (u64map_get(&s->index, key, &index)) {
-		struct folded_line *l = &s->lines[index];
-		if (l->len == len && memcmp(s->arena + l->offset, text, len) == 0)
-			return l;
-		key++;
-	}
+	if (u64map_find_interned(&s->index, writer_hash_bytes(0, text, len), is_line_sought, &sought,
+	    &index, &key))
+		return &s->lines[index];
 	if (s->n_lines == UINT32_MAX)
 		fatal("too many distinct stacks for one report");
 	s->lines = xgrowarray(s->lines, &s->lines_cap, s->n_lines + 1, sizeof *s->lines, 64);

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "capture.h"
+#include "frame.h"
 
 /* Whether a native function is an eval loop that a Python frame replaces. */
 bool hybrid_is_eval_frame(const char *function);

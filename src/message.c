@@ -5,9 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "progress.h"
-
 static const char *input_name;
+static void (*before_print_hook)(void);
 
 void
 message_set_input(const char *name)
@@ -15,10 +14,17 @@ message_set_input(const char *name)
 	input_name = name;
 }
 
+void
+message_set_before_print(void (*before_print)(void))
+{
+	before_print_hook = before_print;
+}
+
 static void
 vmessage(const char *kind, const char *fmt, va_list ap)
 {
-	progress_clear();	/* a progress line on the terminal would garble this one */
+	if (before_print_hook != NULL)
+		before_print_hook();
 	fputs(PROGRAM_NAME ": ", stderr);
 	if (input_name != NULL)
 		fprintf(stderr, "%s: ", input_name);

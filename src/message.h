@@ -15,6 +15,14 @@
 /* The name of the input being read ("stdin" for standard input), or NULL. */
 void message_set_input(const char *name);
 
+/*
+ * A function to call before each message is printed, or NULL: progress
+ * sets one that erases its line on the terminal, so that a message is not
+ * garbled.  A hook rather than a call, so that message, which every module
+ * uses, uses none of them.
+ */
+void message_set_before_print(void (*before_print)(void));
+
 /* "memray-transform: INPUT: TEXT", then a newline. */
 void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "memray-transform: INPUT: warning: TEXT", then a newline. */

@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "capture.h"
+#include "frame.h"
 #include "record_decoder.h"
 
 struct module_resolver;

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "capture.h"
+#include "frame.h"
 #include "message.h"
 #include "u64map.h"
 #include "xmalloc.h"

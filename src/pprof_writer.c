@@ -60,7 +60,8 @@ struct string_table {
 struct pprof_state {
 	FILE *out;
 	bool temporary;
-	const struct capture_header *header;
+	const char *command_line;	/* the config's: borrowed */
+	int64_t start_time, end_time;
 	struct string_table strings;
 	struct frame_table locations;	/* keyed by (function, file, line) */
 	struct pprof_sample *samples;
@@ -86,21 +87,33 @@ string_table_free(struct string_table *t)
 	utf8_buffer_free(&t->repaired);
 }
 
+/* What intern looks for. */
+struct string_sought {
+	const struct string_table *table;
+	const char *string;
+};
+
+static bool
+is_string_sought(const void *ctx, uint32_t index)
+{
+	const struct string_sought *sought = ctx;
+
+	return strcmp(sought->table->strings[index], sought->string) == 0;
+}
+
 static uint32_t
 intern(struct string_table *t, const char *s)
 {
 	size_t len = strlen(s);
 
 	s = utf8_repair(&t->repaired, s, &len);
-	uint64_t key = writer_hash_bytes(0, s, len);
+	const struct string_sought sought = { t, s };
+	uint64_t key;
 	uint32_t index;
 
-	/* Collisions take the next free key, as in frame_table_intern. */
-	while (u64map_get(&t->index, key, &index)) {
-		if (strcmp(t->strings[index], s) == 0)
-			return index;
-		key++;
-	}
+	if (u64map_find_interned(&t->index, writer_hash_bytes(0, s, len), is_string_sought, &sought,
+	    &index, &key))
+		return index;
 	if (t->count >= INT32_MAX)
 		fatal("too many distinct strings for one pprof profile");
 	t->strings = xgrowarray(t->strings, &t->cap, t->count + 1, sizeof *t->strings, 256);
@@ -116,8 +129,10 @@ pprof_begin(const struct writer_config *config)
 	struct pprof_state *s = xcalloc(1, sizeof *s);
 
 	s->out = config->out;
-	s->temporary = config->mode == REPORT_TEMPORARY;
-	s->header = config->header;
+	s->temporary = config->mode == WRITER_MODE_ALLOCATED;
+	s->command_line = config->command_line;
+	s->start_time = config->start_time;
+	s->end_time = config->end_time;
 	string_table_init(&s->strings);
 	intern(&s->strings, "");	/* string_table[0] must be "" */
 	frame_table_init(&s->locations, true);
@@ -288,19 +303,17 @@ pprof_end(void *state)
 
 	/* Informational: when the capture ran, and its command line as a comment. */
 	int64_t comment = 0;
-	if (s->header != NULL) {
-		const int64_t ms_to_ns = 1000000;
-		int64_t start = s->header->start_time, end = s->header->end_time;
-		if (start > 0 && start <= INT64_MAX / ms_to_ns) {
-			profile.time_nanos = start * ms_to_ns;
-			if (end >= start && end <= INT64_MAX / ms_to_ns)
-				profile.duration_nanos = (end - start) * ms_to_ns;
-		}
-		if (s->header->command_line != NULL && s->header->command_line[0] != '\0') {
-			comment = intern(st, s->header->command_line);
-			profile.n_comment = 1;
-			profile.comment = &comment;
-		}
+	const int64_t ms_to_ns = 1000000;
+	int64_t start = s->start_time, end = s->end_time;
+	if (start > 0 && start <= INT64_MAX / ms_to_ns) {
+		profile.time_nanos = start * ms_to_ns;
+		if (end >= start && end <= INT64_MAX / ms_to_ns)
+			profile.duration_nanos = (end - start) * ms_to_ns;
+	}
+	if (s->command_line != NULL && s->command_line[0] != '\0') {
+		comment = intern(st, s->command_line);
+		profile.n_comment = 1;
+		profile.comment = &comment;
 	}
 
 	/* The string table last: everything above may add to it. */

@@ -33,6 +33,8 @@ static struct {
  */
 static volatile sig_atomic_t shown;
 
+static void progress_clear(void);
+
 static uint64_t
 now_ms(void)
 {
@@ -51,6 +53,7 @@ progress_init(bool enabled, uint64_t total)
 	progress.total = total;
 	progress.start_ms = now_ms();
 	shown = 0;
+	message_set_before_print(progress_clear);
 }
 
 /*
@@ -135,7 +138,8 @@ progress_record(const struct byte_source *src)
 	draw(src, now);
 }
 
-void
+/* Erase the line on a terminal, before another message is printed. */
+static void
 progress_clear(void)
 {
 	if (shown > 0) {

@@ -9,7 +9,8 @@
  * and erased at the end; elsewhere (--progress into a file or a pipe) it
  * is a new line at most once a second.  A signal that ends the run erases
  * it too (output.c's handler).  Every other message first erases
- * the line (message.c calls progress_clear), so nothing is garbled.
+ * the line (progress_init makes progress_clear message.c's before-print
+ * hook), so nothing is garbled.
  */
 #ifndef MT_PROGRESS_H
 #define MT_PROGRESS_H
@@ -27,9 +28,6 @@ void progress_init(bool enabled, uint64_t total);
  * many calls, and draws only when the last line is old enough.
  */
 void progress_record(const struct byte_source *src);
-
-/* Erase the line on a terminal, before another message is printed. */
-void progress_clear(void);
 
 /*
  * Erase the line from a signal handler that ends the run, as

@@ -19,6 +19,7 @@
 #include "allocator.h"
 #include "interval_list.h"
 #include "message.h"
+#include "u64index.h"
 #include "u64map.h"
 #include "xmalloc.h"
 
@@ -294,27 +295,38 @@ count_thread_live(struct report *r, const struct member *m, uint64_t allocations
 	r->thread_live[thread].bytes += bytes;
 }
 
+/* What find_split_group looks for. */
+struct split_group_sought {
+	const struct report *report;
+	uint64_t stack_key;
+	uint32_t thread;
+};
+
+static bool
+is_split_group_sought(const void *ctx, uint32_t index)
+{
+	const struct split_group_sought *sought = ctx;
+	const struct group *g = &sought->report->groups[index];
+
+	return g->thread == sought->thread && g->stack == (uint32_t)sought->stack_key &&
+	    g->native_id == sought->stack_key >> 32;
+}
+
 /*
  * --split-threads: the group of (stack, native id, thread), or NONE if it
  * is new; then *slot is the free map key to file it under.  The map key is
- * a hash of all three, so two triples may share it: a group found is
- * checked against its own fields, and a collision takes the next key (as
- * frame_table_intern does; nothing is ever removed from group_by_key).
+ * a hash of all three, interned (u64map_find_interned): a group found is
+ * checked against its own fields.
  */
 static uint32_t
 find_split_group(struct report *r, uint64_t stack_key, uint32_t thread, uint64_t *slot)
 {
-	uint64_t key = u64map_hash(u64map_hash(stack_key) + thread);
+	const struct split_group_sought sought = { r, stack_key, thread };
 	uint32_t index;
 
-	while (u64map_get(&r->group_by_key, key, &index)) {
-		const struct group *g = &r->groups[index];
-		if (g->thread == thread && g->stack == (uint32_t)stack_key &&
-		    g->native_id == stack_key >> 32)
-			return index;
-		key++;
-	}
-	*slot = key;
+	if (u64map_find_interned(&r->group_by_key, u64map_hash(u64map_hash(stack_key) + thread),
+	    is_split_group_sought, &sought, &index, slot))
+		return index;
 	return NONE;
 }
 
@@ -368,34 +380,46 @@ take_representative(const struct report *r, struct group *g, const struct member
 	g->now.allocator = o->allocator;
 }
 
+/* What origin_for looks for. */
+struct origin_sought {
+	const struct report *report;
+	const struct alloc_event *event;
+};
+
+static bool
+is_origin_sought(const void *ctx, uint32_t index)
+{
+	const struct origin_sought *sought = ctx;
+	const struct origin *o = &sought->report->origins[index];
+	const struct alloc_event *ev = sought->event;
+
+	return o->thread == ev->thread && o->generation == ev->generation &&
+	    o->allocator == ev->allocator;
+}
+
 /*
  * The origin of ev, stored once.  origin_by_key is keyed by a hash of all
- * three fields: an origin found there is checked, and a collision takes
- * the next key (nothing is ever removed).
+ * three fields, interned (u64map_find_interned): an origin found there is
+ * checked.
  */
 static uint32_t
 origin_for(struct report *r, const struct alloc_event *ev)
 {
 	struct origin_hint *hint = &r->origin_hints[ev->allocator & ALLOCATOR_MAX];
+	const struct origin_sought sought = { r, ev };
+	uint64_t key;
 	uint32_t index;
 
 	if (hint->origin != NONE && hint->thread == ev->thread && hint->generation == ev->generation)
 		return hint->origin;
-	uint64_t key = u64map_hash(u64map_hash((uint64_t)ev->generation << 32 | ev->thread) +
-	    ev->allocator);
-	for (;; key++) {
-		if (!u64map_get(&r->origin_by_key, key, &index)) {
-			r->origins = xgrowarray(r->origins, &r->origins_cap, r->n_origins + 1,
-			    sizeof *r->origins, 16);
-			index = (uint32_t)r->n_origins++;
-			r->origins[index] = (struct origin){ ev->thread, ev->generation, ev->allocator };
-			u64map_set(&r->origin_by_key, key, index);
-			break;
-		}
-		const struct origin *o = &r->origins[index];
-		if (o->thread == ev->thread && o->generation == ev->generation &&
-		    o->allocator == ev->allocator)
-			break;
+	if (!u64map_find_interned(&r->origin_by_key,
+	    u64map_hash(u64map_hash((uint64_t)ev->generation << 32 | ev->thread) + ev->allocator),
+	    is_origin_sought, &sought, &index, &key)) {
+		r->origins = xgrowarray(r->origins, &r->origins_cap, r->n_origins + 1,
+		    sizeof *r->origins, 16);
+		index = (uint32_t)r->n_origins++;
+		r->origins[index] = (struct origin){ ev->thread, ev->generation, ev->allocator };
+		u64map_set(&r->origin_by_key, key, index);
 	}
 	*hint = (struct origin_hint){ ev->thread, ev->generation, index };
 	return index;

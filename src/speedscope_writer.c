@@ -46,7 +46,7 @@ static void *
 speedscope_begin(const struct writer_config *config)
 {
 	struct speedscope_state *s = xcalloc(1, sizeof *s);
-	const char *name = config->header ? config->header->command_line : NULL;
+	const char *name = config->command_line;
 
 	s->out = config->out;
 	s->name = xstrdup(name ? name : "");
@@ -60,6 +60,21 @@ same_stack(const struct speedscope_state *s, const struct sample *a, size_t offs
 {
 	return a->depth == depth &&
 	    memcmp(s->stacks + a->offset, s->stacks + offset, depth * sizeof *s->stacks) == 0;
+}
+
+/* What speedscope_row looks for: the stack just written at offset. */
+struct stack_sought {
+	const struct speedscope_state *state;
+	size_t offset, depth;
+};
+
+static bool
+is_stack_sought(const void *ctx, uint32_t index)
+{
+	const struct stack_sought *sought = ctx;
+
+	return same_stack(sought->state, &sought->state->samples[index], sought->offset,
+	    sought->depth);
 }
 
 static void
@@ -80,15 +95,11 @@ speedscope_row(void *state, const struct output_row *row)
 	for (size_t i = 0; i < depth; i++)
 		s->stacks[offset + i] = frame_table_intern(&s->frames, &row->frames[depth - 1 - i]);
 
-	/* Collisions take the next key, as in frame_table_intern. */
-	uint64_t key = writer_hash_bytes(0, s->stacks + offset, depth * sizeof *s->stacks);
-	bool found = false;
-	while (!found && u64map_get(&s->sample_index, key, &index)) {
-		found = same_stack(s, &s->samples[index], offset, depth);
-		if (!found)
-			key++;
-	}
-	if (!found) {
+	const struct stack_sought sought = { s, offset, depth };
+	uint64_t key;
+	if (!u64map_find_interned(&s->sample_index,
+	    writer_hash_bytes(0, s->stacks + offset, depth * sizeof *s->stacks), is_stack_sought,
+	    &sought, &index, &key)) {
 		if (s->n_samples == UINT32_MAX)
 			fatal("too many distinct stacks for one report");
 		s->samples = xgrowarray(s->samples, &s->samples_cap, s->n_samples + 1,

@@ -160,7 +160,9 @@ write_report(struct pipeline *p, FILE *out, const struct report_row *rows, size_
 {
 	const struct capture_header *h = record_decoder_header(p->dec);
 	struct writer_config config = {
-		.out = out, .crlf = p->opts->crlf, .header = h, .mode = p->opts->mode,
+		.out = out, .crlf = p->opts->crlf, .command_line = h->command_line,
+		.start_time = h->start_time, .end_time = h->end_time,
+		.mode = p->opts->mode == REPORT_TEMPORARY ? WRITER_MODE_ALLOCATED : WRITER_MODE_IN_USE,
 		.count = p->opts->count, .split_threads = p->opts->split_threads,
 	};
 	void *w = p->opts->writer->begin(&config);
@@ -195,7 +197,7 @@ static bool
 write_statistics(struct pipeline *p, FILE *out)
 {
 	const struct capture_header *h = record_decoder_header(p->dec);
-	struct writer_config config = { .out = out, .header = h, .color = p->opts->color };
+	struct writer_config config = { .out = out, .color = p->opts->color };
 	struct stats_summary summary;
 
 	capture_mark(p->cap);
@@ -309,7 +311,7 @@ static bool
 write_samples(struct pipeline *p, FILE *out)
 {
 	const struct capture_header *h = record_decoder_header(p->dec);
-	struct writer_config config = { .out = out, .crlf = p->opts->crlf, .header = h };
+	struct writer_config config = { .out = out, .crlf = p->opts->crlf };
 	struct memory_sample sample;
 
 	if (p->opts->n_threads > 0)

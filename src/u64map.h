@@ -8,8 +8,8 @@
  * free of tombstones, so a capture that allocates and frees for hours never
  * degrades it.  16 bytes a slot, at most 75% full.
  *
- * u64index, below, is the table for the one big set, the live allocations
- * by address, whose records keep their key themselves.
+ * u64index (u64index.h) is the table for the one big set, the live
+ * allocations by address, whose records keep their key themselves.
  */
 #ifndef MT_U64MAP_H
 #define MT_U64MAP_H
@@ -78,35 +78,35 @@ u64map_count(const struct u64map *map)
 }
 
 /*
- * u64index: 32-bit ids found by a 64-bit key that the caller stores with
- * each id and hands back through key_of.  A slot is 6 bytes (u64map's
- * is 16): per live allocation the report pays for its own record plus
- * 6 / load bytes, at most 80% full, and 18 / load while growing.
+ * Interning by hash: a map keyed by a 64-bit hash of a longer key (a
+ * string, a frame, a tuple of fields), whose values index the caller's
+ * array of the keys.  Two keys may share a hash: a collision takes the next
+ * free hash value, and as nothing is ever removed from such a map, a lookup
+ * may stop at the first free one.
  *
- * Robin Hood linear probing: a slot holds its entry's distance from its
- * home slot and 8 more bits of the key's hash, so a lookup reads a key
- * (a cache miss in the caller's array) only for an entry with the same
- * home and tag, gives up as soon as the distances say the key would have
- * been met, and a removal shifts the entries after it back without
- * reading any key.  Keys are read for every entry when the table grows.
+ * Returns true and stores in *index the entry for which is_key(ctx, index)
+ * holds; otherwise returns false and stores in *free_hash the value to file
+ * a new entry under (with u64map_set).  Inline, so that a static is_key is
+ * called directly in the hot paths that use this (report groups and
+ * origins).
  */
-struct u64index {
-	uint16_t *meta;		/* per slot: 0 if free, else tag << 8 | (distance + 1),
-				   with distances of 254 and more stored as 254 */
-	uint32_t *ids;
-	size_t mask;		/* capacity - 1; capacity is a power of two */
-	size_t count;
-	uint64_t seed;		/* as u64map's */
-	uint64_t (*key_of)(const void *ctx, uint32_t id);
-	const void *ctx;
-};
+static inline bool
+u64map_find_interned(const struct u64map *map, uint64_t hash,
+    bool (*is_key)(const void *ctx, uint32_t index), const void *ctx, uint32_t *index,
+    uint64_t *free_hash)
+{
+	uint32_t found;
 
-void u64index_init(struct u64index *index, uint64_t (*key_of)(const void *ctx, uint32_t id),
-    const void *ctx);
-void u64index_free(struct u64index *index);
-/* File id under key, which is not in the index (key_of(ctx, id) must be key). */
-void u64index_add(struct u64index *index, uint64_t key, uint32_t id);
-/* Remove the id filed under key; returns whether there was one and stores it. */
-bool u64index_remove(struct u64index *index, uint64_t key, uint32_t *id);
+	for (;; hash++) {
+		if (!u64map_get(map, hash, &found)) {
+			*free_hash = hash;
+			return false;
+		}
+		if (is_key(ctx, found)) {
+			*index = found;
+			return true;
+		}
+	}
+}
 
 #endif

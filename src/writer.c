@@ -133,22 +133,29 @@ frame_equal(const struct frame_table *t, const struct frame_text *a, const struc
 	    strcmp(a->file, b->file) == 0;
 }
 
+/* What frame_table_intern looks for. */
+struct frame_sought {
+	const struct frame_table *table;
+	const struct frame_text *frame;
+};
+
+static bool
+is_frame_sought(const void *ctx, uint32_t index)
+{
+	const struct frame_sought *sought = ctx;
+
+	return frame_equal(sought->table, &sought->table->frames[index], sought->frame);
+}
+
 uint32_t
 frame_table_intern(struct frame_table *t, const struct frame_text *f)
 {
-	uint64_t key = frame_hash(t, f);
+	const struct frame_sought sought = { t, f };
+	uint64_t key;
 	uint32_t index;
 
-	/*
-	 * The map is keyed by hash: when two keys collide the later one takes
-	 * the next free hash value.  Nothing is ever removed, so a lookup may
-	 * stop at the first free one.
-	 */
-	while (u64map_get(&t->index, key, &index)) {
-		if (frame_equal(t, &t->frames[index], f))
-			return index;
-		key++;
-	}
+	if (u64map_find_interned(&t->index, frame_hash(t, f), is_frame_sought, &sought, &index, &key))
+		return index;
 	if (t->count == UINT32_MAX)
 		fatal("too many distinct frames for one report");
 	t->frames = xgrowarray(t->frames, &t->cap, t->count + 1, sizeof *t->frames, 64);

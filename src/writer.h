@@ -3,8 +3,10 @@
  *
  * A writer gets the report's rows one at a time, in row order, already
  * resolved to text, and streams its format to a FILE.  Adding a format is
- * adding one writer_*.c file with a `struct writer_ops` and one line in
- * writer.c.
+ * adding one *_writer.c file (named after the format: csv_writer.c holds
+ * csv_writer) with a `struct writer_ops`, its extern below, its line in
+ * writer.c's table (which writer_find, writer_names and so --help, the
+ * error messages and the fuzzer follow) and in src/Makefile.am.
  */
 #ifndef MT_WRITER_H
 #define MT_WRITER_H
@@ -14,9 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "capture.h"
-#include "record_decoder.h"
-#include "report.h"
+#include "frame.h"
 #include "u64map.h"
 
 struct output_row {
@@ -35,11 +35,26 @@ enum writer_count {
 	WRITER_COUNT_ALLOCATIONS
 };
 
+/*
+ * What the report's rows measure (pprof's sample types): the heap in use
+ * (peak and leaks reports) or everything allocated (temporary).
+ */
+enum writer_mode {
+	WRITER_MODE_IN_USE,		/* the default */
+	WRITER_MODE_ALLOCATED
+};
+
+/*
+ * What a writer knows of the run: the output, the options that shape a
+ * format, and the few capture header fields a format shows.  It holds
+ * plain values, so that writers need nothing of the layers below them.
+ */
 struct writer_config {
 	FILE *out;
 	bool crlf;				/* CSV: end lines with CR LF, as memray */
-	const struct capture_header *header;
-	enum report_mode mode;			/* pprof: in-use (peak, leaks) or allocated (temporary) */
+	const char *command_line;		/* the traced command; NULL or "" if none */
+	int64_t start_time, end_time;		/* ms since the epoch; 0 if unknown */
+	enum writer_mode mode;			/* pprof: in-use or allocated samples */
 	enum writer_count count;		/* folded: bytes or allocations */
 	bool split_threads;			/* rows are per (stack, thread): folded adds a thread frame */
 	bool color;				/* summary: bold headings and block bars */

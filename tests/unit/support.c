@@ -34,10 +34,8 @@ writer_harness_begin(struct writer_harness *h, const char *format, const char *c
 	h->ops = writer_find(format);
 	ck_assert_ptr_nonnull(h->ops);
 	writer_harness_open(h);
-	h->header = (struct capture_header){ .version = 13, .main_tid = 1,
-		.command_line = (char *)command_line };
 	config.out = h->out;
-	config.header = &h->header;
+	config.command_line = command_line;
 	h->state = h->ops->begin(&config);
 	ck_assert_ptr_nonnull(h->state);
 }

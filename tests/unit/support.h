@@ -24,7 +24,6 @@ struct writer_harness {
 	FILE *out;			/* the memory stream; NULL once closed */
 	char *buf;			/* the document: complete once out is closed */
 	size_t len;
-	struct capture_header header;	/* what the writer is given */
 };
 
 /* Open a new memory stream at h->out, dropping the document before it. */
@@ -33,9 +32,9 @@ void writer_harness_open(struct writer_harness *h);
 const char *writer_harness_close(struct writer_harness *h);
 
 /*
- * Begin a document in the named format on a new stream, with the header
- * { version 13, main tid 1, command_line }; config gives the writer's
- * options, and its out and header are filled in here.
+ * Begin a document in the named format on a new stream for the traced
+ * command command_line; config gives the writer's other options, and its
+ * out and command_line are filled in here.
  */
 void writer_harness_begin(struct writer_harness *h, const char *format, const char *command_line,
     struct writer_config config);

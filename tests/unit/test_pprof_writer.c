@@ -36,7 +36,7 @@ teardown(void)
 }
 
 static void
-start(enum report_mode mode, const char *command_line)
+start(enum writer_mode mode, const char *command_line)
 {
 	writer_harness_begin(&w, "pprof", command_line, (struct writer_config){ .mode = mode });
 }
@@ -168,7 +168,7 @@ static const struct frame_text other_leaf_main[] = {
 
 START_TEST(test_samples_locations_functions)
 {
-	start(REPORT_PEAK, NULL);
+	start(WRITER_MODE_IN_USE, NULL);
 	row(3, 300, 1, NULL, 2, leaf_main);
 	row(1, 7, 2, "worker", 2, other_leaf_main);
 	finish();
@@ -195,7 +195,7 @@ END_TEST
 
 START_TEST(test_temporary_types)
 {
-	start(REPORT_TEMPORARY, NULL);
+	start(WRITER_MODE_ALLOCATED, NULL);
 	row(2, 64, 1, NULL, 2, leaf_main);
 	finish();
 	check_types("alloc_objects", "alloc_space");
@@ -205,7 +205,7 @@ END_TEST
 
 START_TEST(test_leaks_types)
 {
-	start(REPORT_LEAKS, NULL);
+	start(WRITER_MODE_IN_USE, NULL);
 	row(2, 64, 1, NULL, 2, leaf_main);
 	finish();
 	check_types("inuse_objects", "inuse_space");
@@ -216,7 +216,7 @@ START_TEST(test_empty_stack_is_unknown)
 {
 	static const struct frame_text no_line[] = { { "f", "/app/y.py", 0 } };
 
-	start(REPORT_PEAK, NULL);
+	start(WRITER_MODE_IN_USE, NULL);
 	row(1, 10, 1, NULL, 0, NULL);
 	row(1, 20, 1, NULL, 1, no_line);
 	finish();
@@ -230,7 +230,7 @@ END_TEST
 
 START_TEST(test_values_clamped)
 {
-	start(REPORT_PEAK, NULL);
+	start(WRITER_MODE_IN_USE, NULL);
 	row(UINT64_MAX, (uint64_t)INT64_MAX + 1, 1, NULL, 2, leaf_main);
 	finish();
 	check_sample(0, INT64_MAX, INT64_MAX, "0x1", 2);
@@ -239,7 +239,7 @@ END_TEST
 
 START_TEST(test_no_rows)
 {
-	start(REPORT_PEAK, NULL);
+	start(WRITER_MODE_IN_USE, NULL);
 	finish();
 	check_types("inuse_objects", "inuse_space");
 	ck_assert_uint_eq(profile->n_sample, 0);
@@ -252,9 +252,8 @@ END_TEST
 
 START_TEST(test_times_and_command_line)
 {
-	start(REPORT_PEAK, "python3 app.py --fast");
-	w.header.start_time = 1700000000000;	/* milliseconds */
-	w.header.end_time = 1700000002500;
+	writer_harness_begin(&w, "pprof", "python3 app.py --fast", (struct writer_config){
+		.start_time = 1700000000000, .end_time = 1700000002500 });	/* milliseconds */
 	row(1, 1, 1, NULL, 2, leaf_main);
 	finish();
 	ck_assert_int_eq(profile->time_nanos, INT64_C(1700000000000000000));
@@ -266,9 +265,8 @@ END_TEST
 
 START_TEST(test_end_before_start_has_no_duration)
 {
-	start(REPORT_PEAK, NULL);
-	w.header.start_time = 2000;
-	w.header.end_time = 1000;
+	writer_harness_begin(&w, "pprof", NULL,
+	    (struct writer_config){ .start_time = 2000, .end_time = 1000 });
 	finish();
 	ck_assert_int_eq(profile->time_nanos, INT64_C(2000000000));
 	ck_assert_int_eq(profile->duration_nanos, 0);
@@ -277,7 +275,7 @@ END_TEST
 
 START_TEST(test_strings_interned_once)
 {
-	start(REPORT_PEAK, NULL);
+	start(WRITER_MODE_IN_USE, NULL);
 	for (int i = 0; i < 50; i++)
 		row(1, 1, 2, "worker", 2, leaf_main);
 	finish();

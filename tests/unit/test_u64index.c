@@ -1,5 +1,5 @@
 /*
- * test_u64index: the index of caller-keyed ids (u64map.h: u64index),
+ * test_u64index: the index of caller-keyed ids (u64index.h),
  * checked against a plain reference array: random adds and removes,
  * growth, and keys crafted to share a home slot (long runs, distances
  * past the saturated byte, wrapping at the end of the table).
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "support.h"
-#include "u64map.h"
+#include "u64index.h"
 
 #define MAX_IDS 200000
 

@@ -1,0 +1,180 @@
+/* u64index: 32-bit ids found by a caller-stored 64-bit key (see u64index.h). */
+#include "u64index.h"
+
+#include <stdlib.h>
+
+#include "random_seed.h"
+#include "u64map.h"
+#include "xmalloc.h"
+
+#define INITIAL_CAPACITY 16
+
+/* Distances from here on are all stored as this one, and asked of the key. */
+#define INDEX_SATURATED 254
+
+void
+u64index_init(struct u64index *index, uint64_t (*key_of)(const void *ctx, uint32_t id),
+    const void *ctx)
+{
+	*index = (struct u64index){ .seed = random_seed(), .key_of = key_of, .ctx = ctx };
+}
+
+void
+u64index_free(struct u64index *index)
+{
+	free(index->meta);
+	free(index->ids);
+	*index = (struct u64index){ .seed = index->seed, .key_of = index->key_of, .ctx = index->ctx };
+}
+
+static inline uint64_t
+index_hash(const struct u64index *index, uint64_t key)
+{
+	return u64map_slot_hash(index->seed, key);
+}
+
+/* The tag is the top byte of the hash; the home slot comes from its low bits. */
+static inline unsigned
+index_tag(uint64_t hash)
+{
+	return (unsigned)(hash >> 56);
+}
+
+static inline uint16_t
+index_meta(unsigned tag, size_t distance)
+{
+	return (uint16_t)(tag << 8 | ((distance < INDEX_SATURATED ? distance : INDEX_SATURATED) + 1));
+}
+
+/* How far the entry in slot i is from its home slot. */
+static inline size_t
+index_distance(const struct u64index *index, size_t i)
+{
+	size_t d = (size_t)(index->meta[i] & 0xff) - 1;
+
+	if (d < INDEX_SATURATED)
+		return d;
+	/* Only keys crafted to collide get this far: ask the key. */
+	return (i - (index_hash(index, index->key_of(index->ctx, index->ids[i])) & index->mask)) &
+	    index->mask;
+}
+
+/*
+ * Put an entry that is not in the index where it belongs: after the
+ * entries of its run as far from their homes as it would be or further,
+ * before those nearer theirs.  The entries from there to the first free
+ * slot move one slot on, one further from home (Robin Hood: every run
+ * stays ordered by home slot).
+ */
+static void
+index_insert(struct u64index *index, uint64_t hash, uint32_t id)
+{
+	size_t i = hash & index->mask, d = 0, j;
+
+	while (index->meta[i] != 0 && index_distance(index, i) >= d) {
+		i = (i + 1) & index->mask;
+		d++;
+	}
+	for (j = i; index->meta[j] != 0; j = (j + 1) & index->mask)
+		continue;
+	while (j != i) {
+		size_t from = (j - 1) & index->mask;
+		uint16_t m = index->meta[from];
+		index->meta[j] = (m & 0xff) == INDEX_SATURATED + 1 ? m : (uint16_t)(m + 1);
+		index->ids[j] = index->ids[from];
+		j = from;
+	}
+	index->meta[i] = index_meta(index_tag(hash), d);
+	index->ids[i] = id;
+}
+
+static void
+index_grow(struct u64index *index)
+{
+	uint16_t *old_meta = index->meta;
+	uint32_t *old_ids = index->ids;
+	size_t old_capacity = old_meta ? index->mask + 1 : 0;
+	size_t capacity = old_meta ? old_capacity * 2 : INITIAL_CAPACITY;
+
+	index->meta = xcalloc(capacity, sizeof *index->meta);
+	index->ids = xreallocarray(NULL, capacity, sizeof *index->ids);
+	index->mask = capacity - 1;
+	for (size_t i = 0; i < old_capacity; i++) {
+		if (old_meta[i] != 0)
+			index_insert(index, index_hash(index, index->key_of(index->ctx, old_ids[i])), old_ids[i]);
+	}
+	free(old_meta);
+	free(old_ids);
+}
+
+/* index_find from distance INDEX_SATURATED on, where distances are asked of the keys. */
+static size_t
+index_find_far(const struct u64index *index, uint64_t key, unsigned tag, size_t i, size_t d)
+{
+	for (;; i = (i + 1) & index->mask, d++) {
+		uint16_t m = index->meta[i];
+		if (m == 0)
+			return SIZE_MAX;
+		size_t here = index_distance(index, i);
+		if (here < d)
+			return SIZE_MAX;
+		if (here == d && m >> 8 == tag && index->key_of(index->ctx, index->ids[i]) == key)
+			return i;
+	}
+}
+
+/*
+ * The slot of key (whose hash is given) in an allocated index, or SIZE_MAX:
+ * a free slot, or an entry nearer its home than key would be, ends the search.
+ */
+static inline size_t
+index_find(const struct u64index *index, uint64_t key, uint64_t hash)
+{
+	unsigned tag = index_tag(hash);
+	size_t i = hash & index->mask;
+
+	/* The id of the slot is read next: fetch both cache lines at once. */
+	__builtin_prefetch(&index->ids[i]);
+	for (size_t d = 0; d < INDEX_SATURATED; i = (i + 1) & index->mask, d++) {
+		uint16_t m = index->meta[i];
+		/* Free slots store 0, and saturated distances exceed d: no need to know them. */
+		if ((m & 0xff) < d + 1)
+			return SIZE_MAX;
+		if (m == index_meta(tag, d) && index->key_of(index->ctx, index->ids[i]) == key)
+			return i;
+	}
+	return index_find_far(index, key, tag, i, INDEX_SATURATED);
+}
+
+void
+u64index_add(struct u64index *index, uint64_t key, uint32_t id)
+{
+	if (index->meta == NULL || (index->count + 1) * 5 > (index->mask + 1) * 4)
+		index_grow(index);
+	index_insert(index, index_hash(index, key), id);
+	index->count++;
+}
+
+bool
+u64index_remove(struct u64index *index, uint64_t key, uint32_t *id)
+{
+	size_t i = index->meta ? index_find(index, key, index_hash(index, key)) : SIZE_MAX;
+
+	if (i == SIZE_MAX)
+		return false;
+	*id = index->ids[i];
+	/* Backward shift: the entries after it move one slot nearer home, up to one at home. */
+	for (;;) {
+		size_t next = (i + 1) & index->mask;
+		uint16_t m = index->meta[next];
+		if ((m & 0xff) <= 1)	/* free, or at home */
+			break;
+		index->meta[i] = (m & 0xff) == INDEX_SATURATED + 1 ?
+		    index_meta(m >> 8, index_distance(index, next) - 1) : (uint16_t)(m - 1);
+		index->ids[i] = index->ids[next];
+		i = next;
+	}
+	index->meta[i] = 0;
+	index->count--;
+	return true;
+}
