@@ -842,17 +842,6 @@ free_in(uint32_t thread, uint64_t address)
 	feed(ALLOC_FREE, address, 0, 0, thread);
 }
 
-static void
-check_split_row(const struct report_row *row, uint32_t stack, uint32_t thread, uint64_t n,
-    uint64_t size, uint64_t seq)
-{
-	ck_assert_uint_eq(row->stack, stack);
-	ck_assert_uint_eq(row->thread, thread);
-	ck_assert_uint_eq(row->n_allocations, n);
-	ck_assert_uint_eq(row->size, size);
-	ck_assert_uint_eq(row->seq, seq);
-}
-
 /* Threads 1, 2, 3 allocate from stack 7; thread 2 twice; thread 1 also from stack 8. */
 static void
 shared_stack(void)
@@ -871,10 +860,10 @@ START_TEST(test_peak_split)
 	r = report_new(REPORT_PEAK, 0, true);
 	shared_stack();
 	ck_assert_uint_eq(report_rows(r, &row), 4);
-	check_split_row(&row[0], 7, 1, 1, 10, 0);
-	check_split_row(&row[1], 7, 2, 2, 25, 1);
-	check_split_row(&row[2], 7, 3, 1, 30, 2);
-	check_split_row(&row[3], 8, 1, 1, 1, 4);
+	check_row(&row[0], 7, 1, 10, 0, ALLOC_MALLOC, 1);
+	check_row(&row[1], 7, 2, 25, 1, ALLOC_MALLOC, 2);
+	check_row(&row[2], 7, 1, 30, 2, ALLOC_MALLOC, 3);
+	check_row(&row[3], 8, 1, 1, 4, ALLOC_MALLOC, 1);
 }
 END_TEST
 
@@ -886,8 +875,8 @@ START_TEST(test_peak_not_split)
 	r = report_new(REPORT_PEAK, 0, false);
 	shared_stack();
 	ck_assert_uint_eq(report_rows(r, &row), 2);
-	check_split_row(&row[0], 7, 1, 4, 65, 0);
-	check_split_row(&row[1], 8, 1, 1, 1, 4);
+	check_row(&row[0], 7, 4, 65, 0, ALLOC_MALLOC, 1);
+	check_row(&row[1], 8, 1, 1, 4, ALLOC_MALLOC, 1);
 }
 END_TEST
 
@@ -901,8 +890,8 @@ START_TEST(test_peak_split_is_the_peak)
 	free_in(2, 0x200);
 	free_in(3, 0x300);
 	ck_assert_uint_eq(report_rows(r, &row), 4);
-	check_split_row(&row[1], 7, 2, 2, 25, 1);
-	check_split_row(&row[2], 7, 3, 1, 30, 2);
+	check_row(&row[1], 7, 2, 25, 1, ALLOC_MALLOC, 2);
+	check_row(&row[2], 7, 1, 30, 2, ALLOC_MALLOC, 3);
 }
 END_TEST
 
@@ -916,9 +905,9 @@ START_TEST(test_leaks_split_representative)
 	free_in(2, 0x200);
 	free_in(3, 0x300);
 	ck_assert_uint_eq(report_rows(r, &row), 3);
-	check_split_row(&row[0], 7, 1, 1, 10, 0);
-	check_split_row(&row[1], 7, 2, 1, 5, 3);
-	check_split_row(&row[2], 8, 1, 1, 1, 4);
+	check_row(&row[0], 7, 1, 10, 0, ALLOC_MALLOC, 1);
+	check_row(&row[1], 7, 1, 5, 3, ALLOC_MALLOC, 2);
+	check_row(&row[2], 8, 1, 1, 4, ALLOC_MALLOC, 1);
 }
 END_TEST
 
@@ -950,8 +939,8 @@ START_TEST(test_temporary_split)
 	malloc_in(1, 0x100, 40, 7);	/* seq 4 */
 	free_in(1, 0x100);
 	ck_assert_uint_eq(report_rows(r, &row), 2);
-	check_split_row(&row[0], 7, 1, 2, 50, 0);
-	check_split_row(&row[1], 7, 2, 1, 20, 1);
+	check_row(&row[0], 7, 2, 50, 0, ALLOC_MALLOC, 1);
+	check_row(&row[1], 7, 1, 20, 1, ALLOC_MALLOC, 2);
 	report_free(r);
 
 	r = report_new(REPORT_TEMPORARY, 1, false);
@@ -960,7 +949,7 @@ START_TEST(test_temporary_split)
 	free_in(2, 0x200);
 	free_in(1, 0x100);
 	ck_assert_uint_eq(report_rows(r, &row), 1);
-	check_split_row(&row[0], 7, 1, 2, 30, 0);
+	check_row(&row[0], 7, 2, 30, 0, ALLOC_MALLOC, 1);
 }
 END_TEST
 
@@ -973,15 +962,15 @@ START_TEST(test_aggregated_split)
 	aggregated(ALLOC_MALLOC, 100, 7, 1, 1);	/* seq 1 */
 	aggregated(ALLOC_MALLOC, 400, 7, 2, 4);	/* seq 2 */
 	ck_assert_uint_eq(report_rows(r, &row), 2);
-	check_split_row(&row[0], 7, 2, 7, 700, 0);
-	check_split_row(&row[1], 7, 1, 1, 100, 1);
+	check_row(&row[0], 7, 7, 700, 0, ALLOC_MALLOC, 2);
+	check_row(&row[1], 7, 1, 100, 1, ALLOC_MALLOC, 1);
 	report_free(r);
 
 	r = report_new(REPORT_LEAKS, 0, false);
 	aggregated(ALLOC_MALLOC, 300, 7, 2, 3);
 	aggregated(ALLOC_MALLOC, 100, 7, 1, 1);
 	ck_assert_uint_eq(report_rows(r, &row), 1);
-	check_split_row(&row[0], 7, 2, 4, 400, 0);
+	check_row(&row[0], 7, 4, 400, 0, ALLOC_MALLOC, 2);
 }
 END_TEST
 
