@@ -1,10 +1,11 @@
 /*
  * record_decoder: the header and the records of a capture (see record_decoder.h).
  *
- * Each record is parsed from a cursor over the buffer.  A parse either
- * completes or reports that the buffer ended inside the record; decoder
- * state (deltas, pointer cache) is changed only once a record is complete,
- * so an incomplete record is simply parsed again after a refill.
+ * This part reads the buffer and the header of every format (10-13),
+ * decodes the ALL_ALLOCATIONS records of formats 12-13 with their fast
+ * path, and the records all formats share; record_decoder_legacy.c and
+ * record_decoder_aggregated.c decode the rest (see
+ * record_decoder_internal.h).
  */
 #include "record_decoder.h"
 
@@ -15,8 +16,8 @@
 #include <string.h>
 
 #include "allocator.h"
+#include "record_decoder_internal.h"
 #include "u64map.h"
-#include "varint.h"
 #include "xmalloc.h"
 
 #define INITIAL_BUFFER (256 * 1024)
@@ -27,99 +28,11 @@
 #define REFILL_THRESHOLD 64
 /* A longer record (a string or line table) is taken for damage, not data. */
 #define MAX_RECORD_SIZE (256u * 1024 * 1024)
-#define POINTER_CACHE_SIZE 15
 
 static const uint8_t MAGIC[MAGIC_LENGTH] = { 'm', 'e', 'm', 'r', 'a', 'y', 0 };
 
-/* Record type bytes of formats 12 and 13 (doc/capture-format.md §3.1). */
-enum {
-	TYPE_TRAILER = 1,
-	TYPE_MEMORY_RECORD = 2,
-	TYPE_NATIVE_TRACE_INDEX = 5,
-	TYPE_MEMORY_MAP_START = 6,
-	TYPE_SEGMENT_HEADER = 7,
-	TYPE_SEGMENT = 8,
-	TYPE_THREAD_RECORD = 10,
-	TYPE_CONTEXT_SWITCH = 12,
-	TYPE_CODE_OBJECT = 14
-};
-
-enum parse {
-	PARSE_OK,
-	PARSE_SHORT,		/* the buffer ends inside the record */
-	PARSE_BAD		/* dec->error says why (but see struct cursor) */
-};
-
-/*
- * The few functions of the per-record path.  gcc declines to inline
- * parse_hot_record and take_varint on its own, which costs 6% of all
- * instructions (callgrind, 10^6 generated records).
- */
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-#define TRY(expr)                                                            \
-	do {                                                                 \
-		enum parse try_status_ = (expr);                             \
-		if (try_status_ != PARSE_OK)                                 \
-			return try_status_;                                  \
-	} while (0)
-
-struct cursor {
-	const uint8_t *p;
-	const uint8_t *end;
-	/*
-	 * Set only by record_decoder_next's fast path, a constant that the
-	 * compiler folds into its inlined parse.  The record is known to end
-	 * well before `end`, so that take_u8 and take_varint need not check;
-	 * and what the fast path leaves to next_slow (damage, a varint of
-	 * more than 8 bytes) fails with PARSE_BAD but no message, as next_slow
-	 * parses the record again.
-	 */
-	bool fits;
-};
-
-struct record_decoder {
-	struct byte_source *src;
-	uint8_t *buf;
-	size_t cap, pos, end;
-	size_t fast_end;	/* end if record_decoder_next may take its fast path, else 0 */
-	uint64_t buf_offset;	/* stream offset of buf[0] */
-	bool eof;
-	bool finished;		/* REC_END or REC_ERROR was returned */
-	enum record_type final_type;
-
-	struct capture_header header;
-
-	/* Encoding state (doc/capture-format.md §1.4, §3.2). */
-	uint64_t last_data_ptr;
-	uint64_t last_native_id;
-	uint64_t last_ip;
-	int32_t last_firstlineno;
-	/* A ring: cache slot k is pointer_cache[(cache_front + k) % POINTER_CACHE_SIZE]. */
-	uint64_t pointer_cache[POINTER_CACHE_SIZE];
-	unsigned cache_front;
-	uint64_t native_frames;		/* NATIVE_TRACE_INDEX records so far */
-	uint64_t segments_pending;	/* SEGMENT records owed to a SEGMENT_HEADER */
-
-	/* Formats 10 and 11 (§2.1). */
-	uint64_t last_python_frame_id;
-	int32_t last_python_line;
-	struct u64map entry_frames;	/* frame id -> is_entry */
-	/* Aggregated files. */
-	uint64_t frame_indexes;		/* PYTHON_FRAME_INDEX records so far */
-	bool has_pending;
-	struct record pending;		/* a second record decoded from the last one */
-
-	enum parse (*parse)(struct record_decoder *, struct cursor *, struct record *);
-	uint64_t counts[RECORD_TYPE_COUNT];
-	char error[200];
-	uint64_t error_offset;
-	bool error_in_input;	/* error_offset counts input bytes, not stream bytes */
-	char error_place[48];
-};
-
-static enum parse
-bad(struct record_decoder *dec, const char *fmt, ...)
+enum parse
+decoder_bad(struct record_decoder *dec, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -130,148 +43,12 @@ bad(struct record_decoder *dec, const char *fmt, ...)
 }
 
 /*
- * bad() in the parse of a hot record (is_hot_type), which
+ * decoder_bad() in the parse of a hot record (is_hot_type), which
  * record_decoder_next's fast path inlines: there (c->fits) it leaves the
  * message to next_slow, so that the fast path makes no call (and needs
  * fewer registers).
  */
-#define bad_hot(dec, c, ...) ((c)->fits ? PARSE_BAD : bad((dec), __VA_ARGS__))
-
-static enum parse
-take_bytes(struct cursor *c, size_t n, const uint8_t **out)
-{
-	if ((size_t)(c->end - c->p) < n)
-		return PARSE_SHORT;
-	*out = c->p;
-	c->p += n;
-	return PARSE_OK;
-}
-
-static inline enum parse
-take_u8(struct cursor *c, uint8_t *v)
-{
-	if (!c->fits && c->p == c->end)
-		return PARSE_SHORT;
-	*v = *c->p++;
-	return PARSE_OK;
-}
-
-/* Fixed-width fields are little-endian (the writer's x86-64 or aarch64 memory). */
-static inline uint64_t
-le64(const uint8_t *b)
-{
-	/* Spelled out, compilers make it one load on little-endian machines. */
-	return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
-	    (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 | (uint64_t)b[7] << 56;
-}
-
-static enum parse
-take_u64(struct cursor *c, uint64_t *v)
-{
-	const uint8_t *b;
-
-	TRY(take_bytes(c, 8, &b));
-	*v = le64(b);
-	return PARSE_OK;
-}
-
-static enum parse
-take_i32(struct cursor *c, int32_t *v)
-{
-	const uint8_t *b;
-
-	TRY(take_bytes(c, 4, &b));
-	*v = (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
-	return PARSE_OK;
-}
-
-static enum parse
-take_bool(struct record_decoder *dec, struct cursor *c, bool *v, const char *what)
-{
-	uint8_t b;
-
-	TRY(take_u8(c, &b));
-	if (b > 1)
-		return bad(dec, "invalid %s flag %u", what, b);
-	*v = b;
-	return PARSE_OK;
-}
-
-/*
- * A varint of at most 8 bytes, read from 8 readable bytes without a loop
- * (its length changes from one varint to the next, so a loop's branches
- * would be mispredicted): the first byte without the continuation bit ends
- * it, and its 7-bit groups are packed together in three steps.  Returns
- * its length, or 0 if it is longer.
- */
-static inline unsigned
-varint_read8(const uint8_t *p, uint64_t *v)
-{
-	uint64_t x = le64(p);
-	uint64_t ends = ~x & UINT64_C(0x8080808080808080);
-
-	if (ends == 0)
-		return 0;
-	x &= (ends ^ (ends - 1)) & UINT64_C(0x7f7f7f7f7f7f7f7f);
-	x = (x & UINT64_C(0x007f007f007f007f)) | (x & UINT64_C(0x7f007f007f007f00)) >> 1;
-	x = (x & UINT64_C(0x00003fff00003fff)) | (x & UINT64_C(0x3fff00003fff0000)) >> 2;
-	x = (x & UINT64_C(0x000000000fffffff)) | (x & UINT64_C(0x0fffffff00000000)) >> 4;
-	*v = x;
-	return (unsigned)__builtin_ctzll(ends) / 8 + 1;
-}
-
-ALWAYS_INLINE enum parse
-take_varint(struct record_decoder *dec, struct cursor *c, uint64_t *v)
-{
-	if (c->fits || c->end - c->p >= 8) {
-		const uint8_t *p = c->p;
-		/* Most varints of a capture (sizes, deltas, code ids) take one or two bytes. */
-		if (p[0] < 0x80) {
-			*v = p[0];
-			c->p = p + 1;
-			return PARSE_OK;
-		}
-		if (p[1] < 0x80) {
-			*v = (p[0] & 0x7fu) | (uint64_t)p[1] << 7;
-			c->p = p + 2;
-			return PARSE_OK;
-		}
-		unsigned n = varint_read8(p, v);
-		if (n > 0) {
-			c->p = p + n;
-			return PARSE_OK;
-		}
-	}
-	if (c->fits)
-		return PARSE_BAD;	/* longer than 8 bytes: for next_slow */
-	enum varint_status st = varint_read(&c->p, c->end, v);
-	if (st == VARINT_OK)
-		return PARSE_OK;
-	*v = 0;		/* never read: it tells the compiler so once this is inlined */
-	return st == VARINT_SHORT ? PARSE_SHORT : bad(dec, "invalid varint");
-}
-
-ALWAYS_INLINE enum parse
-take_svarint(struct record_decoder *dec, struct cursor *c, int64_t *v)
-{
-	uint64_t z;
-
-	TRY(take_varint(dec, c, &z));
-	*v = zigzag_decode(z);
-	return PARSE_OK;
-}
-
-static enum parse
-take_cstr(struct cursor *c, const char **s)
-{
-	const uint8_t *nul = memchr(c->p, 0, (size_t)(c->end - c->p));
-
-	if (nul == NULL)
-		return PARSE_SHORT;
-	*s = (const char *)c->p;
-	c->p = nul + 1;
-	return PARSE_OK;
-}
+#define bad_hot(dec, c, ...) ((c)->fits ? PARSE_BAD : decoder_bad((dec), __VA_ARGS__))
 
 /*
  * A list of non-empty strings ended by an empty one (header fields 18-19):
@@ -396,7 +173,7 @@ take_time(struct record_decoder *dec, struct cursor *c, int64_t *ms, const char 
 	TRY(take_u64(c, (uint64_t *)ms));
 	if (*ms < TIME_MIN_MS || *ms >= TIME_END_MS) {
 		dec->error_offset = (uint64_t)(field - dec->buf);
-		return bad(dec, "%s %" PRId64 " ms is outside the years 1 to 9999", what, *ms);
+		return decoder_bad(dec, "%s %" PRId64 " ms is outside the years 1 to 9999", what, *ms);
 	}
 	return PARSE_OK;
 }
@@ -413,14 +190,14 @@ parse_header(struct record_decoder *dec, struct cursor *c, struct capture_header
 	TRY(take_i32(c, &h->version));
 	if (h->version < CAPTURE_VERSION_OLDEST || h->version > CAPTURE_VERSION_NEWEST) {
 		dec->error_offset = MAGIC_LENGTH;
-		return bad(dec, "unsupported capture version %" PRId32, h->version);
+		return decoder_bad(dec, "unsupported capture version %" PRId32, h->version);
 	}
 	if (h->version >= 12)
 		TRY(take_i32(c, &h->python_version));
 	TRY(take_bool(dec, c, &h->native_traces, "native traces"));
 	TRY(take_u8(c, &file_format));
 	if (file_format > FILE_FORMAT_AGGREGATED_ALLOCATIONS)
-		return bad(dec, "invalid file format %u", file_format);
+		return decoder_bad(dec, "invalid file format %u", file_format);
 	h->file_format = file_format;
 	TRY(take_u64(c, &h->n_allocations));
 	TRY(take_u64(c, &h->n_frames));
@@ -432,7 +209,7 @@ parse_header(struct record_decoder *dec, struct cursor *c, struct capture_header
 	TRY(take_u64(c, &h->skipped_frames_on_main_tid));
 	TRY(take_u8(c, &h->python_allocator));
 	if (h->python_allocator < PYTHON_ALLOCATOR_MIN || h->python_allocator > PYTHON_ALLOCATOR_MAX)
-		return bad(dec, "invalid python allocator %u (memray knows 1 to 6)", h->python_allocator);
+		return decoder_bad(dec, "invalid python allocator %u (memray knows 1 to 6)", h->python_allocator);
 	if (h->version >= 11)
 		TRY(take_bool(dec, c, &h->trace_python_allocators, "trace python allocators"));
 	if (h->version >= 12)
@@ -512,8 +289,6 @@ not_a_capture(struct record_decoder *dec)
 }
 
 static enum parse parse_record(struct record_decoder *, struct cursor *, struct record *);
-static enum parse parse_record_v11(struct record_decoder *, struct cursor *, struct record *);
-static enum parse parse_aggregated(struct record_decoder *, struct cursor *, struct record *);
 
 bool
 record_decoder_read_header(struct record_decoder *dec)
@@ -533,9 +308,9 @@ record_decoder_read_header(struct record_decoder *dec)
 			dec->header.header_size = (uint64_t)(c.p - dec->buf);
 			dec->pos = (size_t)(c.p - dec->buf);
 			if (h.file_format == FILE_FORMAT_AGGREGATED_ALLOCATIONS)
-				dec->parse = parse_aggregated;
+				dec->parse = decoder_parse_aggregated;
 			else
-				dec->parse = h.version >= 12 ? parse_record : parse_record_v11;
+				dec->parse = h.version >= 12 ? parse_record : decoder_parse_record_v11;
 			return true;
 		}
 		if (st == PARSE_BAD) {
@@ -659,8 +434,8 @@ parse_object(struct record_decoder *dec, struct cursor *c, uint8_t type, struct 
 	return PARSE_OK;
 }
 
-static enum parse
-parse_code_object(struct record_decoder *dec, struct cursor *c, struct record *rec)
+enum parse
+decoder_parse_code_object(struct record_decoder *dec, struct cursor *c, struct record *rec)
 {
 	int64_t delta;
 	uint64_t len;
@@ -671,7 +446,7 @@ parse_code_object(struct record_decoder *dec, struct cursor *c, struct record *r
 	TRY(take_svarint(dec, c, &delta));
 	TRY(take_varint(dec, c, &len));
 	if (len > MAX_RECORD_SIZE)
-		return bad(dec, "line table of %" PRIu64 " bytes", len);
+		return decoder_bad(dec, "line table of %" PRIu64 " bytes", len);
 	TRY(take_bytes(c, (size_t)len, &rec->u.code.linetable));
 	/* last_firstlineno is a C int in memray: the delta wraps at 32 bits. */
 	dec->last_firstlineno = (int32_t)((uint32_t)dec->last_firstlineno + (uint32_t)delta);
@@ -706,7 +481,7 @@ parse_segment(struct record_decoder *dec, struct cursor *c, struct record *rec)
 
 	TRY(take_u8(c, &type));
 	if (type != TYPE_SEGMENT)
-		return bad(dec, "segment record expected, found type %u", type);
+		return decoder_bad(dec, "segment record expected, found type %u", type);
 	TRY(take_u64(c, &rec->u.segment.vaddr));
 	TRY(take_varint(dec, c, &rec->u.segment.memsz));
 	dec->segments_pending--;
@@ -715,8 +490,8 @@ parse_segment(struct record_decoder *dec, struct cursor *c, struct record *rec)
 }
 
 /* The parts of formats 12-13 that every format and file kind shares. */
-static enum parse
-parse_common(struct record_decoder *dec, struct cursor *c, uint8_t type, struct record *rec)
+enum parse
+decoder_parse_common(struct record_decoder *dec, struct cursor *c, uint8_t type, struct record *rec)
 {
 	switch (type) {
 	case TYPE_NATIVE_TRACE_INDEX:
@@ -738,12 +513,12 @@ parse_common(struct record_decoder *dec, struct cursor *c, uint8_t type, struct 
 		rec->type = REC_CONTEXT_SWITCH;
 		return take_u64(c, &rec->u.context_switch.tid);
 	default:
-		return bad(dec, "invalid record type %u", type);
+		return decoder_bad(dec, "invalid record type %u", type);
 	}
 }
 
-static enum parse
-parse_memory_record(struct record_decoder *dec, struct cursor *c, struct record *rec)
+enum parse
+decoder_parse_memory_record(struct record_decoder *dec, struct cursor *c, struct record *rec)
 {
 	TRY(take_varint(dec, c, &rec->u.memory.rss));
 	TRY(take_varint(dec, c, &rec->u.memory.ms));
@@ -795,267 +570,12 @@ parse_record(struct record_decoder *dec, struct cursor *c, struct record *rec)
 		rec->type = REC_END;
 		return PARSE_OK;
 	case TYPE_MEMORY_RECORD:
-		return parse_memory_record(dec, c, rec);
+		return decoder_parse_memory_record(dec, c, rec);
 	case TYPE_CODE_OBJECT:
-		return parse_code_object(dec, c, rec);
+		return decoder_parse_code_object(dec, c, rec);
 	default:
-		return parse_common(dec, c, type, rec);
+		return decoder_parse_common(dec, c, type, rec);
 	}
-}
-
-/* Format 10-11 allocator ids, renumbered to today's (§2.1). */
-static uint8_t
-allocator_from_v11(unsigned id)
-{
-	static const uint8_t today[16] = {
-		0, ALLOC_MALLOC, ALLOC_FREE, ALLOC_CALLOC, ALLOC_REALLOC, ALLOC_POSIX_MEMALIGN,
-		ALLOC_ALIGNED_ALLOC, ALLOC_MEMALIGN, ALLOC_VALLOC, ALLOC_PVALLOC, ALLOC_MMAP,
-		ALLOC_MUNMAP, ALLOC_PYMALLOC_MALLOC, ALLOC_PYMALLOC_CALLOC, ALLOC_PYMALLOC_REALLOC,
-		ALLOC_PYMALLOC_FREE,
-	};
-
-	return id < 16 ? today[id] : 0;
-}
-
-/*
- * Formats 10-11 ALLOCATION and ALLOCATION_WITH_NATIVE: the allocator in
- * the flags, a delta of the whole address (no cache, no >> 3), the size
- * (always for the native form), then the native id delta.
- */
-static enum parse
-parse_allocation_v11(struct record_decoder *dec, struct cursor *c, uint8_t flags, bool native,
-    struct record *rec)
-{
-	int64_t address_delta, native_delta = 0;
-	uint64_t size = 0;
-	uint8_t allocator = allocator_from_v11(flags);
-	enum allocator_kind kind = allocator_kind(allocator);
-
-	if (kind == ALLOCATOR_INVALID)
-		return bad(dec, "invalid allocator %u", flags);
-	TRY(take_svarint(dec, c, &address_delta));
-	if (native || kind != SIMPLE_DEALLOCATOR)
-		TRY(take_varint(dec, c, &size));
-	if (native)
-		TRY(take_svarint(dec, c, &native_delta));
-	uint64_t native_id = dec->last_native_id + (uint64_t)native_delta;
-	bool dealloc = allocator_is_deallocator(kind);
-	if (native && !dealloc && native_id > dec->native_frames)
-		return bad(dec, "native frame id %" PRIu64 " out of range", native_id);
-	dec->last_data_ptr += (uint64_t)address_delta;
-	dec->last_native_id = native_id;
-	rec->type = REC_ALLOCATION;
-	rec->u.alloc.address = dec->last_data_ptr;
-	rec->u.alloc.size = size;
-	rec->u.alloc.allocator = allocator;
-	rec->u.alloc.native_id = native && !dealloc ? native_id : 0;
-	return PARSE_OK;
-}
-
-/*
- * Formats 10-11 FRAME_INDEX: frame id, function, file and line, known at
- * capture time.  It becomes a code object whose empty line table gives
- * its line; the entry flag is kept for the pushes of that frame.
- */
-static enum parse
-parse_frame_index_v11(struct record_decoder *dec, struct cursor *c, uint8_t flags,
-    struct record *rec)
-{
-	int64_t id_delta, line_delta;
-
-	TRY(take_svarint(dec, c, &id_delta));
-	TRY(take_cstr(c, &rec->u.code.function));
-	TRY(take_cstr(c, &rec->u.code.file));
-	TRY(take_svarint(dec, c, &line_delta));
-	dec->last_python_frame_id += (uint64_t)id_delta;
-	dec->last_python_line = (int32_t)((uint32_t)dec->last_python_line + (uint32_t)line_delta);
-	u64map_set(&dec->entry_frames, dec->last_python_frame_id, !(flags & 1));
-	rec->type = REC_CODE_OBJECT;
-	rec->u.code.id = dec->last_python_frame_id;
-	rec->u.code.firstlineno = dec->last_python_line;
-	rec->u.code.linetable = NULL;
-	rec->u.code.linetable_len = 0;
-	return PARSE_OK;
-}
-
-/* One record of an ALL_ALLOCATIONS file, formats 10 and 11: type in the low nibble. */
-static enum parse
-parse_record_v11(struct record_decoder *dec, struct cursor *c, struct record *rec)
-{
-	uint8_t byte;
-
-	TRY(take_u8(c, &byte));
-	uint8_t type = byte & 0x0f, flags = byte >> 4;
-	switch (type) {
-	case 0:
-		if (flags != 1)
-			return bad(dec, "invalid record type %u", byte);
-		rec->type = REC_END;
-		return PARSE_OK;
-	case 1:
-	case 2:
-		return parse_allocation_v11(dec, c, flags, type == 2, rec);
-	case 3:
-		return parse_frame_index_v11(dec, c, flags, rec);
-	case 4: {
-		int64_t delta;
-		uint32_t is_entry = 1;
-		TRY(take_svarint(dec, c, &delta));
-		dec->last_python_frame_id += (uint64_t)delta;
-		u64map_get(&dec->entry_frames, dec->last_python_frame_id, &is_entry);
-		rec->type = REC_FRAME_PUSH;
-		rec->u.push.code_id = dec->last_python_frame_id;
-		rec->u.push.instruction_offset = 0;
-		rec->u.push.is_entry = is_entry;
-		return PARSE_OK;
-	}
-	case 9:
-		rec->type = REC_FRAME_POP;
-		rec->u.pop.count = flags + 1u;
-		return PARSE_OK;
-	case 11:
-		return parse_memory_record(dec, c, rec);
-	case TYPE_NATIVE_TRACE_INDEX:
-	case TYPE_MEMORY_MAP_START:
-	case TYPE_SEGMENT_HEADER:
-	case TYPE_THREAD_RECORD:
-	case TYPE_CONTEXT_SWITCH:
-		if (flags == 0)
-			return parse_common(dec, c, type, rec);
-		/* fall through */
-	default:
-		return bad(dec, "invalid record type %u", byte);
-	}
-}
-
-/* Record type bytes of AGGREGATED_ALLOCATIONS files (§4). */
-enum {
-	AGG_MEMORY_SNAPSHOT = 1,
-	AGG_AGGREGATED_ALLOCATION = 2,
-	AGG_PYTHON_TRACE_INDEX = 3,
-	AGG_PYTHON_FRAME_INDEX = 4,
-	AGG_SURVIVING_OBJECT = 13,
-	AGG_TRAILER = 15
-};
-
-/* The 72-byte AggregatedAllocation struct, padding after the allocator ignored. */
-static enum parse
-parse_aggregated_allocation(struct record_decoder *dec, struct cursor *c, struct record *rec)
-{
-	const uint8_t *b;
-
-	TRY(take_bytes(c, 72, &b));
-	uint8_t allocator = dec->header.version >= 12 ? b[8] : allocator_from_v11(b[8]);
-	if (allocator_kind(allocator) == ALLOCATOR_INVALID)
-		return bad(dec, "invalid allocator %u", b[8]);
-	/* The writer puts every NATIVE_TRACE_INDEX before the allocations. */
-	if (le64(b + 16) > dec->native_frames)
-		return bad(dec, "native frame id %" PRIu64 " out of range", le64(b + 16));
-	rec->type = REC_AGGREGATED_ALLOCATION;
-	rec->u.aggregated.tid = le64(b);
-	rec->u.aggregated.allocator = allocator;
-	rec->u.aggregated.native_id = le64(b + 16);
-	rec->u.aggregated.trace_node = le64(b + 24);
-	rec->u.aggregated.generation = le64(b + 32);
-	rec->u.aggregated.n_allocations_in_high_water_mark = le64(b + 40);
-	rec->u.aggregated.n_allocations_leaked = le64(b + 48);
-	rec->u.aggregated.bytes_in_high_water_mark = le64(b + 56);
-	rec->u.aggregated.bytes_leaked = le64(b + 64);
-	return PARSE_OK;
-}
-
-/*
- * PYTHON_FRAME_INDEX: format 12-13 names a code object and an offset, and
- * its ids must come in order (memray: "Frame ID mismatch"); format 10-11
- * carries the function, file and line, decoded as a code object followed
- * by the frame index.
- */
-static enum parse
-parse_python_frame_index(struct record_decoder *dec, struct cursor *c, struct record *rec)
-{
-	struct record frame = { .type = REC_FRAME_INDEX, .offset = rec->offset };
-	bool is_entry = false;
-
-	if (dec->header.version >= 12) {
-		TRY(take_varint(dec, c, &frame.u.frame_index.frame_id));
-		TRY(take_varint(dec, c, &frame.u.frame_index.code_id));
-		TRY(take_svarint(dec, c, &frame.u.frame_index.instruction_offset));
-		TRY(take_bool(dec, c, &is_entry, "entry frame"));
-		if (frame.u.frame_index.frame_id != dec->frame_indexes)
-			return bad(dec, "frame id %" PRIu64 " out of sequence", frame.u.frame_index.frame_id);
-		frame.u.frame_index.is_entry = is_entry;
-		dec->frame_indexes++;
-		*rec = frame;
-		return PARSE_OK;
-	}
-	uint64_t frame_id;
-	int32_t line;
-	TRY(take_u64(c, &frame_id));
-	TRY(take_cstr(c, &rec->u.code.function));
-	TRY(take_cstr(c, &rec->u.code.file));
-	TRY(take_i32(c, &line));
-	TRY(take_bool(dec, c, &is_entry, "entry frame"));
-	rec->type = REC_CODE_OBJECT;
-	rec->u.code.id = frame_id;
-	rec->u.code.firstlineno = line;
-	rec->u.code.linetable = NULL;
-	rec->u.code.linetable_len = 0;
-	frame.u.frame_index.frame_id = frame_id;
-	frame.u.frame_index.code_id = frame_id;
-	frame.u.frame_index.is_entry = is_entry;
-	dec->pending = frame;
-	dec->has_pending = true;
-	return PARSE_OK;
-}
-
-/* One record of an AGGREGATED_ALLOCATIONS file (§4): a plain type byte. */
-static enum parse
-parse_aggregated(struct record_decoder *dec, struct cursor *c, struct record *rec)
-{
-	uint8_t type;
-	const uint8_t *skipped;
-
-	TRY(take_u8(c, &type));
-	switch (type) {
-	case AGG_TRAILER:
-		rec->type = REC_END;
-		return PARSE_OK;
-	case AGG_MEMORY_SNAPSHOT:
-		rec->type = REC_MEMORY_SNAPSHOT;
-		return take_bytes(c, 24, &skipped);
-	case AGG_AGGREGATED_ALLOCATION:
-		return parse_aggregated_allocation(dec, c, rec);
-	case AGG_PYTHON_TRACE_INDEX:
-		rec->type = REC_TRACE_INDEX;
-		if (dec->header.version >= 12) {
-			TRY(take_varint(dec, c, &rec->u.trace_index.frame_id));
-			return take_varint(dec, c, &rec->u.trace_index.parent);
-		}
-		/* Formats 10-11: u64 frame id, then FrameTree::index_t, a u32. */
-		int32_t parent;
-		TRY(take_u64(c, &rec->u.trace_index.frame_id));
-		TRY(take_i32(c, &parent));
-		rec->u.trace_index.parent = (uint32_t)parent;
-		return PARSE_OK;
-	case AGG_PYTHON_FRAME_INDEX:
-		return parse_python_frame_index(dec, c, rec);
-	case AGG_SURVIVING_OBJECT:
-		if (dec->header.version < 12)
-			break;
-		uint64_t address, native_id;
-		TRY(take_varint(dec, c, &address));
-		if (dec->header.native_traces)
-			TRY(take_varint(dec, c, &native_id));
-		rec->type = REC_SURVIVING_OBJECT;
-		return PARSE_OK;
-	case TYPE_CODE_OBJECT:
-		if (dec->header.version < 12)
-			break;
-		return parse_code_object(dec, c, rec);
-	default:
-		return parse_common(dec, c, type, rec);
-	}
-	return bad(dec, "invalid record type %u", type);
 }
 
 static enum record_type
@@ -1235,3 +755,4 @@ record_decoder_counts(const struct record_decoder *dec)
 {
 	return dec->counts;
 }
+

@@ -1,0 +1,280 @@
+/*
+ * record_decoder_internal.h: what the parts of the record decoder share.
+ * Private: only record_decoder*.c include it.
+ *
+ * The decoder is split along the formats it reads, as zstd's lib/legacy is:
+ *   record_decoder.c             the buffer, the header (formats 10-13),
+ *                                the ALL_ALLOCATIONS records of formats
+ *                                12-13 (and their fast path), the records
+ *                                every format shares, the public API;
+ *   record_decoder_legacy.c      the ALL_ALLOCATIONS records of formats
+ *                                10-11;
+ *   record_decoder_aggregated.c  the AGGREGATED_ALLOCATIONS records of
+ *                                formats 10-13.
+ * Here: the decoder's state, the cursor a record is parsed from, the
+ * helpers that take fields from it, and the parsers one part calls in
+ * another.
+ *
+ * Each record is parsed from a cursor over the buffer.  A parse either
+ * completes or reports that the buffer ended inside the record; decoder
+ * state (deltas, pointer cache) is changed only once a record is complete,
+ * so an incomplete record is simply parsed again after a refill.
+ */
+#ifndef MT_RECORD_DECODER_INTERNAL_H
+#define MT_RECORD_DECODER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "record_decoder.h"
+#include "u64map.h"
+#include "varint.h"
+
+#define POINTER_CACHE_SIZE 15
+
+/* Record type bytes of formats 12 and 13 (doc/capture-format.md §3.1). */
+enum {
+	TYPE_TRAILER = 1,
+	TYPE_MEMORY_RECORD = 2,
+	TYPE_NATIVE_TRACE_INDEX = 5,
+	TYPE_MEMORY_MAP_START = 6,
+	TYPE_SEGMENT_HEADER = 7,
+	TYPE_SEGMENT = 8,
+	TYPE_THREAD_RECORD = 10,
+	TYPE_CONTEXT_SWITCH = 12,
+	TYPE_CODE_OBJECT = 14
+};
+
+enum parse {
+	PARSE_OK,
+	PARSE_SHORT,		/* the buffer ends inside the record */
+	PARSE_BAD		/* dec->error says why (but see struct cursor) */
+};
+
+/*
+ * The few functions of the per-record path.  gcc declines to inline
+ * parse_hot_record and take_varint on its own, which costs 6% of all
+ * instructions (callgrind, 10^6 generated records).
+ */
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+#define TRY(expr)                                                            \
+	do {                                                                 \
+		enum parse try_status_ = (expr);                             \
+		if (try_status_ != PARSE_OK)                                 \
+			return try_status_;                                  \
+	} while (0)
+
+struct cursor {
+	const uint8_t *p;
+	const uint8_t *end;
+	/*
+	 * Set only by record_decoder_next's fast path, a constant that the
+	 * compiler folds into its inlined parse.  The record is known to end
+	 * well before `end`, so that take_u8 and take_varint need not check;
+	 * and what the fast path leaves to next_slow (damage, a varint of
+	 * more than 8 bytes) fails with PARSE_BAD but no message, as next_slow
+	 * parses the record again.
+	 */
+	bool fits;
+};
+
+struct record_decoder {
+	struct byte_source *src;
+	uint8_t *buf;
+	size_t cap, pos, end;
+	size_t fast_end;	/* end if record_decoder_next may take its fast path, else 0 */
+	uint64_t buf_offset;	/* stream offset of buf[0] */
+	bool eof;
+	bool finished;		/* REC_END or REC_ERROR was returned */
+	enum record_type final_type;
+
+	struct capture_header header;
+
+	/* Encoding state (doc/capture-format.md §1.4, §3.2). */
+	uint64_t last_data_ptr;
+	uint64_t last_native_id;
+	uint64_t last_ip;
+	int32_t last_firstlineno;
+	/* A ring: cache slot k is pointer_cache[(cache_front + k) % POINTER_CACHE_SIZE]. */
+	uint64_t pointer_cache[POINTER_CACHE_SIZE];
+	unsigned cache_front;
+	uint64_t native_frames;		/* NATIVE_TRACE_INDEX records so far */
+	uint64_t segments_pending;	/* SEGMENT records owed to a SEGMENT_HEADER */
+
+	/* Formats 10 and 11 (§2.1). */
+	uint64_t last_python_frame_id;
+	int32_t last_python_line;
+	struct u64map entry_frames;	/* frame id -> is_entry */
+	/* Aggregated files. */
+	uint64_t frame_indexes;		/* PYTHON_FRAME_INDEX records so far */
+	bool has_pending;
+	struct record pending;		/* a second record decoded from the last one */
+
+	enum parse (*parse)(struct record_decoder *, struct cursor *, struct record *);
+	uint64_t counts[RECORD_TYPE_COUNT];
+	char error[200];
+	uint64_t error_offset;
+	bool error_in_input;	/* error_offset counts input bytes, not stream bytes */
+	char error_place[48];
+};
+
+/* Sets dec->error from fmt and returns PARSE_BAD. */
+enum parse decoder_bad(struct record_decoder *dec, const char *fmt, ...);
+
+static inline enum parse
+take_bytes(struct cursor *c, size_t n, const uint8_t **out)
+{
+	if ((size_t)(c->end - c->p) < n)
+		return PARSE_SHORT;
+	*out = c->p;
+	c->p += n;
+	return PARSE_OK;
+}
+
+static inline enum parse
+take_u8(struct cursor *c, uint8_t *v)
+{
+	if (!c->fits && c->p == c->end)
+		return PARSE_SHORT;
+	*v = *c->p++;
+	return PARSE_OK;
+}
+
+/* Fixed-width fields are little-endian (the writer's x86-64 or aarch64 memory). */
+static inline uint64_t
+le64(const uint8_t *b)
+{
+	/* Spelled out, compilers make it one load on little-endian machines. */
+	return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
+	    (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 | (uint64_t)b[7] << 56;
+}
+
+static inline enum parse
+take_u64(struct cursor *c, uint64_t *v)
+{
+	const uint8_t *b;
+
+	TRY(take_bytes(c, 8, &b));
+	*v = le64(b);
+	return PARSE_OK;
+}
+
+static inline enum parse
+take_i32(struct cursor *c, int32_t *v)
+{
+	const uint8_t *b;
+
+	TRY(take_bytes(c, 4, &b));
+	*v = (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
+	return PARSE_OK;
+}
+
+static inline enum parse
+take_bool(struct record_decoder *dec, struct cursor *c, bool *v, const char *what)
+{
+	uint8_t b;
+
+	TRY(take_u8(c, &b));
+	if (b > 1)
+		return decoder_bad(dec, "invalid %s flag %u", what, b);
+	*v = b;
+	return PARSE_OK;
+}
+
+/*
+ * A varint of at most 8 bytes, read from 8 readable bytes without a loop
+ * (its length changes from one varint to the next, so a loop's branches
+ * would be mispredicted): the first byte without the continuation bit ends
+ * it, and its 7-bit groups are packed together in three steps.  Returns
+ * its length, or 0 if it is longer.
+ */
+static inline unsigned
+varint_read8(const uint8_t *p, uint64_t *v)
+{
+	uint64_t x = le64(p);
+	uint64_t ends = ~x & UINT64_C(0x8080808080808080);
+
+	if (ends == 0)
+		return 0;
+	x &= (ends ^ (ends - 1)) & UINT64_C(0x7f7f7f7f7f7f7f7f);
+	x = (x & UINT64_C(0x007f007f007f007f)) | (x & UINT64_C(0x7f007f007f007f00)) >> 1;
+	x = (x & UINT64_C(0x00003fff00003fff)) | (x & UINT64_C(0x3fff00003fff0000)) >> 2;
+	x = (x & UINT64_C(0x000000000fffffff)) | (x & UINT64_C(0x0fffffff00000000)) >> 4;
+	*v = x;
+	return (unsigned)__builtin_ctzll(ends) / 8 + 1;
+}
+
+ALWAYS_INLINE enum parse
+take_varint(struct record_decoder *dec, struct cursor *c, uint64_t *v)
+{
+	if (c->fits || c->end - c->p >= 8) {
+		const uint8_t *p = c->p;
+		/* Most varints of a capture (sizes, deltas, code ids) take one or two bytes. */
+		if (p[0] < 0x80) {
+			*v = p[0];
+			c->p = p + 1;
+			return PARSE_OK;
+		}
+		if (p[1] < 0x80) {
+			*v = (p[0] & 0x7fu) | (uint64_t)p[1] << 7;
+			c->p = p + 2;
+			return PARSE_OK;
+		}
+		unsigned n = varint_read8(p, v);
+		if (n > 0) {
+			c->p = p + n;
+			return PARSE_OK;
+		}
+	}
+	if (c->fits)
+		return PARSE_BAD;	/* longer than 8 bytes: for next_slow */
+	enum varint_status st = varint_read(&c->p, c->end, v);
+	if (st == VARINT_OK)
+		return PARSE_OK;
+	*v = 0;		/* never read: it tells the compiler so once this is inlined */
+	return st == VARINT_SHORT ? PARSE_SHORT : decoder_bad(dec, "invalid varint");
+}
+
+ALWAYS_INLINE enum parse
+take_svarint(struct record_decoder *dec, struct cursor *c, int64_t *v)
+{
+	uint64_t z;
+
+	TRY(take_varint(dec, c, &z));
+	*v = zigzag_decode(z);
+	return PARSE_OK;
+}
+
+static inline enum parse
+take_cstr(struct cursor *c, const char **s)
+{
+	const uint8_t *nul = memchr(c->p, 0, (size_t)(c->end - c->p));
+
+	if (nul == NULL)
+		return PARSE_SHORT;
+	*s = (const char *)c->p;
+	c->p = nul + 1;
+	return PARSE_OK;
+}
+
+/* Records of formats 12-13 that the other formats and file kinds share (record_decoder.c). */
+enum parse decoder_parse_common(struct record_decoder *dec, struct cursor *c, uint8_t type,
+    struct record *rec);
+enum parse decoder_parse_memory_record(struct record_decoder *dec, struct cursor *c,
+    struct record *rec);
+enum parse decoder_parse_code_object(struct record_decoder *dec, struct cursor *c,
+    struct record *rec);
+
+/* Formats 10-11 (record_decoder_legacy.c). */
+uint8_t decoder_allocator_from_v11(unsigned id);
+enum parse decoder_parse_record_v11(struct record_decoder *dec, struct cursor *c,
+    struct record *rec);
+
+/* AGGREGATED_ALLOCATIONS files (record_decoder_aggregated.c). */
+enum parse decoder_parse_aggregated(struct record_decoder *dec, struct cursor *c,
+    struct record *rec);
+
+#endif
