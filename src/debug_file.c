@@ -85,19 +85,15 @@ read_link(const char *path)
 }
 
 /*
- * The file a .gnu_debuglink names, opened, as libbacktrace looks for it
- * (elf.c: elf_find_debugfile_by_debuglink): with the binary's own name
- * resolved through symbolic links, in its directory, its .debug
- * subdirectory, then under /usr/lib/debug.  The first file that opens is
- * the one: a CRC that differs rejects it.  -1 if none.
+ * path with its symbolic links resolved (on the traced machine's tree,
+ * read under symfs), as a new string.  Bounded, unlike libbacktrace, so
+ * that a symlink loop cannot hang.
  */
-static int
-open_debuglink(const char *symfs, const char *path, const char *name, uint32_t crc)
+static char *
+resolve_links(const char *symfs, const char *path)
 {
 	char *resolved = xstrdup(path);
-	int fd = -1;
 
-	/* Bounded, unlike libbacktrace, so that a symlink loop cannot hang. */
 	for (int hops = 0; hops < 40; hops++) {
 		char *phys = elf_file_path(symfs, resolved);
 		struct stat st;
@@ -120,6 +116,22 @@ open_debuglink(const char *symfs, const char *path, const char *name, uint32_t c
 			resolved = target;
 		}
 	}
+	return resolved;
+}
+
+/*
+ * The file a .gnu_debuglink names, opened, as libbacktrace looks for it
+ * (elf.c: elf_find_debugfile_by_debuglink): with the binary's own name
+ * resolved through symbolic links, in its directory, its .debug
+ * subdirectory, then under /usr/lib/debug.  The first file that opens is
+ * the one: a CRC that differs rejects it.  -1 if none.
+ */
+static int
+find_debuglink(const char *symfs, const char *path, const char *name, uint32_t crc)
+{
+	char *resolved = resolve_links(symfs, path);
+	int fd = -1;
+
 	const char *slash = strrchr(resolved, '/');
 	resolved[slash ? (size_t)(slash + 1 - resolved) : 0] = '\0';	/* its directory */
 	char *tries[3] = {
@@ -142,34 +154,39 @@ open_debuglink(const char *symfs, const char *path, const char *name, uint32_t c
 	return fd;
 }
 
-/* By build-id, else by .gnu_debuglink (elf.c: elf_add). */
-int
-debug_file_open(const char *symfs, const char *path, Elf *elf)
+/* /usr/lib/debug/.build-id/xx/yyyy.debug for elf's build-id, opened, or -1. */
+static int
+open_by_build_id(const char *symfs, Elf *elf)
 {
 	size_t len;
 	const unsigned char *id = build_id(elf, &len);
 
-	if (id != NULL) {
-		char *name = xmalloc(sizeof "/usr/lib/debug/.build-id/" + 2 * len + sizeof "/.debug");
-		char *p = name + strlen(strcpy(name, "/usr/lib/debug/.build-id/"));
-		for (size_t i = 0; i < len; i++) {
-			static const char hex[] = "0123456789abcdef";
-			*p++ = hex[id[i] >> 4];
-			*p++ = hex[id[i] & 15];
-			if (i == 0)
-				*p++ = '/';
-		}
-		strcpy(p, ".debug");
-		char *phys = elf_file_path(symfs, name);
-		int fd = elf_file_open_regular(phys);
-		free(phys);
-		free(name);
-		if (fd >= 0)
-			return fd;
+	if (id == NULL)
+		return -1;
+	char *name = xmalloc(sizeof "/usr/lib/debug/.build-id/" + 2 * len + sizeof "/.debug");
+	char *p = name + strlen(strcpy(name, "/usr/lib/debug/.build-id/"));
+	for (size_t i = 0; i < len; i++) {
+		static const char hex[] = "0123456789abcdef";
+		*p++ = hex[id[i] >> 4];
+		*p++ = hex[id[i] & 15];
+		if (i == 0)
+			*p++ = '/';
 	}
+	strcpy(p, ".debug");
+	char *phys = elf_file_path(symfs, name);
+	int fd = elf_file_open_regular(phys);
+	free(phys);
+	free(name);
+	return fd;
+}
 
+/* The file elf's .gnu_debuglink section names, opened, or -1. */
+static int
+open_by_debuglink(const char *symfs, const char *path, Elf *elf)
+{
 	Elf_Scn *scn = elf_file_section(elf, ".gnu_debuglink");
 	Elf_Data *data;
+
 	if (scn == NULL || (data = elf_getdata(scn, NULL)) == NULL)
 		return -1;
 	const char *link = data->d_buf;
@@ -185,5 +202,14 @@ debug_file_open(const char *symfs, const char *path, Elf *elf)
 	if (crc_offset + 4 > data->d_size)
 		return -1;
 	memcpy(&crc, link + crc_offset, sizeof crc);
-	return open_debuglink(symfs, path, link, crc);
+	return find_debuglink(symfs, path, link, crc);
+}
+
+/* By build-id, else by .gnu_debuglink (elf.c: elf_add). */
+int
+debug_file_open(const char *symfs, const char *path, Elf *elf)
+{
+	int fd = open_by_build_id(symfs, elf);
+
+	return fd >= 0 ? fd : open_by_debuglink(symfs, path, elf);
 }
