@@ -6,6 +6,7 @@
 
 #include "hybrid_stack.h"
 #include "linetable.h"
+#include "native_segments.h"
 #include "native_symbols.h"
 #include "u64map.h"
 #include "xmalloc.h"

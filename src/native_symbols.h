@@ -6,19 +6,21 @@
  * MemorySegment::resolveIp].  This module reads the same data with
  * elfutils (libelf for the binaries and their symbol tables, libdw for
  * DWARF) and applies libbacktrace's rules on top, so that the frames are
- * the same:
+ * the same (each rule lives in the module named beside it):
  *   - the address looked up is ip - 1 (return address to call), relative
  *     to the image's load address;
- *   - DWARF first: the innermost inlined function first, then each caller
- *     it was inlined into, then the real function, each with the file and
- *     line of the next inner level; a function without a name adds nothing;
- *   - else the ELF symbol table (.symtab, or .dynsym): "name;<unknown>;0",
- *     or "<unknown>;<unknown>;0" when no symbol covers the address; a
- *     binary without any symbol table gives no frame at all;
+ *   - DWARF first (dwarf_frames.h): the innermost inlined function first,
+ *     then each caller it was inlined into, then the real function, each
+ *     with the file and line of the next inner level; a function without
+ *     a name adds nothing;
+ *   - else the ELF symbol table (elf_symbols.h: .symtab, or .dynsym):
+ *     "name;<unknown>;0", or "<unknown>;<unknown>;0" when no symbol covers
+ *     the address; a binary without any symbol table gives no frame at all;
  *   - names starting with _Z are demangled by libstdc++, as memray does.
- * Separate debug files are found as libbacktrace finds them: by build-id
- * under /usr/lib/debug/.build-id, else by .gnu_debuglink (checking its
- * CRC) beside the binary, in its .debug directory or under /usr/lib/debug.
+ * Separate debug files are found as libbacktrace finds them (debug_file.h):
+ * by build-id under /usr/lib/debug/.build-id, else by .gnu_debuglink
+ * (checking its CRC) beside the binary, in its .debug directory or under
+ * /usr/lib/debug.  Which image maps an address is native_segments.h's.
  *
  * Binaries are read from this machine, under an optional --symfs root, when
  * an address in them is first resolved; each (binary, address) is resolved
@@ -50,25 +52,6 @@ struct native_image {
 	const struct native_load_segment *segments;
 	size_t n_segments;
 };
-
-/* An address range of a memory-map generation, and the image it maps. */
-struct native_segment {
-	uint64_t start;
-	uint64_t end;
-	const struct native_image *image;
-};
-
-/* Sort a generation's segments by (start, end, path), as memray does. */
-void native_segments_sort(struct native_segment *segments, size_t n);
-
-/*
- * The sorted segment that maps ip, or NULL.  memray takes the first segment
- * whose end >= ip, and ip is mapped only if that one contains it: an ip
- * equal to a segment's end is unmapped even if the next segment starts
- * there [SymbolResolver::resolveFromSegments, findModule].
- */
-const struct native_segment *native_segments_find(const struct native_segment *segments,
-    size_t n, uint64_t ip);
 
 struct native_symbols;
 

@@ -205,146 +205,215 @@ write_gzip(FILE *out, const uint8_t *data, size_t len)
 	deflateEnd(&z);
 }
 
+/* Room for n elements of size bytes, never NULL (one element when n is 0). */
+static void *
+message_array(size_t n, size_t size)
+{
+	return xreallocarray(NULL, n ? n : 1, size);
+}
+
+/*
+ * The messages end() builds, and the arrays behind them: each builder
+ * below fills one part of profile.  The order the builders run in is the
+ * order strings enter the string table, so it is part of the output.
+ */
+struct pprof_build {
+	Perftools__Profiles__Profile profile;
+	Perftools__Profiles__ValueType types[2], *type_ptrs[2];
+	uint32_t *function_of;		/* per location: its function's index */
+	Perftools__Profiles__Function *fns, **fn_ptrs;
+	Perftools__Profiles__Location *locs, **loc_ptrs;
+	Perftools__Profiles__Line *lines, **line_ptrs;
+	Perftools__Profiles__Sample *samples, **sample_ptrs;
+	Perftools__Profiles__Label *labels, **label_ptrs;
+	int64_t *values;		/* two per sample */
+	uint64_t *location_ids;		/* every sample's, leaf first */
+	int64_t comment;
+};
+
+/* Sample types: [count, bytes] (pprof's convention puts the count first). */
+static void
+build_sample_types(struct pprof_build *b, struct pprof_state *s)
+{
+	struct string_table *st = &s->strings;
+
+	for (size_t i = 0; i < 2; i++) {
+		b->types[i] = (Perftools__Profiles__ValueType)PERFTOOLS__PROFILES__VALUE_TYPE__INIT;
+		b->type_ptrs[i] = &b->types[i];
+	}
+	b->types[0].type = intern(st, s->temporary ? "alloc_objects" : "inuse_objects");
+	b->types[0].unit = intern(st, "count");
+	b->types[1].type = intern(st, s->temporary ? "alloc_space" : "inuse_space");
+	b->types[1].unit = intern(st, "bytes");
+	b->profile.n_sample_type = 2;
+	b->profile.sample_type = b->type_ptrs;
+	b->profile.default_sample_type = b->types[1].type;
+}
+
+/* Functions: numbered as their locations first use them. */
+static void
+build_functions(struct pprof_build *b, struct pprof_state *s)
+{
+	struct frame_table functions;
+	size_t n_loc = s->locations.count;
+
+	b->function_of = message_array(n_loc, sizeof *b->function_of);
+	frame_table_init(&functions, false);
+	for (size_t i = 0; i < n_loc; i++)
+		b->function_of[i] = frame_table_intern(&functions, &s->locations.frames[i]);
+
+	size_t n_fn = functions.count;
+	b->fns = message_array(n_fn, sizeof *b->fns);
+	b->fn_ptrs = message_array(n_fn, sizeof *b->fn_ptrs);
+	for (size_t i = 0; i < n_fn; i++) {
+		const struct frame_text *f = &functions.frames[i];
+		Perftools__Profiles__Function *fn = &b->fns[i];
+		*fn = (Perftools__Profiles__Function)PERFTOOLS__PROFILES__FUNCTION__INIT;
+		fn->id = i + 1;
+		fn->name = intern(&s->strings, f->function);
+		fn->system_name = 0;	/* "", so that pprof keeps the name (above) */
+		fn->filename = intern(&s->strings, f->file);
+		/* The line of the first appearance (frame_table keeps it), 0 if unknown. */
+		fn->start_line = f->line > 0 ? f->line : 0;
+		b->fn_ptrs[i] = fn;
+	}
+	frame_table_free(&functions);
+	b->profile.n_function = n_fn;
+	b->profile.function = b->fn_ptrs;
+}
+
+/* Locations: one Line each, of the function build_functions() gave it. */
+static void
+build_locations(struct pprof_build *b, const struct pprof_state *s)
+{
+	size_t n_loc = s->locations.count;
+
+	b->locs = message_array(n_loc, sizeof *b->locs);
+	b->loc_ptrs = message_array(n_loc, sizeof *b->loc_ptrs);
+	b->lines = message_array(n_loc, sizeof *b->lines);
+	b->line_ptrs = message_array(n_loc, sizeof *b->line_ptrs);
+	for (size_t i = 0; i < n_loc; i++) {
+		b->lines[i] = (Perftools__Profiles__Line)PERFTOOLS__PROFILES__LINE__INIT;
+		b->lines[i].function_id = (uint64_t)b->function_of[i] + 1;
+		b->lines[i].line = s->locations.frames[i].line;
+		b->line_ptrs[i] = &b->lines[i];
+		b->locs[i] = (Perftools__Profiles__Location)PERFTOOLS__PROFILES__LOCATION__INIT;
+		b->locs[i].id = i + 1;
+		b->locs[i].n_line = 1;
+		b->locs[i].line = &b->line_ptrs[i];
+		b->loc_ptrs[i] = &b->locs[i];
+	}
+	b->profile.n_location = n_loc;
+	b->profile.location = b->loc_ptrs;
+}
+
+/* Samples: the rows' location ids, values and thread_name labels. */
+static void
+build_samples(struct pprof_build *b, const struct pprof_state *s, uint32_t thread_name_key)
+{
+	size_t n = s->n_samples, n_ids = s->locations_of_len;
+
+	b->samples = message_array(n, sizeof *b->samples);
+	b->sample_ptrs = message_array(n, sizeof *b->sample_ptrs);
+	b->labels = message_array(n, sizeof *b->labels);
+	b->label_ptrs = message_array(n, sizeof *b->label_ptrs);
+	b->values = message_array(n, 2 * sizeof *b->values);
+	b->location_ids = message_array(n_ids, sizeof *b->location_ids);
+	for (size_t k = 0; k < n_ids; k++)
+		b->location_ids[k] = (uint64_t)s->locations_of[k] + 1;
+	for (size_t i = 0; i < n; i++) {
+		const struct pprof_sample *ps = &s->samples[i];
+		Perftools__Profiles__Sample *sample = &b->samples[i];
+		b->labels[i] = (Perftools__Profiles__Label)PERFTOOLS__PROFILES__LABEL__INIT;
+		b->labels[i].key = thread_name_key;
+		b->labels[i].str = ps->thread_label;
+		b->label_ptrs[i] = &b->labels[i];
+		b->values[2 * i] = clamp(ps->n_allocations);
+		b->values[2 * i + 1] = clamp(ps->size);
+		*sample = (Perftools__Profiles__Sample)PERFTOOLS__PROFILES__SAMPLE__INIT;
+		sample->n_location_id = ps->depth;
+		sample->location_id = b->location_ids + ps->offset;
+		sample->n_value = 2;
+		sample->value = b->values + 2 * i;
+		sample->n_label = 1;
+		sample->label = &b->label_ptrs[i];
+		b->sample_ptrs[i] = sample;
+	}
+	b->profile.n_sample = n;
+	b->profile.sample = b->sample_ptrs;
+}
+
+/* Informational: when the capture ran, and its command line as a comment. */
+static void
+build_time_and_comment(struct pprof_build *b, struct pprof_state *s)
+{
+	const int64_t ms_to_ns = 1000000;
+	int64_t start = s->start_time, end = s->end_time;
+
+	if (start > 0 && start <= INT64_MAX / ms_to_ns) {
+		b->profile.time_nanos = start * ms_to_ns;
+		if (end >= start && end <= INT64_MAX / ms_to_ns)
+			b->profile.duration_nanos = (end - start) * ms_to_ns;
+	}
+	if (s->command_line != NULL && s->command_line[0] != '\0') {
+		b->comment = intern(&s->strings, s->command_line);
+		b->profile.n_comment = 1;
+		b->profile.comment = &b->comment;
+	}
+}
+
+static void
+pprof_build_free(struct pprof_build *b)
+{
+	free(b->location_ids);
+	free(b->values);
+	free(b->label_ptrs);
+	free(b->labels);
+	free(b->sample_ptrs);
+	free(b->samples);
+	free(b->line_ptrs);
+	free(b->lines);
+	free(b->loc_ptrs);
+	free(b->locs);
+	free(b->fn_ptrs);
+	free(b->fns);
+	free(b->function_of);
+}
+
+static void
+pprof_state_free(struct pprof_state *s)
+{
+	frame_table_free(&s->locations);
+	string_table_free(&s->strings);
+	free(s->samples);
+	free(s->locations_of);
+	free(s);
+}
+
 static void
 pprof_end(void *state)
 {
 	struct pprof_state *s = state;
-	struct string_table *st = &s->strings;
-	Perftools__Profiles__Profile profile = PERFTOOLS__PROFILES__PROFILE__INIT;
+	struct pprof_build b = { .profile = PERFTOOLS__PROFILES__PROFILE__INIT };
 
-	/* Sample types: [count, bytes] (pprof's convention puts the count first). */
-	const char *objects = s->temporary ? "alloc_objects" : "inuse_objects";
-	const char *space = s->temporary ? "alloc_space" : "inuse_space";
-	Perftools__Profiles__ValueType types[2] = {
-		PERFTOOLS__PROFILES__VALUE_TYPE__INIT, PERFTOOLS__PROFILES__VALUE_TYPE__INIT,
-	};
-	Perftools__Profiles__ValueType *type_ptrs[2] = { &types[0], &types[1] };
-	types[0].type = intern(st, objects);
-	types[0].unit = intern(st, "count");
-	types[1].type = intern(st, space);
-	types[1].unit = intern(st, "bytes");
-	profile.n_sample_type = 2;
-	profile.sample_type = type_ptrs;
-	profile.default_sample_type = types[1].type;
-	uint32_t thread_name_key = intern(st, "thread_name");
-
-	/* Functions: numbered as their locations first use them. */
-	struct frame_table functions;
-	size_t n_loc = s->locations.count;
-	uint32_t *function_of = xreallocarray(NULL, n_loc ? n_loc : 1, sizeof *function_of);
-	frame_table_init(&functions, false);
-	for (size_t i = 0; i < n_loc; i++)
-		function_of[i] = frame_table_intern(&functions, &s->locations.frames[i]);
-
-	size_t n_fn = functions.count;
-	Perftools__Profiles__Function *fns = xreallocarray(NULL, n_fn ? n_fn : 1, sizeof *fns);
-	Perftools__Profiles__Function **fn_ptrs = xreallocarray(NULL, n_fn ? n_fn : 1, sizeof *fn_ptrs);
-	for (size_t i = 0; i < n_fn; i++) {
-		const struct frame_text *f = &functions.frames[i];
-		fns[i] = (Perftools__Profiles__Function)PERFTOOLS__PROFILES__FUNCTION__INIT;
-		fns[i].id = i + 1;
-		fns[i].name = intern(st, f->function);
-		fns[i].system_name = 0;	/* "", so that pprof keeps the name (above) */
-		fns[i].filename = intern(st, f->file);
-		/* The line of the first appearance (frame_table keeps it), 0 if unknown. */
-		fns[i].start_line = f->line > 0 ? f->line : 0;
-		fn_ptrs[i] = &fns[i];
-	}
-	profile.n_function = n_fn;
-	profile.function = fn_ptrs;
-
-	Perftools__Profiles__Location *locs = xreallocarray(NULL, n_loc ? n_loc : 1, sizeof *locs);
-	Perftools__Profiles__Location **loc_ptrs = xreallocarray(NULL, n_loc ? n_loc : 1, sizeof *loc_ptrs);
-	Perftools__Profiles__Line *lines = xreallocarray(NULL, n_loc ? n_loc : 1, sizeof *lines);
-	Perftools__Profiles__Line **line_ptrs = xreallocarray(NULL, n_loc ? n_loc : 1, sizeof *line_ptrs);
-	for (size_t i = 0; i < n_loc; i++) {
-		lines[i] = (Perftools__Profiles__Line)PERFTOOLS__PROFILES__LINE__INIT;
-		lines[i].function_id = (uint64_t)function_of[i] + 1;
-		lines[i].line = s->locations.frames[i].line;
-		line_ptrs[i] = &lines[i];
-		locs[i] = (Perftools__Profiles__Location)PERFTOOLS__PROFILES__LOCATION__INIT;
-		locs[i].id = i + 1;
-		locs[i].n_line = 1;
-		locs[i].line = &line_ptrs[i];
-		loc_ptrs[i] = &locs[i];
-	}
-	profile.n_location = n_loc;
-	profile.location = loc_ptrs;
-
-	size_t n = s->n_samples;
-	Perftools__Profiles__Sample *samples = xreallocarray(NULL, n ? n : 1, sizeof *samples);
-	Perftools__Profiles__Sample **sample_ptrs = xreallocarray(NULL, n ? n : 1, sizeof *sample_ptrs);
-	Perftools__Profiles__Label *labels = xreallocarray(NULL, n ? n : 1, sizeof *labels);
-	Perftools__Profiles__Label **label_ptrs = xreallocarray(NULL, n ? n : 1, sizeof *label_ptrs);
-	int64_t *values = xreallocarray(NULL, n ? n : 1, 2 * sizeof *values);
-	size_t n_ids = s->locations_of_len;
-	uint64_t *ids = xreallocarray(NULL, n_ids ? n_ids : 1, sizeof *ids);
-	for (size_t k = 0; k < n_ids; k++)
-		ids[k] = (uint64_t)s->locations_of[k] + 1;
-	for (size_t i = 0; i < n; i++) {
-		const struct pprof_sample *ps = &s->samples[i];
-		labels[i] = (Perftools__Profiles__Label)PERFTOOLS__PROFILES__LABEL__INIT;
-		labels[i].key = thread_name_key;
-		labels[i].str = ps->thread_label;
-		label_ptrs[i] = &labels[i];
-		values[2 * i] = clamp(ps->n_allocations);
-		values[2 * i + 1] = clamp(ps->size);
-		samples[i] = (Perftools__Profiles__Sample)PERFTOOLS__PROFILES__SAMPLE__INIT;
-		samples[i].n_location_id = ps->depth;
-		samples[i].location_id = ids + ps->offset;
-		samples[i].n_value = 2;
-		samples[i].value = values + 2 * i;
-		samples[i].n_label = 1;
-		samples[i].label = &label_ptrs[i];
-		sample_ptrs[i] = &samples[i];
-	}
-	profile.n_sample = n;
-	profile.sample = sample_ptrs;
-
-	/* Informational: when the capture ran, and its command line as a comment. */
-	int64_t comment = 0;
-	const int64_t ms_to_ns = 1000000;
-	int64_t start = s->start_time, end = s->end_time;
-	if (start > 0 && start <= INT64_MAX / ms_to_ns) {
-		profile.time_nanos = start * ms_to_ns;
-		if (end >= start && end <= INT64_MAX / ms_to_ns)
-			profile.duration_nanos = (end - start) * ms_to_ns;
-	}
-	if (s->command_line != NULL && s->command_line[0] != '\0') {
-		comment = intern(st, s->command_line);
-		profile.n_comment = 1;
-		profile.comment = &comment;
-	}
-
+	/* In this order: each interns its strings after the ones before. */
+	build_sample_types(&b, s);
+	uint32_t thread_name_key = intern(&s->strings, "thread_name");
+	build_functions(&b, s);
+	build_locations(&b, s);
+	build_samples(&b, s, thread_name_key);
+	build_time_and_comment(&b, s);
 	/* The string table last: everything above may add to it. */
-	profile.n_string_table = st->count;
-	profile.string_table = st->strings;
+	b.profile.n_string_table = s->strings.count;
+	b.profile.string_table = s->strings.strings;
 
-	size_t packed_size = perftools__profiles__profile__get_packed_size(&profile);
+	size_t packed_size = perftools__profiles__profile__get_packed_size(&b.profile);
 	uint8_t *packed = xmalloc(packed_size ? packed_size : 1);
-	perftools__profiles__profile__pack(&profile, packed);
+	perftools__profiles__profile__pack(&b.profile, packed);
 	write_gzip(s->out, packed, packed_size);
-
 	free(packed);
-	free(ids);
-	free(values);
-	free(label_ptrs);
-	free(labels);
-	free(sample_ptrs);
-	free(samples);
-	free(line_ptrs);
-	free(lines);
-	free(loc_ptrs);
-	free(locs);
-	free(fn_ptrs);
-	free(fns);
-	free(function_of);
-	frame_table_free(&functions);
-	frame_table_free(&s->locations);
-	string_table_free(st);
-	free(s->samples);
-	free(s->locations_of);
-	free(s);
+	pprof_build_free(&b);
+	pprof_state_free(s);
 }
 
 const struct writer_ops pprof_writer = {

@@ -1,6 +1,6 @@
 /*
- * test_native_symbols: the segment lookup rule of doc/capture-format.md §6.2,
- * and symbolization (native_symbols.h) of this test program's own code.
+ * test_native_symbols: the segment lookup rule of doc/capture-format.md §6.2
+ * (native_segments.h), and symbolization (native_symbols.h) of this test program's own code.
  */
 #define _GNU_SOURCE		/* dl_iterate_phdr */
 #include <check.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "native_segments.h"
 #include "native_symbols.h"
 #include "support.h"
 
