@@ -81,6 +81,18 @@ struct cursor {
 	bool fits;
 };
 
+/*
+ * The encoding state that the hot records (ALLOCATION, FRAME_PUSH and
+ * FRAME_POP) change, apart from the pointer cache's entries: a struct of
+ * its own, so that record_decoder_next_batch's fast path can keep a copy
+ * in registers (stores into the records could otherwise alias it).
+ */
+struct hot_state {
+	uint64_t last_data_ptr;
+	uint64_t last_native_id;
+	unsigned cache_front;
+};
+
 struct record_decoder {
 	struct byte_source *src;
 	uint8_t *buf;
@@ -94,13 +106,11 @@ struct record_decoder {
 	struct capture_header header;
 
 	/* Encoding state (doc/capture-format.md §1.4, §3.2). */
-	uint64_t last_data_ptr;
-	uint64_t last_native_id;
+	struct hot_state hot;
 	uint64_t last_ip;
 	int32_t last_firstlineno;
-	/* A ring: cache slot k is pointer_cache[(cache_front + k) % POINTER_CACHE_SIZE]. */
+	/* A ring: cache slot k is pointer_cache[(hot.cache_front + k) % POINTER_CACHE_SIZE]. */
 	uint64_t pointer_cache[POINTER_CACHE_SIZE];
-	unsigned cache_front;
 	uint64_t native_frames;		/* NATIVE_TRACE_INDEX records so far */
 	uint64_t segments_pending;	/* SEGMENT records owed to a SEGMENT_HEADER */
 
