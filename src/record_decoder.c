@@ -383,18 +383,18 @@ commit_pointer(struct record_decoder *dec, struct hot_state *st, const struct po
 	dec->pointer_cache[st->cache_front] = ptr->address;
 }
 
-/* native: dec->header.native_traces, a constant once inlined into the fast path. */
+/*
+ * The fields of an ALLOCATION after its pointer.  native:
+ * dec->header.native_traces, a constant once inlined into the fast path.
+ */
 ALWAYS_INLINE enum parse
-parse_allocation(struct record_decoder *dec, struct hot_state *st, struct cursor *c, uint8_t type,
-    bool native, struct record *rec)
+parse_allocation_rest(struct record_decoder *dec, struct hot_state *st, struct cursor *c,
+    uint8_t type, bool native, struct record *rec)
 {
-	struct pointer ptr;
 	uint8_t allocator = type & 7;
 	int64_t native_delta = 0;
 
 	/* rec is filled in as fields come (fewer registers live): it means nothing unless PARSE_OK. */
-	TRY(take_pointer(dec, st, c, (type >> 3) & 15, &ptr));
-	rec->u.alloc.address = ptr.address;
 	if (allocator == 0)
 		TRY(take_u8(c, &allocator));
 	rec->u.alloc.allocator = allocator;
@@ -412,10 +412,29 @@ parse_allocation(struct record_decoder *dec, struct hot_state *st, struct cursor
 	bool has_stack = native && !allocator_is_deallocator(kind);
 	if (has_stack && native_id > dec->native_frames)
 		return bad_hot(dec, c, "native frame id %" PRIu64 " out of range", native_id);
-	commit_pointer(dec, st, &ptr);
 	st->last_native_id = native_id;
 	rec->type = REC_ALLOCATION;
 	rec->u.alloc.native_id = has_stack ? native_id : 0;
+	return PARSE_OK;
+}
+
+/*
+ * The rest is parsed on two paths, a cache hit's and a miss's, so that
+ * the fast path need not keep which one it is in a register until the
+ * cache is updated, once the record is complete.
+ */
+ALWAYS_INLINE enum parse
+parse_allocation(struct record_decoder *dec, struct hot_state *st, struct cursor *c, uint8_t type,
+    bool native, struct record *rec)
+{
+	struct pointer ptr;
+
+	TRY(take_pointer(dec, st, c, (type >> 3) & 15, &ptr));
+	rec->u.alloc.address = ptr.address;
+	if (!ptr.miss)
+		return parse_allocation_rest(dec, st, c, type, native, rec);
+	TRY(parse_allocation_rest(dec, st, c, type, native, rec));
+	commit_pointer(dec, st, &ptr);
 	return PARSE_OK;
 }
 
@@ -684,28 +703,31 @@ next_fast(struct record_decoder *dec, struct record *recs, size_t n, bool native
 {
 	if (dec->fast_end < REFILL_THRESHOLD)
 		return 0;	/* fast_end 0: no fast path */
-	const uint8_t *buf = dec->buf, *p = buf + dec->pos;
-	const uint8_t *last = buf + dec->fast_end - REFILL_THRESHOLD;
-	uint64_t buf_offset = dec->buf_offset;
+	const uint8_t *p = dec->buf + dec->pos;
+	const uint8_t *last = dec->buf + dec->fast_end - REFILL_THRESHOLD;
+	/* A record's offset is its address plus bias (one register less than buf and buf_offset). */
+	uint64_t bias = dec->buf_offset - (uint64_t)(uintptr_t)dec->buf;
 	struct hot_state st = dec->hot;
 	uint64_t counts[3] = { 0 };	/* REC_ALLOCATION, REC_FRAME_PUSH, REC_FRAME_POP */
-	size_t i = 0;
+	struct record *rec = recs, *end = recs + n;
 
-	while (i < n && p <= last && is_hot_type(*p)) {
-		struct record *rec = &recs[i];
+	for (; rec < end && p <= last; rec++) {
+		/* Read before rec is written to: a store through rec may alias the buffer's bytes. */
+		uint8_t type = *p;
 		struct cursor c = { p + 1, p + REFILL_THRESHOLD, .fits = true };
-		rec->offset = buf_offset + (uint64_t)(p - buf);
-		if (parse_hot_record(dec, &st, &c, *p, native, rec) != PARSE_OK)
+		if (!is_hot_type(type))
+			break;
+		rec->offset = (uint64_t)(uintptr_t)p + bias;
+		if (parse_hot_record(dec, &st, &c, type, native, rec) != PARSE_OK)
 			break;
 		counts[rec->type]++;
 		p = c.p;
-		i++;
 	}
 	dec->hot = st;
-	dec->pos = (size_t)(p - buf);
+	dec->pos = (size_t)(p - dec->buf);
 	for (int t = 0; t < 3; t++)
 		dec->counts[t] += counts[t];
-	return i;
+	return (size_t)(rec - recs);
 }
 
 /*
@@ -729,6 +751,22 @@ record_decoder_next(struct record_decoder *dec, struct record *rec)
 	return next_slow(dec, rec);
 }
 
+/*
+ * next_fast made for captures with and without native traces: functions
+ * of their own, so that each loop has all the registers.
+ */
+static __attribute__((noinline)) size_t
+next_fast_native(struct record_decoder *dec, struct record *recs, size_t n)
+{
+	return next_fast(dec, recs, n, true);
+}
+
+static __attribute__((noinline)) size_t
+next_fast_plain(struct record_decoder *dec, struct record *recs, size_t n)
+{
+	return next_fast(dec, recs, n, false);
+}
+
 size_t
 record_decoder_next_batch(struct record_decoder *dec, struct record *recs, size_t n)
 {
@@ -736,9 +774,9 @@ record_decoder_next_batch(struct record_decoder *dec, struct record *recs, size_
 
 	while (i < n) {
 		if (dec->header.native_traces)
-			i += next_fast(dec, recs + i, n - i, true);
+			i += next_fast_native(dec, recs + i, n - i);
 		else
-			i += next_fast(dec, recs + i, n - i, false);
+			i += next_fast_plain(dec, recs + i, n - i);
 		if (i == n)
 			break;
 		enum record_type type = next_slow(dec, &recs[i++]);
