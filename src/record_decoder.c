@@ -384,6 +384,28 @@ commit_pointer(struct record_decoder *dec, struct hot_state *st, const struct po
 }
 
 /*
+ * An ALLOCATION's size in the fast path (8 bytes readable), if it has one
+ * (a deallocation has none), else 0: without a branch on either, as
+ * deallocations and sizes of 1 and 2 bytes come at random, and the
+ * predictor would miss those branches often.  The bytes are read and
+ * decoded whether or not they are the size (if not, they are the next
+ * record's), and masks keep or drop them.
+ */
+ALWAYS_INLINE enum parse
+take_size_fast(struct record_decoder *dec, struct cursor *c, bool present, uint64_t *size)
+{
+	const uint8_t *p = c->p;
+	uint64_t keep = -(uint64_t)present;		/* all ones or none */
+	uint64_t second = -(uint64_t)(p[0] >> 7);	/* the size has a second byte */
+
+	if (__builtin_expect((p[1] & second & keep & 0x80) != 0, 0))
+		return take_varint(dec, c, size);	/* 3 bytes or more */
+	*size = ((p[0] & UINT64_C(0x7f)) | ((uint64_t)p[1] << 7 & second)) & keep;
+	c->p = p + ((1 + (second & 1)) & keep);
+	return PARSE_OK;
+}
+
+/*
  * The fields of an ALLOCATION after its pointer.  native:
  * dec->header.native_traces, a constant once inlined into the fast path.
  */
@@ -401,11 +423,15 @@ parse_allocation_rest(struct record_decoder *dec, struct hot_state *st, struct c
 	enum allocator_kind kind = allocator_kind(allocator);
 	if (kind == ALLOCATOR_INVALID)
 		return bad_hot(dec, c, "invalid allocator %u", allocator);
-	rec->u.alloc.size = 0;
-	if (kind != SIMPLE_DEALLOCATOR) {
-		if (native)
-			TRY(take_svarint(dec, c, &native_delta));
-		TRY(take_varint(dec, c, &rec->u.alloc.size));
+	if (c->fits && !native) {
+		TRY(take_size_fast(dec, c, kind != SIMPLE_DEALLOCATOR, &rec->u.alloc.size));
+	} else {
+		rec->u.alloc.size = 0;
+		if (kind != SIMPLE_DEALLOCATOR) {
+			if (native)
+				TRY(take_svarint(dec, c, &native_delta));
+			TRY(take_varint(dec, c, &rec->u.alloc.size));
+		}
 	}
 	uint64_t native_id = st->last_native_id + (uint64_t)native_delta;
 	/* Deallocators carry no stack (RecordReader::processAllocationRecord). */

@@ -71,12 +71,14 @@ struct cursor {
 	const uint8_t *p;
 	const uint8_t *end;
 	/*
-	 * Set only by record_decoder_next's fast path, a constant that the
-	 * compiler folds into its inlined parse.  The record is known to end
-	 * well before `end`, so that take_u8 and take_varint need not check;
-	 * and what the fast path leaves to next_slow (damage, a varint of
-	 * more than 8 bytes) fails with PARSE_BAD but no message, as next_slow
-	 * parses the record again.
+	 * Set only by the fast paths (record_decoder_next's and the batch
+	 * loop), a constant that the compiler folds into their inlined parse.
+	 * The record is known to end well before `end`, and at least 8 bytes
+	 * can be read past any of its fields, so that take_u8 and take_varint
+	 * need not check and take_size_fast may read ahead; and what the fast
+	 * path leaves to next_slow (damage, a varint of more than 8 bytes)
+	 * fails with PARSE_BAD but no message, as next_slow parses the record
+	 * again.
 	 */
 	bool fits;
 };
