@@ -365,7 +365,17 @@ take_pointer(struct record_decoder *dec, const struct hot_state *st, struct curs
 		return PARSE_OK;
 	}
 	int64_t delta;
-	TRY(take_svarint(dec, c, &delta));
+	if (c->fits) {
+		/* Most deltas take 3 bytes or more: no test of the first two first. */
+		uint64_t z;
+		unsigned n = varint_read8(c->p, &z);
+		if (n == 0)
+			return PARSE_BAD;	/* longer than 8 bytes: for next_slow */
+		c->p += n;
+		delta = zigzag_decode(z);
+	} else {
+		TRY(take_svarint(dec, c, &delta));
+	}
 	ptr->miss = true;
 	ptr->last_data_ptr = st->last_data_ptr + (uint64_t)delta;
 	ptr->address = ptr->last_data_ptr << 3;
@@ -395,13 +405,14 @@ ALWAYS_INLINE enum parse
 take_size_fast(struct record_decoder *dec, struct cursor *c, bool present, uint64_t *size)
 {
 	const uint8_t *p = c->p;
-	uint64_t keep = -(uint64_t)present;		/* all ones or none */
-	uint64_t second = -(uint64_t)(p[0] >> 7);	/* the size has a second byte */
+	unsigned b0 = p[0], b1 = p[1];
+	unsigned two = b0 >> 7;			/* the size has a second byte */
 
-	if (__builtin_expect((p[1] & second & keep & 0x80) != 0, 0))
+	if (__builtin_expect(((b0 & b1) >> 7 & present) != 0, 0))
 		return take_varint(dec, c, size);	/* 3 bytes or more */
-	*size = ((p[0] & UINT64_C(0x7f)) | ((uint64_t)p[1] << 7 & second)) & keep;
-	c->p = p + ((1 + (second & 1)) & keep);
+	uint64_t keep = -(uint64_t)present;	/* all ones or none */
+	*size = ((b0 & 0x7fu) | ((uint64_t)b1 << 7 & -(uint64_t)two)) & keep;
+	c->p = p + ((1 + two) & keep);
 	return PARSE_OK;
 }
 
