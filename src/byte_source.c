@@ -29,6 +29,8 @@
 
 #define IN_CHUNK (64 * 1024)
 #define OUT_CHUNK (256 * 1024)
+/* byte_source_read decodes straight into a caller's buffer this large or larger. */
+#define DIRECT_MIN (64 * 1024)
 #define MAX_MAGIC 6
 
 struct layer;
@@ -440,12 +442,44 @@ refill(struct byte_source *src)
 	return false;
 }
 
+/*
+ * The next piece of the stream decoded straight into dst (cap bytes),
+ * when nothing is held in out: refill's work, without the copy from out.
+ * Returns the bytes delivered: 0 if the piece was all zeros (withheld),
+ * or if the stream ended (src->eof).
+ */
+static size_t
+decode_direct(struct byte_source *src, uint8_t *dst, size_t cap)
+{
+	size_t n = src->n_layers == 0 ? read_into(src, dst, cap) :
+	    decode_layer(src, src->n_layers - 1, dst, cap);
+	if (n == 0) {
+		src->eof = true;	/* withheld zeros were padding */
+		return 0;
+	}
+	size_t end = n;
+	while (end > 0 && dst[end - 1] == 0)
+		end--;
+	src->zeros_withheld += n - end;
+	return end;
+}
+
 size_t
 byte_source_read(struct byte_source *src, uint8_t *buf, size_t n)
 {
 	size_t done = 0;
 
 	while (done < n) {
+		/*
+		 * Nothing held back (zeros are, until data follows them): the
+		 * next piece can go straight into buf, which saves a copy of
+		 * every byte when the caller asks for a piece or more.
+		 */
+		if (src->out_pos == src->out_end && src->zeros_ready == 0 && src->zeros_withheld == 0 &&
+		    src->peek_pos == src->peek_len && !src->eof && n - done >= DIRECT_MIN) {
+			done += decode_direct(src, buf + done, n - done);
+			continue;
+		}
 		if (src->zeros_ready > 0) {
 			size_t k = n - done;
 			if (k > src->zeros_ready)

@@ -10,6 +10,9 @@
 #include "progress.h"
 #include "record_decoder.h"
 
+/* Records decoded at a time: their array stays in the first-level cache. */
+#define INFO_BATCH 256
+
 /* The memray releases that write each format version (doc/capture-format.md §2.1). */
 const char *
 info_memray_versions(int32_t version)
@@ -71,16 +74,20 @@ info_run(int fd, FILE *out)
 {
 	struct byte_source *src = byte_source_open(fd);
 	struct record_decoder *dec = record_decoder_new(src);
-	struct record rec;
+	struct record recs[INFO_BATCH];
 	int status = 1;
 
 	if (!record_decoder_read_header(dec)) {
 		error("%s (%s)", record_decoder_error(dec), record_decoder_error_place(dec));
 		goto done;
 	}
+	/* The records are counted by the decoder: only the last one's type matters. */
 	enum record_type last;
-	while ((last = record_decoder_next(dec, &rec)) != REC_END && last != REC_ERROR)
-		progress_record(src);
+	do {
+		size_t n = record_decoder_next_batch(dec, recs, INFO_BATCH);
+		last = recs[n - 1].type;
+		progress_records(src, n);
+	} while (last != REC_END && last != REC_ERROR);
 
 	const struct capture_header *h = record_decoder_header(dec);
 	fprintf(out, "%-26s%" PRId32 " (%s)\n", "format version:", h->version, info_memray_versions(h->version));

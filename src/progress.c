@@ -124,11 +124,10 @@ draw(const struct byte_source *src, uint64_t now)
 	progress.last_ms = now;
 }
 
-void
-progress_record(const struct byte_source *src)
+/* Draw if it is time to: the clock is read once every CHECK_EVERY records. */
+static void
+check_clock(const struct byte_source *src)
 {
-	if (!progress.enabled || (++progress.records & (CHECK_EVERY - 1)) != 0)
-		return;
 	uint64_t now = now_ms();
 	if (now - progress.start_ms < FIRST_DRAW_MS)
 		return;
@@ -136,6 +135,26 @@ progress_record(const struct byte_source *src)
 	    now - progress.last_ms < (progress.tty ? TTY_INTERVAL_MS : LINE_INTERVAL_MS))
 		return;
 	draw(src, now);
+}
+
+void
+progress_record(const struct byte_source *src)
+{
+	if (!progress.enabled || (++progress.records & (CHECK_EVERY - 1)) != 0)
+		return;
+	check_clock(src);
+}
+
+void
+progress_records(const struct byte_source *src, uint64_t n)
+{
+	uint64_t before = progress.records;
+
+	if (!progress.enabled)
+		return;
+	progress.records += n;
+	if (before / CHECK_EVERY != progress.records / CHECK_EVERY)
+		check_clock(src);
 }
 
 /* Erase the line on a terminal, before another message is printed. */

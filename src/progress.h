@@ -28,6 +28,8 @@ void progress_init(bool enabled, uint64_t total);
  * many calls, and draws only when the last line is old enough.
  */
 void progress_record(const struct byte_source *src);
+/* n more records were read from src (a batch), as cheap. */
+void progress_records(const struct byte_source *src, uint64_t n);
 
 /*
  * Erase the line from a signal handler that ends the run, as

@@ -354,65 +354,124 @@ struct pointer {
 };
 
 ALWAYS_INLINE enum parse
-take_pointer(struct record_decoder *dec, struct cursor *c, unsigned slot, struct pointer *ptr)
+take_pointer(struct record_decoder *dec, const struct hot_state *st, struct cursor *c, unsigned slot,
+    struct pointer *ptr)
 {
 	if (slot < POINTER_CACHE_SIZE) {
-		unsigned i = dec->cache_front + slot;
+		unsigned i = st->cache_front + slot;
 		if (i >= POINTER_CACHE_SIZE)
 			i -= POINTER_CACHE_SIZE;
 		*ptr = (struct pointer){ .address = dec->pointer_cache[i], .miss = false };
 		return PARSE_OK;
 	}
 	int64_t delta;
-	TRY(take_svarint(dec, c, &delta));
+	if (c->fits) {
+		/* Most deltas take 3 bytes or more: no test of the first two first. */
+		uint64_t z;
+		unsigned n = varint_read8(c->p, &z);
+		if (n == 0)
+			return PARSE_BAD;	/* longer than 8 bytes: for next_slow */
+		c->p += n;
+		delta = zigzag_decode(z);
+	} else {
+		TRY(take_svarint(dec, c, &delta));
+	}
 	ptr->miss = true;
-	ptr->last_data_ptr = dec->last_data_ptr + (uint64_t)delta;
+	ptr->last_data_ptr = st->last_data_ptr + (uint64_t)delta;
 	ptr->address = ptr->last_data_ptr << 3;
 	return PARSE_OK;
 }
 
 static inline void
-commit_pointer(struct record_decoder *dec, const struct pointer *ptr)
+commit_pointer(struct record_decoder *dec, struct hot_state *st, const struct pointer *ptr)
 {
 	if (!ptr->miss)
 		return;
-	dec->last_data_ptr = ptr->last_data_ptr;
+	st->last_data_ptr = ptr->last_data_ptr;
 	/* The new slot 0 is the old slot 14's entry, which drops out. */
-	dec->cache_front = dec->cache_front ? dec->cache_front - 1 : POINTER_CACHE_SIZE - 1;
-	dec->pointer_cache[dec->cache_front] = ptr->address;
+	st->cache_front = st->cache_front ? st->cache_front - 1 : POINTER_CACHE_SIZE - 1;
+	dec->pointer_cache[st->cache_front] = ptr->address;
 }
 
+/*
+ * An ALLOCATION's size in the fast path (8 bytes readable), if it has one
+ * (a deallocation has none), else 0: without a branch on either, as
+ * deallocations and sizes of 1 and 2 bytes come at random, and the
+ * predictor would miss those branches often.  The bytes are read and
+ * decoded whether or not they are the size (if not, they are the next
+ * record's), and masks keep or drop them.
+ */
 ALWAYS_INLINE enum parse
-parse_allocation(struct record_decoder *dec, struct cursor *c, uint8_t type, struct record *rec)
+take_size_fast(struct record_decoder *dec, struct cursor *c, bool present, uint64_t *size)
 {
-	struct pointer ptr;
+	const uint8_t *p = c->p;
+	unsigned b0 = p[0], b1 = p[1];
+	unsigned two = b0 >> 7;			/* the size has a second byte */
+
+	if (__builtin_expect(((b0 & b1) >> 7 & present) != 0, 0))
+		return take_varint(dec, c, size);	/* 3 bytes or more */
+	uint64_t keep = -(uint64_t)present;	/* all ones or none */
+	*size = ((b0 & 0x7fu) | ((uint64_t)b1 << 7 & -(uint64_t)two)) & keep;
+	c->p = p + ((1 + two) & keep);
+	return PARSE_OK;
+}
+
+/*
+ * The fields of an ALLOCATION after its pointer.  native:
+ * dec->header.native_traces, a constant once inlined into the fast path.
+ */
+ALWAYS_INLINE enum parse
+parse_allocation_rest(struct record_decoder *dec, struct hot_state *st, struct cursor *c,
+    uint8_t type, bool native, struct record *rec)
+{
 	uint8_t allocator = type & 7;
 	int64_t native_delta = 0;
 
 	/* rec is filled in as fields come (fewer registers live): it means nothing unless PARSE_OK. */
-	TRY(take_pointer(dec, c, (type >> 3) & 15, &ptr));
-	rec->u.alloc.address = ptr.address;
 	if (allocator == 0)
 		TRY(take_u8(c, &allocator));
 	rec->u.alloc.allocator = allocator;
 	enum allocator_kind kind = allocator_kind(allocator);
 	if (kind == ALLOCATOR_INVALID)
 		return bad_hot(dec, c, "invalid allocator %u", allocator);
-	rec->u.alloc.size = 0;
-	if (kind != SIMPLE_DEALLOCATOR) {
-		if (dec->header.native_traces)
-			TRY(take_svarint(dec, c, &native_delta));
-		TRY(take_varint(dec, c, &rec->u.alloc.size));
+	if (c->fits && !native) {
+		TRY(take_size_fast(dec, c, kind != SIMPLE_DEALLOCATOR, &rec->u.alloc.size));
+	} else {
+		rec->u.alloc.size = 0;
+		if (kind != SIMPLE_DEALLOCATOR) {
+			if (native)
+				TRY(take_svarint(dec, c, &native_delta));
+			TRY(take_varint(dec, c, &rec->u.alloc.size));
+		}
 	}
-	uint64_t native_id = dec->last_native_id + (uint64_t)native_delta;
+	uint64_t native_id = st->last_native_id + (uint64_t)native_delta;
 	/* Deallocators carry no stack (RecordReader::processAllocationRecord). */
-	bool has_stack = dec->header.native_traces && !allocator_is_deallocator(kind);
+	bool has_stack = native && !allocator_is_deallocator(kind);
 	if (has_stack && native_id > dec->native_frames)
 		return bad_hot(dec, c, "native frame id %" PRIu64 " out of range", native_id);
-	commit_pointer(dec, &ptr);
-	dec->last_native_id = native_id;
+	st->last_native_id = native_id;
 	rec->type = REC_ALLOCATION;
 	rec->u.alloc.native_id = has_stack ? native_id : 0;
+	return PARSE_OK;
+}
+
+/*
+ * The rest is parsed on two paths, a cache hit's and a miss's, so that
+ * the fast path need not keep which one it is in a register until the
+ * cache is updated, once the record is complete.
+ */
+ALWAYS_INLINE enum parse
+parse_allocation(struct record_decoder *dec, struct hot_state *st, struct cursor *c, uint8_t type,
+    bool native, struct record *rec)
+{
+	struct pointer ptr;
+
+	TRY(take_pointer(dec, st, c, (type >> 3) & 15, &ptr));
+	rec->u.alloc.address = ptr.address;
+	if (!ptr.miss)
+		return parse_allocation_rest(dec, st, c, type, native, rec);
+	TRY(parse_allocation_rest(dec, st, c, type, native, rec));
+	commit_pointer(dec, st, &ptr);
 	return PARSE_OK;
 }
 
@@ -420,16 +479,16 @@ static enum parse
 parse_object(struct record_decoder *dec, struct cursor *c, uint8_t type, struct record *rec)
 {
 	struct pointer ptr;
-	uint64_t native_id = dec->last_native_id;
+	uint64_t native_id = dec->hot.last_native_id;
 
-	TRY(take_pointer(dec, c, (type >> 1) & 15, &ptr));
+	TRY(take_pointer(dec, &dec->hot, c, (type >> 1) & 15, &ptr));
 	if (dec->header.native_traces && (type & 1)) {
 		int64_t delta;
 		TRY(take_svarint(dec, c, &delta));
 		native_id += (uint64_t)delta;
 	}
-	commit_pointer(dec, &ptr);
-	dec->last_native_id = native_id;
+	commit_pointer(dec, &dec->hot, &ptr);
+	dec->hot.last_native_id = native_id;
 	rec->type = REC_OBJECT;
 	return PARSE_OK;
 }
@@ -465,11 +524,11 @@ parse_native_frame(struct record_decoder *dec, struct cursor *c, struct record *
 	TRY(take_svarint(dec, c, &parent_delta));
 	/* The parent shares last_native_id with ALLOCATION (§3.3.8). */
 	dec->last_ip += (uint64_t)ip_delta;
-	dec->last_native_id += (uint64_t)parent_delta;
+	dec->hot.last_native_id += (uint64_t)parent_delta;
 	dec->native_frames++;
 	rec->type = REC_NATIVE_FRAME;
 	rec->u.native_frame.ip = dec->last_ip;
-	rec->u.native_frame.parent = dec->last_native_id;
+	rec->u.native_frame.parent = dec->hot.last_native_id;
 	return PARSE_OK;
 }
 
@@ -539,10 +598,11 @@ is_hot_type(uint8_t type)
 
 /* The rest of a hot record, whose type byte was read. */
 ALWAYS_INLINE enum parse
-parse_hot_record(struct record_decoder *dec, struct cursor *c, uint8_t type, struct record *rec)
+parse_hot_record(struct record_decoder *dec, struct hot_state *st, struct cursor *c, uint8_t type,
+    bool native, struct record *rec)
 {
 	if (type & 0x80)
-		return parse_allocation(dec, c, type, rec);
+		return parse_allocation(dec, st, c, type, native, rec);
 	if (type & 0x40) {
 		rec->type = REC_FRAME_PUSH;
 		rec->u.push.is_entry = type & 1;
@@ -562,7 +622,7 @@ parse_record(struct record_decoder *dec, struct cursor *c, struct record *rec)
 
 	TRY(take_u8(c, &type));
 	if (is_hot_type(type))
-		return parse_hot_record(dec, c, type, rec);
+		return parse_hot_record(dec, &dec->hot, c, type, dec->header.native_traces, rec);
 	if (type & 0x20)
 		return parse_object(dec, c, type, rec);
 	switch (type) {
@@ -665,27 +725,102 @@ next_slow(struct record_decoder *dec, struct record *rec)
 }
 
 /*
- * The fast path takes a hot record (is_hot_type) of a format 12-13
- * ALL_ALLOCATIONS file, with no SEGMENT record owed, and at least
- * REFILL_THRESHOLD bytes in the buffer, more than a hot record reads: no
- * refill, no end of data, no record skipped, no bounds check, and the
- * cursor in registers.  A record it does not complete (see struct
- * cursor) has changed nothing, and next_slow parses it again.
+ * The fast path: hot records (is_hot_type) of a format 12-13
+ * ALL_ALLOCATIONS file, with no SEGMENT record owed, each starting at
+ * least REFILL_THRESHOLD bytes before the end of the buffer, more than a
+ * hot record reads: no refill, no end of data, no record skipped, no
+ * bounds check.  Up to n of them into recs, with the cursor and the hot
+ * state in registers; it stops at a record of another
+ * kind, or one it does not complete (see struct cursor), which has
+ * changed nothing and is left to next_slow.  Returns how many it took.
+ * native: dec->header.native_traces, made a constant by the caller.
+ */
+ALWAYS_INLINE size_t
+next_fast(struct record_decoder *dec, struct record *recs, size_t n, bool native)
+{
+	if (dec->fast_end < REFILL_THRESHOLD)
+		return 0;	/* fast_end 0: no fast path */
+	const uint8_t *p = dec->buf + dec->pos;
+	const uint8_t *last = dec->buf + dec->fast_end - REFILL_THRESHOLD;
+	/* A record's offset is its address plus bias (one register less than buf and buf_offset). */
+	uint64_t bias = dec->buf_offset - (uint64_t)(uintptr_t)dec->buf;
+	struct hot_state st = dec->hot;
+	uint64_t counts[3] = { 0 };	/* REC_ALLOCATION, REC_FRAME_PUSH, REC_FRAME_POP */
+	struct record *rec = recs, *end = recs + n;
+
+	for (; rec < end && p <= last; rec++) {
+		/* Read before rec is written to: a store through rec may alias the buffer's bytes. */
+		uint8_t type = *p;
+		struct cursor c = { p + 1, p + REFILL_THRESHOLD, .fits = true };
+		if (!is_hot_type(type))
+			break;
+		rec->offset = (uint64_t)(uintptr_t)p + bias;
+		if (parse_hot_record(dec, &st, &c, type, native, rec) != PARSE_OK)
+			break;
+		counts[rec->type]++;
+		p = c.p;
+	}
+	dec->hot = st;
+	dec->pos = (size_t)(p - dec->buf);
+	for (int t = 0; t < 3; t++)
+		dec->counts[t] += counts[t];
+	return (size_t)(rec - recs);
+}
+
+/*
+ * One record: the fast path's loop would cost more than it saves here,
+ * so this is its body alone, on the decoder's own state.
  */
 enum record_type
 record_decoder_next(struct record_decoder *dec, struct record *rec)
 {
 	if (dec->pos + REFILL_THRESHOLD <= dec->fast_end) {
 		const uint8_t *p = dec->buf + dec->pos;
-		struct cursor c = { p + 1, dec->buf + dec->end, .fits = true };
+		struct cursor c = { p + 1, p + REFILL_THRESHOLD, .fits = true };
 		rec->offset = dec->buf_offset + dec->pos;
-		if (is_hot_type(*p) && parse_hot_record(dec, &c, *p, rec) == PARSE_OK) {
+		if (is_hot_type(*p) &&
+		    parse_hot_record(dec, &dec->hot, &c, *p, dec->header.native_traces, rec) == PARSE_OK) {
 			dec->pos = (size_t)(c.p - dec->buf);
 			dec->counts[rec->type]++;
 			return rec->type;
 		}
 	}
 	return next_slow(dec, rec);
+}
+
+/*
+ * next_fast made for captures with and without native traces: functions
+ * of their own, so that each loop has all the registers.
+ */
+static __attribute__((noinline)) size_t
+next_fast_native(struct record_decoder *dec, struct record *recs, size_t n)
+{
+	return next_fast(dec, recs, n, true);
+}
+
+static __attribute__((noinline)) size_t
+next_fast_plain(struct record_decoder *dec, struct record *recs, size_t n)
+{
+	return next_fast(dec, recs, n, false);
+}
+
+size_t
+record_decoder_next_batch(struct record_decoder *dec, struct record *recs, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		if (dec->header.native_traces)
+			i += next_fast_native(dec, recs + i, n - i);
+		else
+			i += next_fast_plain(dec, recs + i, n - i);
+		if (i == n)
+			break;
+		enum record_type type = next_slow(dec, &recs[i++]);
+		if (type == REC_END || type == REC_ERROR)
+			break;
+	}
+	return i;
 }
 
 const char *

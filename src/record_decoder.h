@@ -175,6 +175,13 @@ const struct capture_header *record_decoder_header(const struct record_decoder *
 
 /* The next record; REC_END and REC_ERROR repeat once reached. */
 enum record_type record_decoder_next(struct record_decoder *dec, struct record *rec);
+/*
+ * The next records into recs[0..n), as many calls of record_decoder_next
+ * would return them, but at a fraction of the cost per record: up to n,
+ * or up to and including REC_END or REC_ERROR.  Returns how many (at
+ * least 1 if n > 0).
+ */
+size_t record_decoder_next_batch(struct record_decoder *dec, struct record *recs, size_t n);
 
 const char *record_decoder_error(const struct record_decoder *dec);
 /*

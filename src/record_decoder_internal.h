@@ -71,14 +71,28 @@ struct cursor {
 	const uint8_t *p;
 	const uint8_t *end;
 	/*
-	 * Set only by record_decoder_next's fast path, a constant that the
-	 * compiler folds into its inlined parse.  The record is known to end
-	 * well before `end`, so that take_u8 and take_varint need not check;
-	 * and what the fast path leaves to next_slow (damage, a varint of
-	 * more than 8 bytes) fails with PARSE_BAD but no message, as next_slow
-	 * parses the record again.
+	 * Set only by the fast paths (record_decoder_next's and the batch
+	 * loop), a constant that the compiler folds into their inlined parse.
+	 * The record is known to end well before `end`, and at least 8 bytes
+	 * can be read past any of its fields, so that take_u8 and take_varint
+	 * need not check and take_size_fast may read ahead; and what the fast
+	 * path leaves to next_slow (damage, a varint of more than 8 bytes)
+	 * fails with PARSE_BAD but no message, as next_slow parses the record
+	 * again.
 	 */
 	bool fits;
+};
+
+/*
+ * The encoding state that the hot records (ALLOCATION, FRAME_PUSH and
+ * FRAME_POP) change, apart from the pointer cache's entries: a struct of
+ * its own, so that record_decoder_next_batch's fast path can keep a copy
+ * in registers (stores into the records could otherwise alias it).
+ */
+struct hot_state {
+	uint64_t last_data_ptr;
+	uint64_t last_native_id;
+	unsigned cache_front;
 };
 
 struct record_decoder {
@@ -94,13 +108,11 @@ struct record_decoder {
 	struct capture_header header;
 
 	/* Encoding state (doc/capture-format.md §1.4, §3.2). */
-	uint64_t last_data_ptr;
-	uint64_t last_native_id;
+	struct hot_state hot;
 	uint64_t last_ip;
 	int32_t last_firstlineno;
-	/* A ring: cache slot k is pointer_cache[(cache_front + k) % POINTER_CACHE_SIZE]. */
+	/* A ring: cache slot k is pointer_cache[(hot.cache_front + k) % POINTER_CACHE_SIZE]. */
 	uint64_t pointer_cache[POINTER_CACHE_SIZE];
-	unsigned cache_front;
 	uint64_t native_frames;		/* NATIVE_TRACE_INDEX records so far */
 	uint64_t segments_pending;	/* SEGMENT records owed to a SEGMENT_HEADER */
 

@@ -47,14 +47,14 @@ parse_allocation_v11(struct record_decoder *dec, struct cursor *c, uint8_t flags
 		TRY(take_varint(dec, c, &size));
 	if (native)
 		TRY(take_svarint(dec, c, &native_delta));
-	uint64_t native_id = dec->last_native_id + (uint64_t)native_delta;
+	uint64_t native_id = dec->hot.last_native_id + (uint64_t)native_delta;
 	bool dealloc = allocator_is_deallocator(kind);
 	if (native && !dealloc && native_id > dec->native_frames)
 		return decoder_bad(dec, "native frame id %" PRIu64 " out of range", native_id);
-	dec->last_data_ptr += (uint64_t)address_delta;
-	dec->last_native_id = native_id;
+	dec->hot.last_data_ptr += (uint64_t)address_delta;
+	dec->hot.last_native_id = native_id;
 	rec->type = REC_ALLOCATION;
-	rec->u.alloc.address = dec->last_data_ptr;
+	rec->u.alloc.address = dec->hot.last_data_ptr;
 	rec->u.alloc.size = size;
 	rec->u.alloc.allocator = allocator;
 	rec->u.alloc.native_id = native && !dealloc ? native_id : 0;

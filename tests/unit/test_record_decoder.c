@@ -4,6 +4,7 @@
  * §3.4 fed through a file descriptor, and the damaged-input errors of §10.
  */
 #include <check.h>
+#include <errno.h>
 #include <lz4frame.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 #include "capture_builder.h"
 #include "record_decoder.h"
 #include "support.h"
+#include "varint.h"
 
 /* §2's worked example: format 13, python 3.11.7, no native traces, 168 bytes. */
 static const uint8_t spec_header[168] = {
@@ -1044,6 +1046,218 @@ START_TEST(test_long_record)
 }
 END_TEST
 
+/* ---- record_decoder_next_batch ----------------------------------------- */
+
+/* A decoder of its own over len bytes of data, for a second decoder beside dec. */
+struct side_decoder {
+	FILE *tmp;
+	struct byte_source *src;
+	struct record_decoder *dec;
+};
+
+static void
+side_open(struct side_decoder *d, const uint8_t *data, size_t len)
+{
+	d->tmp = tmpfile();
+	ck_assert_ptr_nonnull(d->tmp);
+	ck_assert_uint_eq(fwrite(data, 1, len, d->tmp), len);
+	ck_assert_int_eq(fflush(d->tmp), 0);
+	ck_assert_int_eq(lseek(fileno(d->tmp), 0, SEEK_SET), 0);
+	d->src = byte_source_open(fileno(d->tmp));
+	d->dec = record_decoder_new(d->src);
+}
+
+static void
+side_close(struct side_decoder *d)
+{
+	record_decoder_free(d->dec);
+	byte_source_close(d->src);
+	fclose(d->tmp);
+}
+
+/* Whether two records are the same: their strings compared, not their addresses. */
+static void
+require_same_record(const struct record *a, const struct record *b)
+{
+	require_uint_eq(a->type, b->type);
+	require_uint_eq(a->offset, b->offset);
+	switch (a->type) {
+	case REC_THREAD_NAME:
+		require(strcmp(a->u.thread.name, b->u.thread.name) == 0);
+		break;
+	case REC_CODE_OBJECT:
+		require_uint_eq(a->u.code.id, b->u.code.id);
+		require(strcmp(a->u.code.function, b->u.code.function) == 0);
+		require(strcmp(a->u.code.file, b->u.code.file) == 0);
+		require_uint_eq(a->u.code.firstlineno, b->u.code.firstlineno);
+		require_uint_eq(a->u.code.linetable_len, b->u.code.linetable_len);
+		/* Formats 10-11 have no line table: NULL, which memcmp may not be given. */
+		require(a->u.code.linetable_len == 0 ||
+		    memcmp(a->u.code.linetable, b->u.code.linetable, a->u.code.linetable_len) == 0);
+		break;
+	case REC_SEGMENT_HEADER:
+		require(strcmp(a->u.segment_header.filename, b->u.segment_header.filename) == 0);
+		require_uint_eq(a->u.segment_header.num_segments, b->u.segment_header.num_segments);
+		require_uint_eq(a->u.segment_header.load_address, b->u.segment_header.load_address);
+		break;
+	case REC_END:
+	case REC_ERROR:
+		break;
+	default:
+		/* Both were filled with the same bytes first: the fields not written match too. */
+		require(memcmp(&a->u, &b->u, sizeof a->u) == 0);
+		break;
+	}
+}
+
+/*
+ * Decode data one record at a time (dec) and in batches of batch (a side
+ * decoder): the same records, counts, end and error.
+ */
+static void
+require_batches_match(const uint8_t *data, size_t len, size_t batch)
+{
+	enum { MAX_BATCH = 300 };
+	struct side_decoder side;
+	struct record one, recs[MAX_BATCH];
+	size_t n = 0, at = 0;
+
+	ck_assert_uint_le(batch, MAX_BATCH);
+	open_bytes(data, len);
+	side_open(&side, data, len);
+	bool header = record_decoder_read_header(dec);
+	require(header == record_decoder_read_header(side.dec));
+	for (bool done = !header; !done;) {
+		if (at == n) {
+			memset(recs, 0xA5, sizeof recs);
+			n = record_decoder_next_batch(side.dec, recs, batch);
+			require(n >= 1 && n <= batch);
+			for (size_t i = 0; i + 1 < n; i++)
+				require(recs[i].type != REC_END && recs[i].type != REC_ERROR);
+			at = 0;
+		}
+		enum record_type type = next(&one);
+		require_uint_eq(type, one.type);
+		require_same_record(&one, &recs[at++]);
+		done = one.type == REC_END || one.type == REC_ERROR;
+	}
+	require(at == n);
+	require(memcmp(record_decoder_counts(dec), record_decoder_counts(side.dec),
+	    RECORD_TYPE_COUNT * sizeof(uint64_t)) == 0);
+	require(strcmp(record_decoder_error(dec), record_decoder_error(side.dec)) == 0);
+	require_uint_eq(record_decoder_error_offset(dec), record_decoder_error_offset(side.dec));
+	require_uint_eq(record_decoder_offset(dec), record_decoder_offset(side.dec));
+	if (header) {
+		/* REC_END and REC_ERROR repeat, one at a time and in batches. */
+		require_uint_eq(record_decoder_next_batch(side.dec, recs, batch), 1);
+		require_uint_eq(recs[0].type, one.type);
+	}
+	side_close(&side);
+}
+
+/* A varint of 1 to 10 bytes, most of them short, as a capture's are. */
+static uint64_t
+random_varint_value(void)
+{
+	unsigned bits = rng() % 8 == 0 ? 1 + (unsigned)(rng() % 64) : 1 + (unsigned)(rng() % 16);
+
+	return rng() & (bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1);
+}
+
+enum { BATCH_CASES = 60 };
+
+/*
+ * Random records, the hot ones among the others, some of them damaged or
+ * cut short: decoded in batches as one at a time.  A batch stops at any
+ * record the fast path does not take, so that the records after it go
+ * through both paths.
+ */
+START_TEST(test_batch_matches_next)
+{
+	static const size_t batches[] = { 1, 2, 3, 7, 64, 256, 300 };
+	bool native = _i % 3 == 1;
+
+	rng_seed(0x5eed + (uint64_t)_i);
+	put_header(&input, native);
+	builder_bytes(&input, prologue + 36, 9);		/* CONTEXT_SWITCH tid 1 */
+	size_t header_end = input.len;
+	uint64_t frames = 0;
+	for (int i = 0; i < 20000; i++) {
+		unsigned kind = (unsigned)(rng() % 100);
+		if (kind < 55) {			/* ALLOCATION */
+			unsigned slot = (unsigned)(rng() % 16), allocator = (unsigned)(rng() % 8);
+			builder_u8(&input, (uint8_t)(0x80 | slot << 3 | allocator));
+			if (slot == 15)
+				builder_svarint(&input, zigzag_decode(random_varint_value()));
+			if (allocator == 0)
+				builder_u8(&input, (uint8_t)(1 + rng() % 13));
+			if (native)
+				builder_svarint(&input, frames > 0 ? (int64_t)(rng() % 3) - 1 : 0);
+			builder_varint(&input, random_varint_value());
+		} else if (kind < 80) {			/* FRAME_PUSH */
+			builder_u8(&input, (uint8_t)(0x40 | (rng() & 1)));
+			builder_varint(&input, random_varint_value());
+			builder_svarint(&input, zigzag_decode(random_varint_value()));
+		} else if (kind < 92) {			/* FRAME_POP */
+			builder_u8(&input, (uint8_t)(0x10 | rng() % 16));
+		} else if (kind < 95) {			/* CONTEXT_SWITCH */
+			builder_u8(&input, 0x0c);
+			builder_le(&input, rng(), 8);
+		} else if (kind < 97) {			/* THREAD_RECORD */
+			builder_u8(&input, 0x0a);
+			builder_cstr(&input, "worker");
+		} else if (kind < 99 && native) {	/* NATIVE_TRACE_INDEX */
+			builder_u8(&input, 0x05);
+			builder_svarint(&input, (int64_t)(rng() % 1000));
+			builder_svarint(&input, 0);
+			frames++;
+		} else {				/* MEMORY_RECORD */
+			builder_u8(&input, 0x02);
+			builder_varint(&input, random_varint_value());
+			builder_varint(&input, random_varint_value());
+		}
+	}
+	if (_i % 4 != 3)
+		builder_u8(&input, 0x01);		/* TRAILER */
+	size_t len = input.len;
+	if (_i % 5 == 4)
+		len = header_end + (size_t)(rng() % (input.len - header_end));	/* cut short */
+	if (_i % 5 == 2) {
+		for (int flips = 1 + (int)(rng() % 3); flips > 0; flips--)
+			input.data[header_end + rng() % (input.len - header_end)] ^= (uint8_t)(1 + rng() % 255);
+	}
+	require_batches_match(input.data, len, batches[(size_t)_i % (sizeof batches / sizeof batches[0])]);
+}
+END_TEST
+
+/* Every capture of tests/data, in batches of 256, as one at a time. */
+START_TEST(test_batch_matches_next_on_captures)
+{
+	static const char *const captures[] = {
+		"v10-py3.11/threads-default", "v11-py3.11/threads-default", "v12-py3.11/threads-default",
+		"v13-py3.11/threads-default", "v13-py3.11/threads-aggregate",
+		"v13-py3.11/threads-no-compress", "v13-py3.11/allocators-default",
+		"v13-py3.11/callchain-buffered-file-io-no-compress",
+	};
+	const char *data = getenv("DATA");
+
+	ck_assert_msg(data != NULL, "DATA is not set (run through make check)");
+	for (size_t i = 0; i < sizeof captures / sizeof captures[0]; i++) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s/capture.bin", data, captures[i]);
+		FILE *f = fopen(path, "rb");
+		ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+		builder_clear(&input);
+		uint8_t chunk[65536];
+		size_t got;
+		while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+			builder_bytes(&input, chunk, got);
+		fclose(f);
+		require_batches_match(input.data, input.len, 256);
+	}
+}
+END_TEST
+
 static Suite *
 record_decoder_suite(void)
 {
@@ -1087,6 +1301,13 @@ record_decoder_suite(void)
 	tcase_add_test(tc, test_segments);
 	tcase_add_test(tc, test_many_records_across_refills);
 	tcase_add_test(tc, test_long_record);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("batch");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_loop_test(tc, test_batch_matches_next, 0, BATCH_CASES);
+	tcase_add_test(tc, test_batch_matches_next_on_captures);
 	suite_add_tcase(s, tc);
 	return s;
 }
