@@ -131,9 +131,13 @@ struct recent {
 /*
  * A thread's N+1 most recent allocations, newest at `front`.  A free
  * looks for the newest at its address: a scan of a few, or with a large
- * N (--temporary-allocation-threshold) a lookup in `newest`, which holds
- * every address in the ring with the slot of its newest allocation, so
- * that a free costs the same whatever N is.
+ * N (--temporary-allocation-threshold) a lookup in `newest`, which maps
+ * the addresses pushed with the slot of their newest allocation, so that
+ * a free costs the same whatever N is.  An allocation leaving the ring
+ * leaves its address there (a lookup of it, a cache miss, would cost as
+ * much as the push): a slot found is checked to still hold the address,
+ * and `newest` is rebuilt from the ring when such stale addresses make
+ * half of it.
  */
 struct recent_ring {
 	struct recent *items;
@@ -766,19 +770,15 @@ ring_push_front(struct recent_ring *ring, uint64_t limit, const struct recent *i
 	}
 	/* The slot before the newest: free, or the oldest's when the ring is full. */
 	size_t slot = ring_slot(ring, ring->cap - 1);
-	if (indexed && ring->len == ring->cap) {
-		/* The oldest item leaves: its address goes if no newer item has it. */
-		uint32_t newest;
-		uint64_t address = ring->items[slot].address;
-		if (u64map_get(&ring->newest, address, &newest) && newest == slot)
-			u64map_remove(&ring->newest, address, NULL);
-	}
 	ring->front = slot;
 	ring->items[slot] = *item;
 	if (ring->len < ring->cap)
 		ring->len++;
-	if (indexed)
+	if (indexed) {
+		if (u64map_count(&ring->newest) >= 2 * ring->cap)
+			ring_reindex(ring);
 		u64map_set(&ring->newest, item->address, (uint32_t)slot);
+	}
 }
 
 /*
@@ -810,7 +810,9 @@ ring_match(const struct recent_ring *ring, uint64_t limit, enum allocator_kind k
 {
 	if (ring_indexed(limit)) {
 		uint32_t slot;
-		if (!u64map_get(&ring->newest, ev->address, &slot))
+		/* A slot taken since by another address: the address's allocations have all left. */
+		if (!u64map_get(&ring->newest, ev->address, &slot) ||
+		    ring->items[slot].address != ev->address)
 			return NULL;
 		/* A munmap of another size than the newest there: scan for an older one. */
 		if (kind == SIMPLE_DEALLOCATOR || ring->items[slot].size == ev->size)
