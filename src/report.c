@@ -136,8 +136,8 @@ struct recent {
  * a free costs the same whatever N is.  An allocation leaving the ring
  * leaves its address there (a lookup of it, a cache miss, would cost as
  * much as the push): a slot found is checked to still hold the address,
- * and `newest` is rebuilt from the ring when such stale addresses make
- * half of it.
+ * and `newest` is rebuilt from the ring when such stale addresses make a
+ * third of it.
  */
 struct recent_ring {
 	struct recent *items;
@@ -724,7 +724,9 @@ ring_for(struct report *r, uint32_t thread)
 static size_t
 ring_slot(const struct recent_ring *ring, size_t k)
 {
-	return (ring->front + k) % ring->cap;
+	size_t slot = ring->front + k;	/* both below cap: no division needed */
+
+	return slot < ring->cap ? slot : slot - ring->cap;
 }
 
 /* Whether a ring of this limit finds frees through `newest`. */
@@ -734,11 +736,15 @@ ring_indexed(uint64_t limit)
 	return limit > RING_SCAN_MAX;
 }
 
-/* File every address of the ring under its newest slot, the items having moved. */
+/*
+ * File every address of the ring under its newest slot, the items having
+ * moved or stale addresses having piled up.  The map keeps its table: it
+ * will fill up as far again.
+ */
 static void
 ring_reindex(struct recent_ring *ring)
 {
-	u64map_free(&ring->newest);
+	u64map_clear(&ring->newest);
 	for (size_t k = ring->len; k-- > 0;) {
 		size_t slot = ring_slot(ring, k);
 		u64map_set(&ring->newest, ring->items[slot].address, (uint32_t)slot);
@@ -775,7 +781,7 @@ ring_push_front(struct recent_ring *ring, uint64_t limit, const struct recent *i
 	if (ring->len < ring->cap)
 		ring->len++;
 	if (indexed) {
-		if (u64map_count(&ring->newest) >= 2 * ring->cap)
+		if (u64map_count(&ring->newest) >= ring->cap + ring->cap / 2)
 			ring_reindex(ring);
 		u64map_set(&ring->newest, item->address, (uint32_t)slot);
 	}
