@@ -156,23 +156,6 @@ count_not_after(const struct interval_node *x, uint64_t start, uint64_t order)
 	return base + (x->start[base] < start || (x->start[base] == start && x->order[base] <= order));
 }
 
-/* How many of node x's entries start before `end`. */
-static uint32_t
-count_starting_before(const struct interval_node *x, uint64_t end)
-{
-	prefetch_starts(x);
-	uint32_t base = 0, len = x->n;
-
-	if (len == 0)
-		return 0;
-	while (len > 1) {
-		uint32_t half = len / 2;
-		base = x->start[base + half] < end ? base + half : base;
-		len -= half;
-	}
-	return base + (x->start[base] < end);
-}
-
 /* The child of inner node x whose keys take (start, order). */
 static uint32_t
 route(const struct interval_node *x, uint64_t start, uint64_t order)
@@ -466,7 +449,8 @@ find_cuts(struct interval_list *list, uint32_t t, unsigned height, uint64_t star
 	const struct interval_node *x = &list->nodes[t];
 
 	path->node[height] = t;
-	for (uint32_t j = count_starting_before(x, end); j-- > 0 && x->reach[j] > start;) {
+	/* The entries that start before end (end > 0): those with keys up to (end - 1, any order). */
+	for (uint32_t j = count_not_after(x, end - 1, UINT64_MAX); j-- > 0 && x->reach[j] > start;) {
 		if (x->end[j] <= start)
 			continue;
 		if (height > 0) {
