@@ -11,7 +11,7 @@
  * The ranges are kept in a B+ tree ordered by start, whose inner nodes
  * know the largest end below each child, so that a munmap costs
  * O(log n) plus the ranges it cuts, not a pass over every live mapping
- * as memray's vector does.  Its nodes are wide (64 entries, the fields
+ * as memray's vector does.  Its nodes are wide (32 entries, the fields
  * of a node each in an array of their own), so a search reads a few
  * cache lines per level of a shallow tree.  The changes are still told
  * in memray's vector order: by the mmap a piece comes from, then by

@@ -378,7 +378,7 @@ START_TEST(test_random_against_vector)
 END_TEST
 
 /*
- * The tree stays shallow (20,000 ranges in nodes of up to 64 make 3 or 4
+ * The tree stays shallow (20,000 ranges in nodes of up to 32 make 3 or 4
  * levels), also on orders that would make unbalanced trees a chain, and
  * while it empties.  Its height is what a munmap's search pays.
  */
