@@ -131,9 +131,13 @@ struct recent {
 /*
  * A thread's N+1 most recent allocations, newest at `front`.  A free
  * looks for the newest at its address: a scan of a few, or with a large
- * N (--temporary-allocation-threshold) a lookup in `newest`, which holds
- * every address in the ring with the slot of its newest allocation, so
- * that a free costs the same whatever N is.
+ * N (--temporary-allocation-threshold) a lookup in `newest`, which maps
+ * the addresses pushed with the slot of their newest allocation, so that
+ * a free costs the same whatever N is.  An allocation leaving the ring
+ * leaves its address there (a lookup of it, a cache miss, would cost as
+ * much as the push): a slot found is checked to still hold the address,
+ * and `newest` is rebuilt from the ring when such stale addresses make a
+ * third of it.
  */
 struct recent_ring {
 	struct recent *items;
@@ -720,7 +724,9 @@ ring_for(struct report *r, uint32_t thread)
 static size_t
 ring_slot(const struct recent_ring *ring, size_t k)
 {
-	return (ring->front + k) % ring->cap;
+	size_t slot = ring->front + k;	/* both below cap: no division needed */
+
+	return slot < ring->cap ? slot : slot - ring->cap;
 }
 
 /* Whether a ring of this limit finds frees through `newest`. */
@@ -730,11 +736,15 @@ ring_indexed(uint64_t limit)
 	return limit > RING_SCAN_MAX;
 }
 
-/* File every address of the ring under its newest slot, the items having moved. */
+/*
+ * File every address of the ring under its newest slot, the items having
+ * moved or stale addresses having piled up.  The map keeps its table: it
+ * will fill up as far again.
+ */
 static void
 ring_reindex(struct recent_ring *ring)
 {
-	u64map_free(&ring->newest);
+	u64map_clear(&ring->newest);
 	for (size_t k = ring->len; k-- > 0;) {
 		size_t slot = ring_slot(ring, k);
 		u64map_set(&ring->newest, ring->items[slot].address, (uint32_t)slot);
@@ -766,19 +776,15 @@ ring_push_front(struct recent_ring *ring, uint64_t limit, const struct recent *i
 	}
 	/* The slot before the newest: free, or the oldest's when the ring is full. */
 	size_t slot = ring_slot(ring, ring->cap - 1);
-	if (indexed && ring->len == ring->cap) {
-		/* The oldest item leaves: its address goes if no newer item has it. */
-		uint32_t newest;
-		uint64_t address = ring->items[slot].address;
-		if (u64map_get(&ring->newest, address, &newest) && newest == slot)
-			u64map_remove(&ring->newest, address, NULL);
-	}
 	ring->front = slot;
 	ring->items[slot] = *item;
 	if (ring->len < ring->cap)
 		ring->len++;
-	if (indexed)
+	if (indexed) {
+		if (u64map_count(&ring->newest) >= ring->cap + ring->cap / 2)
+			ring_reindex(ring);
 		u64map_set(&ring->newest, item->address, (uint32_t)slot);
+	}
 }
 
 /*
@@ -810,7 +816,9 @@ ring_match(const struct recent_ring *ring, uint64_t limit, enum allocator_kind k
 {
 	if (ring_indexed(limit)) {
 		uint32_t slot;
-		if (!u64map_get(&ring->newest, ev->address, &slot))
+		/* A slot taken since by another address: the address's allocations have all left. */
+		if (!u64map_get(&ring->newest, ev->address, &slot) ||
+		    ring->items[slot].address != ev->address)
 			return NULL;
 		/* A munmap of another size than the newest there: scan for an older one. */
 		if (kind == SIMPLE_DEALLOCATOR || ring->items[slot].size == ev->size)

@@ -2,6 +2,7 @@
 #include "u64map.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "random_seed.h"
 #include "xmalloc.h"
@@ -20,6 +21,14 @@ u64map_free(struct u64map *map)
 {
 	free(map->slots);
 	*map = (struct u64map){ .seed = map->seed };
+}
+
+void
+u64map_clear(struct u64map *map)
+{
+	if (map->slots != NULL)
+		memset(map->slots, 0, (map->mask + 1) * sizeof *map->slots);
+	map->count = 0;
 }
 
 static inline size_t

@@ -33,6 +33,8 @@ struct u64map {
 
 void u64map_init(struct u64map *map);
 void u64map_free(struct u64map *map);
+/* Empty again, keeping the table's size: for a map about to be refilled as far. */
+void u64map_clear(struct u64map *map);
 
 /* The 64-bit mixing function the map uses; also for combining keys. */
 static inline uint64_t

@@ -3,6 +3,7 @@
  * doc/capture-format.md §8.2.1).
  */
 #include <check.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -259,7 +260,7 @@ END_TEST
  * every removal (snapshot.h: IntervalTree::removeInterval).  The calls,
  * the bytes removed and the ranges left must be the same.
  */
-#define MODEL_MAX 4096
+#define MODEL_MAX 32768
 
 struct model {
 	struct interval items[MODEL_MAX];
@@ -278,7 +279,7 @@ model_observe(void *ctx, uint32_t owner, enum interval_change change, uint64_t r
 static uint64_t
 model_remove(struct model *m, uint64_t start, uint64_t end)
 {
-	struct interval kept[2 * MODEL_MAX];
+	static struct interval kept[2 * MODEL_MAX];
 	size_t n = 0;
 	uint64_t removed = 0;
 
@@ -319,16 +320,31 @@ START_TEST(test_random_against_vector)
 	struct interval_list list;
 	struct log log = { .next_owner = 1000000 };
 	uint32_t next_owner = 1;
+	/*
+	 * Cases 0-2: pages 0-999, some ranges wide, so removals cut many;
+	 * case 3: up to 12,000 live ranges of a few pages over 200,000
+	 * pages, a tree of three levels whose inner nodes split, and then
+	 * merge as removals of up to 64 pages empty it (its model's scans
+	 * of 12,000 make it take its fixed steps also with MT_LARGE_TESTS).
+	 */
+	bool wide = _i == 3;
+	uint64_t pages_max = wide ? 200000 : 1000;
+	size_t live_max = wide ? 12000 : 2048;
 
 	model = (struct model){ .log = { .next_owner = 1000000 } };
 	interval_list_init(&list);
 	rng_seed(7 + (uint64_t)_i);
-	for (uint64_t step = 0, steps = test_steps(20000); step < steps; step++) {
-		/* Pages 0-999; most ranges a few pages, some wide; at most MODEL_MAX / 2 live. */
-		uint64_t start = 0x1000 * (rng() % 1000);
-		uint64_t pages = rng() % 16 == 0 ? rng() % 400 : 1 + rng() % 8;
+	for (uint64_t step = 0, steps = wide ? 60000 : test_steps(20000); step < steps; step++) {
+		/* Most ranges a few pages, some wide (not in case 3). */
+		uint64_t start = 0x1000 * (rng() % pages_max);
+		uint64_t pages = !wide && rng() % 16 == 0 ? rng() % 400 : 1 + rng() % 8;
+		/* Case 3 grows its live set to live_max, holds it, then empties it. */
+		unsigned add_eighths = !wide ? 4 : step < 2 * live_max ? 7 : step < steps * 2 / 3 ? 4 : 0;
+		bool add = rng() % 8 < add_eighths;
+		if (wide && !add)
+			pages = 1 + rng() % 64;
 		uint64_t end = start + 0x1000 * pages;
-		if (rng() % 2 == 0 && model.len < MODEL_MAX / 2) {
+		if (add && model.len < live_max) {
 			interval_list_add(&list, start, end, next_owner);
 			model.items[model.len++] = (struct interval){ start, end, next_owner++ };
 		} else {
@@ -344,6 +360,10 @@ START_TEST(test_random_against_vector)
 				    model.log.calls[i].removed);
 		}
 		require_uint_eq(interval_list_count(&list), model.len);
+		if (wide && step == 2 * live_max)
+			ck_assert_uint_ge(interval_list_height(&list), 3);
+		if (wide && step == steps - 1)
+			ck_assert_uint_lt(model.len, live_max / 10);
 		if (step % 500 == 0 || step == steps - 1) {
 			interval_list_items(&list, items);
 			for (size_t i = 0; i < model.len; i++) {
@@ -358,11 +378,11 @@ START_TEST(test_random_against_vector)
 END_TEST
 
 /*
- * The treap stays shallow (a random treap of 20,000 is about 40 high),
- * also on orders that would make other trees a chain.  Its height is what
- * a munmap's search pays, and the recursive operations' stack depth.
+ * The tree stays shallow (20,000 ranges in nodes of up to 32 make 3 or 4
+ * levels), also on orders that would make unbalanced trees a chain, and
+ * while it empties.  Its height is what a munmap's search pays.
  */
-enum { BALANCE_N = 20000, BALANCE_MAX_HEIGHT = 100 };
+enum { BALANCE_N = 20000, BALANCE_MAX_HEIGHT = 5 };
 
 /* Add [start, start + 1 page) for each start, remove them all, checking the height between. */
 static void
@@ -413,9 +433,10 @@ by_priority(const void *a, const void *b)
 
 /*
  * A capture crafted against priorities from a fixed seed (xorshift64 from
- * 0x9e3779b97f4a7c15, high 32 bits, as this list once drew them): the
- * k-th mmap gets the address whose rank is its priority's rank, which
- * would make the treap a chain as long as the capture.
+ * 0x9e3779b97f4a7c15, high 32 bits, as this list's treap once drew them):
+ * the k-th mmap gets the address whose rank is its priority's rank, which
+ * would make such a treap a chain as long as the capture; for the B+ tree,
+ * inserts all over its key range.
  */
 START_TEST(test_balanced_on_crafted_addresses)
 {
@@ -448,7 +469,7 @@ interval_list_suite(void)
 	tcase_add_test(tc, test_split_middle);
 	tcase_add_test(tc, test_no_overlap_untouched);
 	tcase_add_test(tc, test_spanning_several);
-	tcase_add_loop_test(tc, test_random_against_vector, 0, 3);
+	tcase_add_loop_test(tc, test_random_against_vector, 0, 4);
 	tcase_add_test(tc, test_many_intervals);
 	tcase_add_test(tc, test_balanced_on_sequential_addresses);
 	tcase_add_test(tc, test_balanced_on_crafted_addresses);

@@ -726,7 +726,9 @@ END_TEST
  * thresholds cover a ring the report scans (8) and rings it finds frees
  * in through its address map (40, 1000), whose entries must follow the
  * allocations that leave the ring; mmap sizes vary, so that a munmap's
- * match is not always the newest allocation at its address.
+ * match is not always the newest allocation at its address.  The last
+ * case spreads its addresses wider, so that the addresses left in the
+ * map by allocations gone from the ring pile up and are cleared.
  */
 #define TEMP_THREADS 3
 #define TEMP_STACKS 4
@@ -739,8 +741,9 @@ struct model_recent {
 
 START_TEST(test_temporary_random_model)
 {
-	static const uint64_t thresholds[] = { 8, 40, 1000 };
+	static const uint64_t thresholds[] = { 8, 40, 1000, 40 };
 	uint64_t n = thresholds[_i];
+	uint64_t addresses = _i == 3 ? 16 * n + 2 : 2 * n + 2;
 	struct model_recent *recent[TEMP_THREADS];
 	size_t len[TEMP_THREADS] = { 0 };
 	struct model_group expected[TEMP_STACKS];
@@ -753,7 +756,7 @@ START_TEST(test_temporary_random_model)
 		expected[s] = (struct model_group){ .seq = UINT64_MAX };
 	for (uint64_t seq = 0; seq < 100000; seq++) {
 		uint32_t t = (uint32_t)(rng() % TEMP_THREADS);
-		uint64_t address = 0x1000 * (1 + rng() % (2 * n + 2));
+		uint64_t address = 0x1000 * (1 + rng() % addresses);
 		uint64_t size = 0x1000 * (1 + rng() % 3);
 		unsigned what = (unsigned)(rng() % 8);
 		uint8_t allocator = what < 3 ? ALLOC_MALLOC : what < 4 ? ALLOC_MMAP :
@@ -1053,7 +1056,7 @@ report_suite(void)
 	tcase_add_test(tc, test_temporary_munmap_needs_equal_size);
 	tcase_add_test(tc, test_temporary_representative_lowest_seq);
 	tcase_add_test(tc, test_temporary_rows_sorted_by_seq);
-	tcase_add_loop_test(tc, test_temporary_random_model, 0, 3);
+	tcase_add_loop_test(tc, test_temporary_random_model, 0, 4);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("aggregated");
