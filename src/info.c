@@ -86,7 +86,8 @@ info_run(int fd, FILE *out)
 	do {
 		size_t n = record_decoder_next_batch(dec, recs, INFO_BATCH);
 		last = recs[n - 1].type;
-		progress_records(src, n);
+		if (progress_due(n))
+			progress_draw(byte_source_input_offset(src));
 	} while (last != REC_END && last != REC_ERROR);
 
 	const struct capture_header *h = record_decoder_header(dec);
