@@ -177,8 +177,10 @@ reader_main(void *arg)
 
 	for (unsigned slot = 0; !ended; slot = (slot + 1) % RING_BATCHES) {
 		pthread_mutex_lock(&q->lock);
-		while (q->published == RING_BATCHES && !q->stop)
-			pthread_cond_wait(&q->not_full, &q->lock);
+		/* Full: wait until half the ring is free, so as to wake once per several batches. */
+		if (q->published == RING_BATCHES)
+			while (q->published > RING_BATCHES / 2 && !q->stop)
+				pthread_cond_wait(&q->not_full, &q->lock);
 		bool stop = q->stop;
 		pthread_mutex_unlock(&q->lock);
 		if (stop)
@@ -268,8 +270,8 @@ record_queue_next(struct record_queue *q, struct record *rec)
 	}
 	if (q->holding && q->next == q->ring[q->read_slot].n) {
 		pthread_mutex_lock(&q->lock);
-		q->published--;
-		pthread_cond_signal(&q->not_full);
+		if (--q->published == RING_BATCHES / 2)
+			pthread_cond_signal(&q->not_full);
 		pthread_mutex_unlock(&q->lock);
 		q->read_slot = (q->read_slot + 1) % RING_BATCHES;
 		q->holding = false;

@@ -9,8 +9,8 @@
  * chosen by FUZZ_MODE: peak, leaks, temporary, info (--info), or all (the
  * default: every mode).  The formats that take no mode (statistics and
  * samples: -f stats, summary, timeline) run in peak mode only, as the
- * command line allows.  Options vary with the input's length, --thread
- * and --num-largest included.  Reports go to a memory stream and
+ * command line allows.  Options vary with the input's length, --thread,
+ * --num-largest and --threads (1 or 2: the reader thread) included.  Reports go to a memory stream and
  * messages, which go to stderr, are caught in another one, so that the
  * target can check the documented outcome and not only the absence of
  * crashes:
@@ -196,6 +196,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.num_largest = 1 + size % 7,
 			.threads = thread_choices[size / 4 % 4],
 			.n_threads = size / 4 % 4 == 0 ? 0 : size / 4 % 4 == 2 ? 2 : 1,
+			.cpu_threads = 1 + size / 16 % 2,
 		};
 		int first_status = -1;
 		for (size_t w = 0; w < n_writers; w++) {
