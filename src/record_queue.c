@@ -35,6 +35,7 @@ struct batch {
 	char *strings;
 	size_t strings_len, strings_cap;
 	uint64_t input_offset;		/* byte_source_input_offset after its last record */
+	bool last;			/* its last record is REC_END or REC_ERROR */
 };
 
 struct record_queue {
@@ -59,8 +60,6 @@ struct record_queue {
 	bool holding;
 	size_t next;
 	uint64_t input_offset;
-	bool ended;			/* REC_END or REC_ERROR reached: last repeats it */
-	struct record last;
 };
 
 /* The bytes a record's strings take, NULs included. */
@@ -164,6 +163,7 @@ fill_batch(struct record_queue *q, struct batch *b, struct record *pending, bool
 		ended = rec->type == REC_END || rec->type == REC_ERROR;
 	}
 	b->input_offset = byte_source_input_offset(q->src);
+	b->last = ended;
 	return ended;
 }
 
@@ -259,37 +259,47 @@ record_queue_free(struct record_queue *q)
 	free(q);
 }
 
-enum record_type
-record_queue_next(struct record_queue *q, struct record *rec)
+/*
+ * The next record from the ring when the batch being read has none left
+ * (or none is held yet): release it, take the next one, waiting for the
+ * reader if need be.  Apart from record_queue_next, which stays small.
+ */
+static __attribute__((noinline)) enum record_type
+next_batch(struct record_queue *q, struct record *rec)
 {
-	if (!q->threaded)
-		return record_decoder_next(q->dec, rec);
-	if (q->ended) {
-		*rec = q->last;
-		return rec->type;
-	}
-	if (q->holding && q->next == q->ring[q->read_slot].n) {
+	if (q->holding) {
+		const struct batch *b = &q->ring[q->read_slot];
+		/* The stream's last record, REC_END or REC_ERROR, repeats; the batch stays held. */
+		if (b->last) {
+			*rec = b->records[b->n - 1];
+			return rec->type;
+		}
 		pthread_mutex_lock(&q->lock);
 		if (--q->published == RING_BATCHES / 2)
 			pthread_cond_signal(&q->not_full);
 		pthread_mutex_unlock(&q->lock);
 		q->read_slot = (q->read_slot + 1) % RING_BATCHES;
-		q->holding = false;
 	}
-	if (!q->holding) {
-		pthread_mutex_lock(&q->lock);
-		while (q->published == 0)
-			pthread_cond_wait(&q->not_empty, &q->lock);
-		pthread_mutex_unlock(&q->lock);
-		q->holding = true;
-		q->next = 0;
-		q->input_offset = q->ring[q->read_slot].input_offset;
-	}
-	*rec = q->ring[q->read_slot].records[q->next++];
-	if (rec->type == REC_END || rec->type == REC_ERROR) {
-		q->ended = true;
-		q->last = *rec;
-	}
+	pthread_mutex_lock(&q->lock);
+	while (q->published == 0)
+		pthread_cond_wait(&q->not_empty, &q->lock);
+	pthread_mutex_unlock(&q->lock);
+	q->holding = true;
+	q->next = 1;
+	q->input_offset = q->ring[q->read_slot].input_offset;
+	*rec = q->ring[q->read_slot].records[0];	/* every batch has a record */
+	return rec->type;
+}
+
+enum record_type
+record_queue_next(struct record_queue *q, struct record *rec)
+{
+	if (!q->threaded)
+		return record_decoder_next(q->dec, rec);
+	const struct batch *b = &q->ring[q->read_slot];
+	if (!q->holding || q->next == b->n)
+		return next_batch(q, rec);
+	*rec = b->records[q->next++];
 	return rec->type;
 }
 
