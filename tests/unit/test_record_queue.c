@@ -153,20 +153,22 @@ same_record(const struct record *a, const struct record *b)
 }
 
 /*
- * Through a queue with a reader thread, the capture gives the records a
- * decoder gives, ending with `last`; the decoder is then left as the
- * other one is.  Each record is compared after the next one of the queue
+ * Through a queue with a reader thread, the capture (build_capture(whole))
+ * gives the records a decoder gives, ending with `last`; the decoder is
+ * then left as the other one is.  Each record is compared after the next one of the queue
  * was asked for: so its strings must live until then only.
  */
 static void
-check_same_records(const struct capture_builder *b, enum record_type last)
+check_same_records(bool whole, enum record_type last)
 {
+	struct capture_builder b = { 0 };
 	struct reader direct, queued;
 	struct record expected, got;
 	uint64_t n = 0, input_offset = 0;
 
-	reader_open(&direct, b);
-	reader_open(&queued, b);
+	build_capture(&b, whole);
+	reader_open(&direct, &b);
+	reader_open(&queued, &b);
 	struct record_queue *q = record_queue_new(queued.dec, queued.src, true);
 	do {
 		record_decoder_next(direct.dec, &expected);
@@ -193,25 +195,18 @@ check_same_records(const struct capture_builder *b, enum record_type last)
 	record_queue_free(q);
 	reader_close(&queued);
 	reader_close(&direct);
+	builder_free(&b);
 }
 
 START_TEST(test_whole_capture)
 {
-	struct capture_builder b = { 0 };
-
-	build_capture(&b, true);
-	check_same_records(&b, REC_END);
-	builder_free(&b);
+	check_same_records(true, REC_END);
 }
 END_TEST
 
 START_TEST(test_capture_cut_short)
 {
-	struct capture_builder b = { 0 };
-
-	build_capture(&b, false);
-	check_same_records(&b, REC_ERROR);
-	builder_free(&b);
+	check_same_records(false, REC_ERROR);
 }
 END_TEST
 
