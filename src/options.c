@@ -110,8 +110,8 @@ help(void)
 	     "      --info            describe the capture (header, record counts) instead\n"
 	     "      --progress        show progress on stderr even when it is not a terminal\n"
 	     "      --threads=N       1: decode the capture in the thread that makes the\n"
-	     "                        report; 2 (the default on more than one CPU) or more:\n"
-	     "                        decode it in a thread of its own; the same output\n"
+	     "                        report; 2 or more: in a thread of its own (the\n"
+	     "                        default on more than one CPU, but for --info)\n"
 	     "      --count=WHAT      -f folded: weigh stacks by bytes (default) or allocations\n"
 	     "      --split-threads   one row per stack and thread, not per stack\n"
 	     "      --thread=THREAD   only the allocations of THREAD, a thread id as the\n"
@@ -325,9 +325,12 @@ options_parse(int argc, char **argv, struct options *opts)
 		    opts->transform.writer->name, mode_option);
 	if (num_largest_option != NULL && opts->transform.writer->statistics == NULL)
 		usage_error("--num-largest applies to -f stats and -f summary only");
-	/* A reader thread pays where another CPU can run it (record_queue.h). */
+	/*
+	 * A reader thread pays where another CPU can run it (record_queue.h)
+	 * and there is work to do beside decoding: not for --info.
+	 */
 	if (opts->transform.cpu_threads == 0)
-		opts->transform.cpu_threads = record_queue_cpus() > 1 ? 2 : 1;
+		opts->transform.cpu_threads = !opts->info && record_queue_cpus() > 1 ? 2 : 1;
 	if (argc - optind > 1)
 		usage_error("one capture at a time (got %d files)", argc - optind);
 	if (optind < argc)
