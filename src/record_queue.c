@@ -309,6 +309,14 @@ record_queue_next(struct record_queue *q, struct record *rec)
 	const struct batch *b = &q->ring[q->read_slot];
 	if (!q->holding || q->next == b->n)
 		return next_batch(q, rec);
+	/*
+	 * The records were written on the other core: ask for them a few
+	 * ahead (within the array; past the batch's end it is only a hint).
+	 * Wall time of a 10^7-record churn capture, least of 5 to 7
+	 * interleaved, loaded machine: none 0.77 and 1.15 s, 4 ahead 0.63
+	 * and 1.02 s, 8 ahead 0.70 and 0.96 s, 16 ahead 0.78 s.
+	 */
+	__builtin_prefetch(&b->records[q->next + 4 < BATCH_RECORDS ? q->next + 4 : q->next]);
 	*rec = b->records[q->next++];
 	return rec->type;
 }
