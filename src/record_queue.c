@@ -321,6 +321,25 @@ record_queue_next(struct record_queue *q, struct record *rec)
 	return rec->type;
 }
 
+size_t
+record_queue_next_batch(struct record_queue *q, struct record *recs, size_t n)
+{
+	if (!q->threaded)
+		return record_decoder_next_batch(q->dec, recs, n);
+	if (n == 0)
+		return 0;
+	/* One record as record_queue_next gives it (the next batch, or the end again), */
+	enum record_type type = record_queue_next(q, &recs[0]);
+	if (type == REC_END || type == REC_ERROR)
+		return 1;
+	/* then the rest of its batch, up to n: a REC_END or REC_ERROR is a batch's last. */
+	const struct batch *b = &q->ring[q->read_slot];
+	size_t take = b->n - q->next < n - 1 ? b->n - q->next : n - 1;
+	memcpy(recs + 1, b->records + q->next, take * sizeof *recs);
+	q->next += take;
+	return 1 + take;
+}
+
 uint64_t
 record_queue_input_offset(const struct record_queue *q)
 {

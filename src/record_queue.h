@@ -23,6 +23,7 @@
 #define MT_RECORD_QUEUE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "byte_source.h"
@@ -50,6 +51,13 @@ void record_queue_free(struct record_queue *q);
  * reached, and from then on the decoder is the caller's again.
  */
 enum record_type record_queue_next(struct record_queue *q, struct record *rec);
+
+/*
+ * The next records into recs[0..n), as record_decoder_next_batch returns
+ * them (up to n, or up to and including REC_END or REC_ERROR; at least 1):
+ * for a caller that looks at no strings, which may not survive the call.
+ */
+size_t record_queue_next_batch(struct record_queue *q, struct record *recs, size_t n);
 
 /*
  * How far into the input (byte_source_input_offset) the records returned

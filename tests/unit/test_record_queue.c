@@ -4,7 +4,8 @@
  * their strings, across many batches: names that fill a batch's string
  * storage (the record then goes to the next batch), a name larger than
  * that storage, a stream cut short (REC_ERROR and the decoder's error
- * afterwards), and a queue freed before the end.
+ * afterwards), a queue freed before the end, and the records in batches
+ * (record_queue_next_batch, as --info reads them).
  */
 #include <check.h>
 #include <inttypes.h>
@@ -210,6 +211,45 @@ START_TEST(test_capture_cut_short)
 }
 END_TEST
 
+/*
+ * record_queue_next_batch with a reader thread: the records in the same
+ * order (types and offsets: a batch's strings are not to be used), the
+ * last one REC_END, which then repeats.
+ */
+START_TEST(test_batches)
+{
+	struct capture_builder b = { 0 };
+	struct reader direct, queued;
+	struct record expected, got[300];
+	uint64_t n = 0;
+	size_t k;
+
+	build_capture(&b, true);
+	reader_open(&direct, &b);
+	reader_open(&queued, &b);
+	struct record_queue *q = record_queue_new(queued.dec, queued.src, true);
+	do {
+		k = record_queue_next_batch(q, got, 300);
+		ck_assert_uint_ge(k, 1);
+		ck_assert_uint_le(k, 300);
+		for (size_t i = 0; i < k; i++, n++) {
+			record_decoder_next(direct.dec, &expected);
+			ck_assert_msg(got[i].type == expected.type && got[i].offset == expected.offset,
+			    "record %" PRIu64, n);
+			/* Only a batch's last record may end the stream. */
+			ck_assert(i == k - 1 || (got[i].type != REC_END && got[i].type != REC_ERROR));
+		}
+	} while (got[k - 1].type != REC_END);
+	ck_assert_uint_eq(record_queue_next_batch(q, got, 300), 1);
+	ck_assert_int_eq(got[0].type, REC_END);
+	ck_assert_uint_eq(record_queue_next_batch(q, got, 0), 0);
+	record_queue_free(q);
+	reader_close(&queued);
+	reader_close(&direct);
+	builder_free(&b);
+}
+END_TEST
+
 /* Freed before the end, while the reader waits for room or decodes: it stops. */
 START_TEST(test_freed_early)
 {
@@ -267,6 +307,7 @@ main(void)
 
 	tcase_add_test(tc, test_whole_capture);
 	tcase_add_test(tc, test_capture_cut_short);
+	tcase_add_test(tc, test_batches);
 	tcase_add_test(tc, test_freed_early);
 	tcase_add_test(tc, test_unthreaded);
 	tcase_add_test(tc, test_cpus);
