@@ -9,6 +9,7 @@
 #include "message.h"
 #include "progress.h"
 #include "record_decoder.h"
+#include "record_queue.h"
 
 /* Records decoded at a time: their array stays in the first-level cache. */
 #define INFO_BATCH 256
@@ -70,10 +71,11 @@ print_time(FILE *out, const char *label, int64_t ms)
 }
 
 int
-info_run(int fd, FILE *out)
+info_run(int fd, FILE *out, bool threaded)
 {
 	struct byte_source *src = byte_source_open(fd);
 	struct record_decoder *dec = record_decoder_new(src);
+	struct record_queue *queue = NULL;
 	struct record recs[INFO_BATCH];
 	int status = 1;
 
@@ -83,10 +85,12 @@ info_run(int fd, FILE *out)
 	}
 	/* The records are counted by the decoder: only the last one's type matters. */
 	enum record_type last;
+	queue = record_queue_new(dec, src, threaded);
 	do {
-		size_t n = record_decoder_next_batch(dec, recs, INFO_BATCH);
+		size_t n = record_queue_next_batch(queue, recs, INFO_BATCH);
 		last = recs[n - 1].type;
-		progress_records(src, n);
+		if (progress_due(n))
+			progress_draw(record_queue_input_offset(queue));
 	} while (last != REC_END && last != REC_ERROR);
 
 	const struct capture_header *h = record_decoder_header(dec);
@@ -127,6 +131,7 @@ info_run(int fd, FILE *out)
 		    "trailer record" : "end of data without a trailer (the process was killed?)");
 	status = 0;
 done:
+	record_queue_free(queue);
 	record_decoder_free(dec);
 	byte_source_close(src);
 	return status;

@@ -64,7 +64,8 @@ main(int argc, char **argv)
 		/* -f summary: plain ASCII unless on a terminal with NO_COLOR (no-color.org) unset or empty. */
 		const char *no_color = getenv("NO_COLOR");
 		opts.transform.color = isatty(fileno(out)) && (no_color == NULL || *no_color == '\0');
-		status = opts.info ? info_run(fd, out) : transform_run(fd, out, &opts.transform);
+		status = opts.info ? info_run(fd, out, opts.transform.cpu_threads > 1) :
+		    transform_run(fd, out, &opts.transform);
 		progress_end();
 		status = output_close(out, status);
 	}

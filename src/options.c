@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "message.h"
+#include "record_queue.h"
 #include "version.h"
 #include "writer.h"
 #include "xmalloc.h"
@@ -30,7 +31,8 @@ enum {
 	OPT_SPLIT_THREADS,
 	OPT_SYMFS,
 	OPT_NUM_LARGEST,
-	OPT_THREAD
+	OPT_THREAD,
+	OPT_THREADS
 };
 
 /* getopt's short options (a leading ':' reports a missing argument apart). */
@@ -51,6 +53,7 @@ static const struct option long_options[] = {
 	{ "symfs", required_argument, NULL, OPT_SYMFS },
 	{ "num-largest", required_argument, NULL, OPT_NUM_LARGEST },
 	{ "thread", required_argument, NULL, OPT_THREAD },
+	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -106,6 +109,9 @@ help(void)
 	     "      --strict          a damaged record stream is an error (exit 1), not a warning\n"
 	     "      --info            describe the capture (header, record counts) instead\n"
 	     "      --progress        show progress on stderr even when it is not a terminal\n"
+	     "      --threads=N       1: decode the capture in the thread that makes the\n"
+	     "                        report; 2 or more: in a thread of its own (the\n"
+	     "                        default on more than one CPU, but for --info)\n"
 	     "      --count=WHAT      -f folded: weigh stacks by bytes (default) or allocations\n"
 	     "      --split-threads   one row per stack and thread, not per stack\n"
 	     "      --thread=THREAD   only the allocations of THREAD, a thread id as the\n"
@@ -273,6 +279,12 @@ options_parse(int argc, char **argv, struct options *opts)
 			threads[opts->transform.n_threads++] = optarg;
 			report_option = first_of(report_option, "--thread");
 			break;
+		case OPT_THREADS:
+			opts->transform.cpu_threads = (unsigned)parse_number(optarg, UINT_MAX,
+			    "--threads");
+			if (opts->transform.cpu_threads == 0)
+				usage_error("invalid --threads '%s' (at least 1)", optarg);
+			break;
 		case OPT_NUM_LARGEST:
 			/* memray's -n takes a positive int. */
 			num_largest_option = optarg;
@@ -313,6 +325,12 @@ options_parse(int argc, char **argv, struct options *opts)
 		    opts->transform.writer->name, mode_option);
 	if (num_largest_option != NULL && opts->transform.writer->statistics == NULL)
 		usage_error("--num-largest applies to -f stats and -f summary only");
+	/*
+	 * A reader thread pays where another CPU can run it (record_queue.h)
+	 * and there is work to do beside decoding: not for --info.
+	 */
+	if (opts->transform.cpu_threads == 0)
+		opts->transform.cpu_threads = !opts->info && record_queue_cpus() > 1 ? 2 : 1;
 	if (argc - optind > 1)
 		usage_error("one capture at a time (got %d files)", argc - optind);
 	if (optind < argc)

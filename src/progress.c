@@ -90,11 +90,11 @@ format_count(char *buf, size_t size, double n)
 	format_scaled(buf, size, n, 1000, units, 5);
 }
 
-static void
-draw(const struct byte_source *src, uint64_t now)
+void
+progress_draw(uint64_t offset)
 {
 	char line[LINE_MAX_LENGTH], read[32], total[32], records[32], rate[32];
-	uint64_t offset = byte_source_input_offset(src);
+	uint64_t now = now_ms();
 	double seconds = (double)(now - progress.start_ms) / 1000;
 	int len;
 
@@ -124,37 +124,28 @@ draw(const struct byte_source *src, uint64_t now)
 	progress.last_ms = now;
 }
 
-/* Draw if it is time to: the clock is read once every CHECK_EVERY records. */
-static void
-check_clock(const struct byte_source *src)
+/* Whether a line is due by the clock: apart, so that progress_due stays a few instructions. */
+static __attribute__((noinline)) bool
+due_by_clock(void)
 {
 	uint64_t now = now_ms();
+
 	if (now - progress.start_ms < FIRST_DRAW_MS)
-		return;
-	if (progress.last_ms != 0 &&
-	    now - progress.last_ms < (progress.tty ? TTY_INTERVAL_MS : LINE_INTERVAL_MS))
-		return;
-	draw(src, now);
+		return false;
+	return progress.last_ms == 0 ||
+	    now - progress.last_ms >= (progress.tty ? TTY_INTERVAL_MS : LINE_INTERVAL_MS);
 }
 
-void
-progress_record(const struct byte_source *src)
-{
-	if (!progress.enabled || (++progress.records & (CHECK_EVERY - 1)) != 0)
-		return;
-	check_clock(src);
-}
-
-void
-progress_records(const struct byte_source *src, uint64_t n)
+/* The clock is read once every CHECK_EVERY records. */
+bool
+progress_due(uint64_t n)
 {
 	uint64_t before = progress.records;
 
 	if (!progress.enabled)
-		return;
+		return false;
 	progress.records += n;
-	if (before / CHECK_EVERY != progress.records / CHECK_EVERY)
-		check_clock(src);
+	return before / CHECK_EVERY != progress.records / CHECK_EVERY && due_by_clock();
 }
 
 /* Erase the line on a terminal, before another message is printed. */

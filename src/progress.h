@@ -18,18 +18,22 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "byte_source.h"
-
 /* Enable or disable progress; total: the input's size in bytes, 0 if unknown. */
 void progress_init(bool enabled, uint64_t total);
 
 /*
- * One more record was read from src.  Cheap: looks at the clock once in
- * many calls, and draws only when the last line is old enough.
+ * n more records were read (one, or a batch): whether it is time to draw
+ * the line (then progress_draw).  Cheap: looks at the clock once in many
+ * records, and says yes only when the last line is old enough.
  */
-void progress_record(const struct byte_source *src);
-/* n more records were read from src (a batch), as cheap. */
-void progress_records(const struct byte_source *src, uint64_t n);
+bool progress_due(uint64_t n);
+
+/*
+ * Draw the line, input_offset bytes into the input: the caller says how
+ * far (byte_source_input_offset, or record_queue_input_offset when a
+ * reader thread owns the byte source).
+ */
+void progress_draw(uint64_t input_offset);
 
 /*
  * Erase the line from a signal handler that ends the run, as
@@ -37,7 +41,7 @@ void progress_records(const struct byte_source *src, uint64_t n);
  */
 void progress_erase_from_signal_handler(void);
 
-/* The run is over: erase the line; progress_record draws nothing more. */
+/* The run is over: erase the line; progress_due is false from then on. */
 void progress_end(void);
 
 #endif

@@ -13,6 +13,7 @@
 #include "native_symbols.h"
 #include "progress.h"
 #include "record_decoder.h"
+#include "record_queue.h"
 #include "stats.h"
 #include "stats_summary.h"
 #include "xmalloc.h"
@@ -21,6 +22,7 @@ struct pipeline {
 	const struct transform_options *opts;
 	struct byte_source *src;
 	struct record_decoder *dec;
+	struct record_queue *queue;	/* the records of dec, decoded ahead with --threads */
 	struct capture *cap;
 	struct report *report;
 	struct native_symbols *symbols;	/* native captures */
@@ -51,6 +53,7 @@ pipeline_free(struct pipeline *p)
 		fclose(p->samples);
 	native_symbols_free(p->symbols);
 	capture_free(p->cap);
+	record_queue_free(p->queue);	/* first: stops the reader, which uses dec and src */
 	record_decoder_free(p->dec);
 	byte_source_close(p->src);
 }
@@ -352,8 +355,9 @@ read_records(struct pipeline *p)
 	uint64_t orphan_offset = 0;
 
 	for (;;) {
-		enum record_type type = record_decoder_next(p->dec, &rec);
-		progress_record(p->src);	/* --progress: cheap unless it is time to draw */
+		enum record_type type = record_queue_next(p->queue, &rec);
+		if (progress_due(1))	/* --progress: cheap unless it is time to draw */
+			progress_draw(record_queue_input_offset(p->queue));
 		switch (type) {
 		case REC_END:
 			/* memray reads past such a frame record only in peak mode (§0). */
@@ -473,6 +477,8 @@ transform_run(int fd, FILE *out, const struct transform_options *opts)
 		if (opts->n_threads > 0)
 			report_track_threads(p.report);
 	}
+	/* From here until read_records returns, dec and src are the queue's (record_queue.h). */
+	p.queue = record_queue_new(p.dec, p.src, opts->cpu_threads > 1);
 	if (!read_records(&p))
 		goto done;
 	if (p.samples != NULL) {

@@ -1,8 +1,11 @@
 /*
  * transform: the pipeline from input bytes to a written report.
  *
- *   byte_source -> record_decoder -> capture -> report -> writer
+ *   byte_source -> record_decoder -> record_queue -> capture -> report -> writer
  *
+ * With --threads above 1, a reader thread decodes (record_queue.h) while
+ * the main thread follows the capture and makes the report, with the same
+ * records, so the same output and messages.
  * One pass over the input.  Nothing is written before the whole input has
  * been read, so an error leaves the output empty.
  */
@@ -30,6 +33,7 @@ struct transform_options {
 	bool color;			/* -f summary: bold and blocks (a terminal, no NO_COLOR) */
 	const char *const *threads;	/* --thread: tids as printed ("0x2") or names */
 	size_t n_threads;		/* 0: every thread */
+	unsigned cpu_threads;		/* --threads: above 1, decode in a reader thread */
 };
 
 /*

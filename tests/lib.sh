@@ -13,6 +13,9 @@
 #   PYTHON  /usr/bin/python3 where it exists, else python3: the system
 #           interpreter starts ten times faster than a version-manager
 #           shim, and no test starts one per case
+# If MT_THREADS is set (the *-1thread and *-2threads tests set it), MT is
+# a wrapper that runs the binary with --threads $MT_THREADS first, so that
+# a test covers the main-thread decoding and the reader thread alike.
 # and the helpers below.  A test ends with `finish`, which prints the
 # closing "N passed, N failed" line and exits 0, 1 (a failure) or 77
 # (everything skipped).
@@ -32,6 +35,16 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/$TEST.XXXXXX") || exit 99
 trap 'rm -rf "$work"' EXIT
+
+if [[ -n ${MT_THREADS:-} ]]; then
+  mkdir "$work/.threads" || exit 99
+  # exec: the wrapper's process is the binary's (signals, exit status).
+  printf '#!/bin/sh\nexec "$MT_UNWRAPPED" --threads "$MT_THREADS" "$@"\n' \
+    >"$work/.threads/memray-transform"
+  chmod +x "$work/.threads/memray-transform"
+  export MT_UNWRAPPED=$MT MT_THREADS
+  MT=$work/.threads/memray-transform
+fi
 
 passed=0 failed=0 skipped=0
 

@@ -20,6 +20,7 @@ complete -c memray-transform -l crlf -d 'End CSV lines with CR LF, as memray doe
 complete -c memray-transform -l strict -d 'A damaged record stream is an error'
 complete -c memray-transform -l info -d 'Describe the capture instead'
 complete -c memray-transform -l progress -d 'Show progress on stderr'
+complete -c memray-transform -l threads -x -d 'Threads: 1 decodes in the main thread'
 complete -c memray-transform -l count -x -a 'bytes allocations' -d 'What -f folded weighs stacks by'
 complete -c memray-transform -l split-threads -d 'One row per stack and thread'
 complete -c memray-transform -l symfs -x -a '(__fish_complete_directories)' -d 'Read native binaries under DIR'

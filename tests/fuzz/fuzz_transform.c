@@ -9,8 +9,8 @@
  * chosen by FUZZ_MODE: peak, leaks, temporary, info (--info), or all (the
  * default: every mode).  The formats that take no mode (statistics and
  * samples: -f stats, summary, timeline) run in peak mode only, as the
- * command line allows.  Options vary with the input's length, --thread
- * and --num-largest included.  Reports go to a memory stream and
+ * command line allows.  Options vary with the input's length, --thread,
+ * --num-largest and --threads (1 or 2: the reader thread) included.  Reports go to a memory stream and
  * messages, which go to stderr, are caught in another one, so that the
  * target can check the documented outcome and not only the absence of
  * crashes:
@@ -120,11 +120,12 @@ broken(const char *rule, const char *messages)
 }
 
 /*
- * Run one transform (opts) or --info (opts == NULL) over the input in
- * input_fd; check the outcome and return the status.
+ * Run one transform (opts) or --info (opts == NULL; with a reader thread
+ * if info_threaded) over the input in input_fd; check the outcome and
+ * return the status.
  */
 static int
-run_one(const struct transform_options *opts)
+run_one(const struct transform_options *opts, bool info_threaded)
 {
 	char *report = NULL, *messages = NULL;
 	size_t report_len = 0, messages_len = 0;
@@ -135,7 +136,8 @@ run_one(const struct transform_options *opts)
 	if (out == NULL || err == NULL || lseek(input_fd, 0, SEEK_SET) != 0)
 		abort();
 	stderr = err;
-	int status = opts ? transform_run(input_fd, out, opts) : info_run(input_fd, out);
+	int status = opts ? transform_run(input_fd, out, opts) :
+	    info_run(input_fd, out, info_threaded);
 	stderr = saved_stderr;
 	fclose(out);
 	fclose(err);
@@ -196,6 +198,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.num_largest = 1 + size % 7,
 			.threads = thread_choices[size / 4 % 4],
 			.n_threads = size / 4 % 4 == 0 ? 0 : size / 4 % 4 == 2 ? 2 : 1,
+			.cpu_threads = 1 + size / 16 % 2,
 		};
 		int first_status = -1;
 		for (size_t w = 0; w < n_writers; w++) {
@@ -204,7 +207,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* Statistics and timelines take no mode (options.c). */
 			if (!rows && opts.mode != REPORT_PEAK)
 				continue;
-			int status = run_one(&opts);
+			int status = run_one(&opts, false);
 			if (!rows)
 				continue;
 			if (first_status >= 0 && status != first_status)
@@ -213,6 +216,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	if (modes & MODE_INFO)
-		run_one(NULL);
+		run_one(NULL, size / 16 % 2 == 1);
 	return 0;
 }

@@ -25,7 +25,9 @@
  *
  * The mode (peak, leaks, temporary) and the format (csv, gprof2dot,
  * speedscope) rotate over the variants, so that every capture meets every
- * mode and every format.  Each variant runs the whole pipeline,
+ * mode and every format.  Each variant runs twice: decoded in the main
+ * thread (--threads 1), then in a reader thread (--threads 2), which must
+ * give the same status, report and messages, byte for byte.  Each variant runs the whole pipeline,
  * transform_run() as the program calls it, in a child process of its own
  * (fork, no exec: some 1,700 runs take seconds, where a shell loop
  * starting the binary took a minute and a half), its report and messages
@@ -225,11 +227,12 @@ teardown(void)
 
 /*
  * Run the pipeline over input in a child, as `memray-transform -f FORMAT
- * [MODE] < input` would, and return its wait status; its report and
- * messages are left in output_fd and message_fd.
+ * [MODE] --threads CPU_THREADS < input` would, and return its wait
+ * status; its report and messages are left in output_fd and message_fd.
  */
 static int
-run_child(const uint8_t *input, size_t len, enum report_mode mode, const char *format)
+run_child(const uint8_t *input, size_t len, enum report_mode mode, const char *format,
+    unsigned cpu_threads)
 {
 	reset_memory_file(input_fd);
 	reset_memory_file(output_fd);
@@ -246,6 +249,7 @@ run_child(const uint8_t *input, size_t len, enum report_mode mode, const char *f
 			.mode = mode,
 			.threshold = 1,
 			.writer = writer_find(format),
+			.cpu_threads = cpu_threads,
 		};
 		alarm(RUN_SECONDS);
 		dup2(message_fd, STDERR_FILENO);
@@ -362,6 +366,38 @@ done:
 	return verdict;
 }
 
+/*
+ * Why the run with a reader thread differs from the last one (status,
+ * left in the memory files), or NULL if it does not.
+ */
+static const char *
+same_with_reader_thread(int status, const uint8_t *input, size_t len, enum report_mode mode,
+    const char *format, char *why, size_t why_size)
+{
+	size_t out_len, msg_len, threaded_out_len, threaded_msg_len;
+	char *out = memory_file_text(output_fd, &out_len);
+	char *messages = memory_file_text(message_fd, &msg_len);
+	int threaded_status = run_child(input, len, mode, format, 2);
+	char *threaded_out = memory_file_text(output_fd, &threaded_out_len);
+	char *threaded_messages = memory_file_text(message_fd, &threaded_msg_len);
+	const char *verdict = why;
+
+	if (threaded_status != status)
+		snprintf(why, why_size, "--threads 2: wait status %d, not %d", threaded_status, status);
+	else if (threaded_msg_len != msg_len || memcmp(threaded_messages, messages, msg_len) != 0)
+		snprintf(why, why_size, "--threads 2: other messages: %.200s", threaded_messages);
+	else if (threaded_out_len != out_len || memcmp(threaded_out, out, out_len) != 0)
+		snprintf(why, why_size, "--threads 2: another report (%zu bytes, not %zu)",
+		    threaded_out_len, out_len);
+	else
+		verdict = NULL;
+	free(out);
+	free(messages);
+	free(threaded_out);
+	free(threaded_messages);
+	return verdict;
+}
+
 static const enum report_mode modes[3] = { REPORT_PEAK, REPORT_LEAKS, REPORT_TEMPORARY };
 static const char *const mode_names[3] = { "peak", "leaks", "temporary" };
 static const char *const formats[3] = { "csv", "gprof2dot", "speedscope" };
@@ -374,8 +410,11 @@ check_variant(const char *label, const uint8_t *input, size_t len, unsigned pick
 	const char *format = formats[pick / 3 % 3];
 	char why[512];
 	unsigned number = variants++;
-	const char *verdict = judge(run_child(input, len, mode, format), format, why, sizeof why);
+	int status = run_child(input, len, mode, format, 1);
+	const char *verdict = judge(status, format, why, sizeof why);
 
+	if (verdict == NULL)
+		verdict = same_with_reader_thread(status, input, len, mode, format, why, sizeof why);
 	if (verdict == NULL)
 		return true;
 	char kept[64];

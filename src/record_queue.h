@@ -1,0 +1,75 @@
+/*
+ * record_queue: the records of a record_decoder, decoded ahead by a
+ * reader thread while the caller consumes them.
+ *
+ *   byte_source -> record_decoder -> [reader thread] -> batches -> consumer
+ *
+ * With a reader thread, records are decoded into fixed-size batches (their
+ * strings copied into the batch's own storage) that pass to the consumer
+ * through a bounded ring of a few batches: the reader waits when the ring
+ * is full, so memory stays flat however long the capture.  Without one,
+ * record_queue_next just calls record_decoder_next.  Either way the
+ * consumer sees the same records in the same order, and the decoder's
+ * state (error, counts, offsets) is what it would be: the reader stops at
+ * the record that ends the stream.
+ *
+ * The decoder must have read the header; from record_queue_new until the
+ * queue has returned REC_END or REC_ERROR, or is freed, it and its
+ * byte_source belong to the reader: the caller asks them nothing but
+ * record_decoder_header.  The reader blocks every signal, so that they
+ * reach the main thread as they would without it.
+ */
+#ifndef MT_RECORD_QUEUE_H
+#define MT_RECORD_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "byte_source.h"
+#include "record_decoder.h"
+
+struct record_queue;
+
+/*
+ * Records of dec (reading src), by a reader thread if threaded and one can
+ * be started (else in the caller's thread, the same records).
+ */
+struct record_queue *record_queue_new(struct record_decoder *dec, struct byte_source *src,
+    bool threaded);
+
+/*
+ * Stop the reader thread if it still runs (after at most the batch it is
+ * decoding, or the read(2) it waits in), and free the queue; dec and src
+ * stay the caller's.
+ */
+void record_queue_free(struct record_queue *q);
+
+/*
+ * The next record, as record_decoder_next would return it: its strings
+ * stay valid until the next call; REC_END and REC_ERROR repeat once
+ * reached, and from then on the decoder is the caller's again.
+ */
+enum record_type record_queue_next(struct record_queue *q, struct record *rec);
+
+/*
+ * The next records into recs[0..n), as record_decoder_next_batch returns
+ * them (up to n, or up to and including REC_END or REC_ERROR; at least 1):
+ * for a caller that looks at no strings, which may not survive the call.
+ */
+size_t record_queue_next_batch(struct record_queue *q, struct record *recs, size_t n);
+
+/*
+ * How far into the input (byte_source_input_offset) the records returned
+ * so far reach, for --progress: with a reader thread, the offset at the
+ * end of the batch being consumed.
+ */
+uint64_t record_queue_input_offset(const struct record_queue *q);
+
+/*
+ * The CPUs this process may run on (its affinity mask where the system
+ * has one, else those online), at least 1: --threads' default.
+ */
+unsigned record_queue_cpus(void);
+
+#endif

@@ -1,0 +1,316 @@
+/*
+ * test_record_queue: the records a reader thread decodes ahead
+ * (record_queue.h) are those record_decoder_next returns, in order, with
+ * their strings, across many batches: names that fill a batch's string
+ * storage (the record then goes to the next batch), a name larger than
+ * that storage, a stream cut short (REC_ERROR and the decoder's error
+ * afterwards), a queue freed before the end, and the records in batches
+ * (record_queue_next_batch, as --info reads them).
+ */
+#include <check.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "byte_source.h"
+#include "capture_builder.h"
+#include "record_decoder.h"
+#include "record_queue.h"
+#include "support.h"
+
+/* Record type bytes of format 13 (doc/capture-format.md §3.1). */
+enum {
+	TYPE_TRAILER = 1,
+	TYPE_SEGMENT_HEADER = 7,
+	TYPE_SEGMENT = 8,
+	TYPE_THREAD_RECORD = 10,
+	TYPE_CONTEXT_SWITCH = 12,
+	TYPE_CODE_OBJECT = 14,
+	TYPE_FRAME_POP_1 = 0x10
+};
+
+/* Names up to this long; one name is HUGE_NAME long, more than a batch's strings. */
+#define MAX_NAME 600
+#define HUGE_NAME 200000
+#define ROUNDS 4000
+
+/* A capture of ROUNDS rounds of names, code objects and frame pops; trailer if whole. */
+static void
+build_capture(struct capture_builder *b, bool whole)
+{
+	static const struct capture_header_fields fields = {
+		.version = 13, .python_version = 0x030B07F0, .command_line = "test", .libdest = "",
+		.python_allocator = 1,
+	};
+	char *name = malloc(HUGE_NAME + 1);
+
+	ck_assert_ptr_nonnull(name);
+	builder_header(b, &fields);
+	builder_u8(b, TYPE_CONTEXT_SWITCH);
+	builder_le(b, 1, 8);
+	for (unsigned i = 0; i < ROUNDS; i++) {
+		size_t len = i == ROUNDS / 2 ? HUGE_NAME : 1 + (size_t)rng() % MAX_NAME;
+		memset(name, 'a' + (char)(i % 26), len);
+		name[len] = '\0';
+		builder_u8(b, TYPE_THREAD_RECORD);
+		builder_cstr(b, name);
+		builder_u8(b, TYPE_CODE_OBJECT);
+		builder_varint(b, i);
+		builder_cstr(b, name + len / 2);
+		builder_cstr(b, "file.py");
+		builder_svarint(b, 1);
+		builder_varint(b, i % 5);
+		for (unsigned j = 0; j < i % 5; j++)
+			builder_u8(b, (uint8_t)(i + j));
+		if (i % 100 == 0) {
+			builder_u8(b, TYPE_SEGMENT_HEADER);
+			builder_cstr(b, name + len / 3);
+			builder_varint(b, 1);
+			builder_le(b, 0x400000, 8);
+			builder_u8(b, TYPE_SEGMENT);
+			builder_le(b, 0x1000, 8);
+			builder_varint(b, 0x2000);
+		}
+		for (unsigned j = 0; j < 1 + i % 7; j++)
+			builder_u8(b, TYPE_FRAME_POP_1);
+	}
+	if (whole) {
+		builder_u8(b, TYPE_TRAILER);
+	} else {
+		builder_u8(b, TYPE_THREAD_RECORD);
+		builder_cstr(b, "cut short");
+		b->len -= 3;	/* "cut sh", no NUL */
+	}
+	free(name);
+}
+
+/* A decoder over the bytes (through a temporary file), its header read. */
+struct reader {
+	FILE *file;
+	struct byte_source *src;
+	struct record_decoder *dec;
+};
+
+static void
+reader_open(struct reader *r, const struct capture_builder *b)
+{
+	r->file = tmpfile();
+	ck_assert_ptr_nonnull(r->file);
+	ck_assert_uint_eq(fwrite(b->data, 1, b->len, r->file), b->len);
+	ck_assert_int_eq(fflush(r->file), 0);
+	ck_assert_int_eq(lseek(fileno(r->file), 0, SEEK_SET), 0);
+	r->src = byte_source_open(fileno(r->file));
+	r->dec = record_decoder_new(r->src);
+	ck_assert_msg(record_decoder_read_header(r->dec), "%s", record_decoder_error(r->dec));
+}
+
+static void
+reader_close(struct reader *r)
+{
+	record_decoder_free(r->dec);
+	byte_source_close(r->src);
+	fclose(r->file);
+}
+
+static bool
+same_string(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Whether two records are the same, strings compared by content. */
+static bool
+same_record(const struct record *a, const struct record *b)
+{
+	if (a->type != b->type || a->offset != b->offset)
+		return false;
+	switch (a->type) {
+	case REC_THREAD_NAME:
+		return same_string(a->u.thread.name, b->u.thread.name);
+	case REC_CODE_OBJECT:
+		return a->u.code.id == b->u.code.id && a->u.code.firstlineno == b->u.code.firstlineno &&
+		    same_string(a->u.code.function, b->u.code.function) &&
+		    same_string(a->u.code.file, b->u.code.file) &&
+		    a->u.code.linetable_len == b->u.code.linetable_len &&
+		    memcmp(a->u.code.linetable, b->u.code.linetable, a->u.code.linetable_len) == 0;
+	case REC_SEGMENT_HEADER:
+		return same_string(a->u.segment_header.filename, b->u.segment_header.filename) &&
+		    a->u.segment_header.num_segments == b->u.segment_header.num_segments &&
+		    a->u.segment_header.load_address == b->u.segment_header.load_address;
+	case REC_SEGMENT:
+		return a->u.segment.vaddr == b->u.segment.vaddr &&
+		    a->u.segment.memsz == b->u.segment.memsz;
+	case REC_CONTEXT_SWITCH:
+		return a->u.context_switch.tid == b->u.context_switch.tid;
+	case REC_FRAME_POP:
+		return a->u.pop.count == b->u.pop.count;
+	default:
+		return true;
+	}
+}
+
+/*
+ * Through a queue with a reader thread, the capture (build_capture(whole))
+ * gives the records a decoder gives, ending with `last`; the decoder is
+ * then left as the other one is.  Each record is compared after the next one of the queue
+ * was asked for: so its strings must live until then only.
+ */
+static void
+check_same_records(bool whole, enum record_type last)
+{
+	struct capture_builder b = { 0 };
+	struct reader direct, queued;
+	struct record expected, got;
+	uint64_t n = 0, input_offset = 0;
+
+	build_capture(&b, whole);
+	reader_open(&direct, &b);
+	reader_open(&queued, &b);
+	struct record_queue *q = record_queue_new(queued.dec, queued.src, true);
+	do {
+		record_decoder_next(direct.dec, &expected);
+		record_queue_next(q, &got);
+		ck_assert_msg(same_record(&expected, &got), "record %" PRIu64 " (type %d, not %d)", n,
+		    got.type, expected.type);
+		ck_assert_uint_ge(record_queue_input_offset(q), input_offset);
+		input_offset = record_queue_input_offset(q);
+		n++;
+	} while (got.type != REC_END && got.type != REC_ERROR);
+	ck_assert_int_eq(got.type, last);
+	ck_assert_uint_gt(n, 10 * 2048);	/* many batches */
+	/* REC_END and REC_ERROR repeat. */
+	ck_assert_int_eq(record_queue_next(q, &got), last);
+	ck_assert_uint_eq(input_offset, byte_source_input_offset(direct.src));
+	ck_assert_uint_eq(record_decoder_offset(queued.dec), record_decoder_offset(direct.dec));
+	ck_assert_mem_eq(record_decoder_counts(queued.dec), record_decoder_counts(direct.dec),
+	    RECORD_TYPE_COUNT * sizeof(uint64_t));
+	if (last == REC_ERROR) {
+		ck_assert_str_eq(record_decoder_error(queued.dec), record_decoder_error(direct.dec));
+		ck_assert_str_eq(record_decoder_error_place(queued.dec),
+		    record_decoder_error_place(direct.dec));
+	}
+	record_queue_free(q);
+	reader_close(&queued);
+	reader_close(&direct);
+	builder_free(&b);
+}
+
+START_TEST(test_whole_capture)
+{
+	check_same_records(true, REC_END);
+}
+END_TEST
+
+START_TEST(test_capture_cut_short)
+{
+	check_same_records(false, REC_ERROR);
+}
+END_TEST
+
+/*
+ * record_queue_next_batch with a reader thread: the records in the same
+ * order (types and offsets: a batch's strings are not to be used), the
+ * last one REC_END, which then repeats.
+ */
+START_TEST(test_batches)
+{
+	struct capture_builder b = { 0 };
+	struct reader direct, queued;
+	struct record expected, got[300];
+	uint64_t n = 0;
+	size_t k;
+
+	build_capture(&b, true);
+	reader_open(&direct, &b);
+	reader_open(&queued, &b);
+	struct record_queue *q = record_queue_new(queued.dec, queued.src, true);
+	do {
+		k = record_queue_next_batch(q, got, 300);
+		ck_assert_uint_ge(k, 1);
+		ck_assert_uint_le(k, 300);
+		for (size_t i = 0; i < k; i++, n++) {
+			record_decoder_next(direct.dec, &expected);
+			ck_assert_msg(got[i].type == expected.type && got[i].offset == expected.offset,
+			    "record %" PRIu64, n);
+			/* Only a batch's last record may end the stream. */
+			ck_assert(i == k - 1 || (got[i].type != REC_END && got[i].type != REC_ERROR));
+		}
+	} while (got[k - 1].type != REC_END);
+	ck_assert_uint_eq(record_queue_next_batch(q, got, 300), 1);
+	ck_assert_int_eq(got[0].type, REC_END);
+	ck_assert_uint_eq(record_queue_next_batch(q, got, 0), 0);
+	record_queue_free(q);
+	reader_close(&queued);
+	reader_close(&direct);
+	builder_free(&b);
+}
+END_TEST
+
+/* Freed before the end, while the reader waits for room or decodes: it stops. */
+START_TEST(test_freed_early)
+{
+	struct capture_builder b = { 0 };
+	struct reader r;
+	struct record rec;
+
+	build_capture(&b, true);
+	for (unsigned taken = 0; taken < 5000; taken += 1000) {
+		reader_open(&r, &b);
+		struct record_queue *q = record_queue_new(r.dec, r.src, true);
+		for (unsigned i = 0; i < taken; i++)
+			ck_assert_int_ne(record_queue_next(q, &rec), REC_END);
+		record_queue_free(q);
+		reader_close(&r);
+	}
+	builder_free(&b);
+}
+END_TEST
+
+/* Without a reader thread, the queue is the decoder. */
+START_TEST(test_unthreaded)
+{
+	struct capture_builder b = { 0 };
+	struct reader r;
+	struct record rec;
+	uint64_t n = 0;
+
+	build_capture(&b, true);
+	reader_open(&r, &b);
+	struct record_queue *q = record_queue_new(r.dec, r.src, false);
+	while (record_queue_next(q, &rec) != REC_END) {
+		ck_assert_int_ne(rec.type, REC_ERROR);
+		n++;
+	}
+	ck_assert_uint_eq(record_queue_input_offset(q), byte_source_input_offset(r.src));
+	ck_assert_uint_gt(n, 10 * 2048);
+	record_queue_free(q);
+	reader_close(&r);
+	builder_free(&b);
+}
+END_TEST
+
+START_TEST(test_cpus)
+{
+	ck_assert_uint_ge(record_queue_cpus(), 1);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("record_queue");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_whole_capture);
+	tcase_add_test(tc, test_capture_cut_short);
+	tcase_add_test(tc, test_batches);
+	tcase_add_test(tc, test_freed_early);
+	tcase_add_test(tc, test_unthreaded);
+	tcase_add_test(tc, test_cpus);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
