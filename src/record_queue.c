@@ -1,19 +1,11 @@
 /* record_queue: records decoded ahead by a reader thread (see record_queue.h). */
-#define _GNU_SOURCE	/* sched_getaffinity, CPU_COUNT */
 
 #include "record_queue.h"
 
-#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include "config.h"
-#ifdef HAVE_SCHED_GETAFFINITY
-#include <sched.h>
-#endif
 
 #include "xmalloc.h"
 
@@ -344,20 +336,4 @@ uint64_t
 record_queue_input_offset(const struct record_queue *q)
 {
 	return q->threaded ? q->input_offset : byte_source_input_offset(q->src);
-}
-
-unsigned
-record_queue_cpus(void)
-{
-#ifdef HAVE_SCHED_GETAFFINITY
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
-		return (unsigned)CPU_COUNT(&set);
-#endif
-#ifdef _SC_NPROCESSORS_ONLN
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	if (n > 0)
-		return n > UINT_MAX ? UINT_MAX : (unsigned)n;
-#endif
-	return 1;
 }

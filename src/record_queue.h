@@ -66,10 +66,4 @@ size_t record_queue_next_batch(struct record_queue *q, struct record *recs, size
  */
 uint64_t record_queue_input_offset(const struct record_queue *q);
 
-/*
- * The CPUs this process may run on (its affinity mask where the system
- * has one, else those online), at least 1: --threads' default.
- */
-unsigned record_queue_cpus(void);
-
 #endif
