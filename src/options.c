@@ -14,7 +14,6 @@
 
 #include "config.h"
 #include "message.h"
-#include "record_queue.h"
 #include "version.h"
 #include "writer.h"
 #include "xmalloc.h"
