@@ -179,7 +179,11 @@ enum record_type record_decoder_next(struct record_decoder *dec, struct record *
  * The next records into recs[0..n), as many calls of record_decoder_next
  * would return them, but at a fraction of the cost per record: up to n,
  * or up to and including REC_END or REC_ERROR.  Returns how many (at
- * least 1 if n > 0).
+ * least 1 if n > 0).  The strings records point to (names, frames, file
+ * names) live in the decoder's buffer, which a refill may move within one
+ * call: only the last record's are sure to be valid on return, so callers
+ * that keep strings take records one at a time (as record_queue's reader
+ * thread does) or use only the last one's.
  */
 size_t record_decoder_next_batch(struct record_decoder *dec, struct record *recs, size_t n);
 
