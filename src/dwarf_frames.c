@@ -100,29 +100,36 @@ span_find(const void *items, size_t count, size_t size, uint64_t pc)
 	}
 }
 
-/* Nested ranges: the smaller one sorts last (libbacktrace's function_addrs_compare). */
+/*
+ * Spans by start, and of nested ones the smaller last (libbacktrace's
+ * function_addrs_compare and unit_addrs_compare); 0 for the same span.
+ */
+static int
+compare_nested(const struct span *x, const struct span *y)
+{
+	if (x->low != y->low)
+		return x->low < y->low ? -1 : 1;
+	if (x->high != y->high)
+		return x->high > y->high ? -1 : 1;
+	return 0;
+}
+
 static int
 compare_func_spans(const void *a, const void *b)
 {
 	const struct func_span *x = a, *y = b;
+	int order = compare_nested(&x->span, &y->span);
 
-	if (x->span.low != y->span.low)
-		return x->span.low < y->span.low ? -1 : 1;
-	if (x->span.high != y->span.high)
-		return x->span.high > y->span.high ? -1 : 1;
-	return strcmp(x->func->name, y->func->name);
+	return order != 0 ? order : strcmp(x->func->name, y->func->name);
 }
 
 static int
 compare_unit_spans(const void *a, const void *b)
 {
 	const struct unit_span *x = a, *y = b;
+	int order = compare_nested(&x->span, &y->span);
 
-	if (x->span.low != y->span.low)
-		return x->span.low < y->span.low ? -1 : 1;
-	if (x->span.high != y->span.high)
-		return x->span.high > y->span.high ? -1 : 1;
-	return x->lineoff < y->lineoff ? -1 : x->lineoff > y->lineoff;
+	return order != 0 ? order : (x->lineoff > y->lineoff) - (x->lineoff < y->lineoff);
 }
 
 /* Add [low, high) to a range array, extending its last range if it is owner's and adjacent. */
