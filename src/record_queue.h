@@ -53,6 +53,13 @@ void record_queue_free(struct record_queue *q);
 enum record_type record_queue_next(struct record_queue *q, struct record *rec);
 
 /*
+ * The same record in place, valid until the next call: for a consumer
+ * that reads a record's fields once, no copy of it (with a reader thread,
+ * a copy then read field by field stalls on the copy's stores).
+ */
+const struct record *record_queue_next_ref(struct record_queue *q);
+
+/*
  * The next records into recs[0..n), as record_decoder_next_batch returns
  * them (up to n, or up to and including REC_END or REC_ERROR; at least 1):
  * for a caller that looks at no strings, which may not survive the call.

@@ -350,12 +350,12 @@ write_samples(struct pipeline *p, FILE *out)
 static bool
 read_records(struct pipeline *p)
 {
-	struct record rec;
 	const char *orphan = NULL;	/* a frame record before any context switch */
 	uint64_t orphan_offset = 0;
 
 	for (;;) {
-		enum record_type type = record_queue_next(p->queue, &rec);
+		const struct record *rec = record_queue_next_ref(p->queue);
+		enum record_type type = rec->type;
 		if (progress_due(1))	/* --progress: cheap unless it is time to draw */
 			progress_draw(record_queue_input_offset(p->queue));
 		switch (type) {
@@ -380,18 +380,18 @@ read_records(struct pipeline *p)
 			if (orphan != NULL || thread == NO_THREAD) {
 				error("%s (byte %" PRIu64 ")",
 				    orphan ? orphan : "allocation record before any context switch",
-				    orphan ? orphan_offset : rec.offset);
+				    orphan ? orphan_offset : rec->offset);
 				return false;
 			}
-			bool dealloc = allocator_is_deallocator(allocator_kind(rec.u.alloc.allocator));
+			bool dealloc = allocator_is_deallocator(allocator_kind(rec->u.alloc.allocator));
 			struct alloc_event ev = {
-				.address = rec.u.alloc.address,
-				.size = rec.u.alloc.size,
-				.native_id = rec.u.alloc.native_id,
+				.address = rec->u.alloc.address,
+				.size = rec->u.alloc.size,
+				.native_id = rec->u.alloc.native_id,
 				.stack = dealloc ? 0 : capture_current_stack(p->cap),
 				.generation = dealloc ? 0 : capture_generation(p->cap),
 				.thread = thread,
-				.allocator = rec.u.alloc.allocator,
+				.allocator = rec->u.alloc.allocator,
 			};
 			uint64_t seq = report_records(p->report);
 			if (report_allocation(p->report, &ev))
@@ -403,28 +403,28 @@ read_records(struct pipeline *p)
 		case REC_AGGREGATED_ALLOCATION: {
 			bool leaks = p->opts->mode == REPORT_LEAKS;
 			struct alloc_event ev = {
-				.size = leaks ? rec.u.aggregated.bytes_leaked :
-				    rec.u.aggregated.bytes_in_high_water_mark,
-				.native_id = rec.u.aggregated.native_id,
-				.stack = rec.u.aggregated.trace_node > UINT32_MAX ? UINT32_MAX :
-				    (uint32_t)rec.u.aggregated.trace_node,
-				.thread = capture_thread_for_tid(p->cap, rec.u.aggregated.tid),
-				.generation = rec.u.aggregated.generation > UINT32_MAX ? UINT32_MAX :
-				    (uint32_t)rec.u.aggregated.generation,
-				.allocator = rec.u.aggregated.allocator,
+				.size = leaks ? rec->u.aggregated.bytes_leaked :
+				    rec->u.aggregated.bytes_in_high_water_mark,
+				.native_id = rec->u.aggregated.native_id,
+				.stack = rec->u.aggregated.trace_node > UINT32_MAX ? UINT32_MAX :
+				    (uint32_t)rec->u.aggregated.trace_node,
+				.thread = capture_thread_for_tid(p->cap, rec->u.aggregated.tid),
+				.generation = rec->u.aggregated.generation > UINT32_MAX ? UINT32_MAX :
+				    (uint32_t)rec->u.aggregated.generation,
+				.allocator = rec->u.aggregated.allocator,
 			};
-			report_aggregated(p->report, &ev, leaks ? rec.u.aggregated.n_allocations_leaked :
-			    rec.u.aggregated.n_allocations_in_high_water_mark);
+			report_aggregated(p->report, &ev, leaks ? rec->u.aggregated.n_allocations_leaked :
+			    rec->u.aggregated.n_allocations_in_high_water_mark);
 			break;
 		}
 		case REC_MEMORY:
 			if (p->samples != NULL)
-				take_sample(p, &rec);
+				take_sample(p, rec);
 			break;
 		default:
-			if (!capture_apply(p->cap, &rec) && orphan == NULL) {
+			if (!capture_apply(p->cap, rec) && orphan == NULL) {
 				orphan = capture_error(p->cap);
-				orphan_offset = rec.offset;
+				orphan_offset = rec->offset;
 			}
 			break;
 		}
