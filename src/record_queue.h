@@ -8,7 +8,7 @@
  * strings copied into the batch's own storage) that pass to the consumer
  * through a bounded ring of a few batches: the reader waits when the ring
  * is full, so memory stays flat however long the capture.  Without one,
- * record_queue_next just calls record_decoder_next.  Either way the
+ * each record is decoded when it is asked for.  Either way the
  * consumer sees the same records in the same order, and the decoder's
  * state (error, counts, offsets) is what it would be: the reader stops at
  * the record that ends the stream.
