@@ -26,15 +26,20 @@ struct code_version {
 	int32_t firstlineno;
 };
 
+/* A value of a versioned, from the change after `since` allocation records on. */
+struct version {
+	uint64_t since;
+	void *value;
+};
+
 /*
- * A value that changes over the capture, remembered as it was at the last
- * mark: `at_mark` holds the value from before the first change after the
- * last mark (epoch == the capture's epoch), NULL if there was none.
+ * A value that changes over the capture, kept as it was at every point
+ * the report may still mark (see capture_follow_report): its versions,
+ * oldest first.  Before the first, the value is NULL.
  */
 struct versioned {
-	void *now;
-	void *at_mark;
-	uint64_t epoch;
+	struct version *versions;
+	uint32_t n, cap;
 };
 
 struct thread {
@@ -78,7 +83,9 @@ struct generation {
 
 struct capture {
 	const struct capture_header *header;
-	uint64_t epoch;
+	uint64_t allocations;		/* allocation records so far (capture_place_allocation) */
+	uint64_t mark;			/* the state to render: after this many allocation records */
+	const struct capture_progress *report;	/* capture_follow_report; NULL: keep every value */
 
 	struct native_frame *native;
 	size_t n_native, native_cap;
@@ -138,24 +145,81 @@ free_code(void *p)
 	}
 }
 
-/* Replace the value of v, keeping its value at the last mark. */
+/* Whether version i of v is the one in force after `allocations` allocation records. */
+static bool
+version_in_force(const struct versioned *v, uint32_t i, uint64_t allocations)
+{
+	return v->versions[i].since < allocations &&
+	    (i + 1 == v->n || v->versions[i + 1].since >= allocations);
+}
+
+/*
+ * Drop the versions the report can no longer mark: it may yet mark after
+ * `read` allocation records or later, and its last mark was after `mark`.
+ * Those in force at either point, and every later one, stay.
+ */
+static void
+versioned_prune(const struct capture *cap, struct versioned *v, void (*free_value)(void *))
+{
+	uint32_t kept = 0;
+
+	if (cap->report == NULL)
+		return;
+	uint64_t read = atomic_load_explicit(&cap->report->read, memory_order_acquire);
+	uint64_t mark = atomic_load_explicit(&cap->report->mark, memory_order_acquire);
+	for (uint32_t i = 0; i < v->n; i++) {
+		if (v->versions[i].since >= read || version_in_force(v, i, read) ||
+		    version_in_force(v, i, mark))
+			v->versions[kept++] = v->versions[i];
+		else
+			free_value(v->versions[i].value);
+	}
+	v->n = kept;
+}
+
+/* Change the value of v from now on. */
 static void
 versioned_set(struct capture *cap, struct versioned *v, void *value, void (*free_value)(void *))
 {
-	if (v->epoch != cap->epoch) {
-		free_value(v->at_mark);
-		v->at_mark = v->now;
-		v->epoch = cap->epoch;
-	} else {
-		free_value(v->now);
+	if (v->n > 0 && v->versions[v->n - 1].since == cap->allocations) {
+		/* Changed twice between two allocation records: no mark can fall in between. */
+		free_value(v->versions[v->n - 1].value);
+		v->versions[v->n - 1].value = value;
+		return;
 	}
-	v->now = value;
+	if (v->n == v->cap) {
+		/* Full: make room by dropping what the report no longer needs first. */
+		versioned_prune(cap, v, free_value);
+		if (v->n == v->cap) {
+			v->cap = v->cap ? v->cap * 2 : 2;
+			v->versions = xreallocarray(v->versions, v->cap, sizeof *v->versions);
+		}
+	}
+	v->versions[v->n++] = (struct version){ cap->allocations, value };
 }
 
+/* The value of v at the mark. */
 static void *
 versioned_at_mark(const struct capture *cap, const struct versioned *v)
 {
-	return v->epoch == cap->epoch ? v->at_mark : v->now;
+	for (uint32_t i = v->n; i-- > 0;)
+		if (v->versions[i].since < cap->mark)
+			return v->versions[i].value;
+	return NULL;
+}
+
+static void *
+versioned_now(const struct versioned *v)
+{
+	return v->n > 0 ? v->versions[v->n - 1].value : NULL;
+}
+
+static void
+versioned_free(struct versioned *v, void (*free_value)(void *))
+{
+	for (uint32_t i = 0; i < v->n; i++)
+		free_value(v->versions[i].value);
+	free(v->versions);
 }
 
 struct capture *
@@ -182,14 +246,11 @@ capture_free(struct capture *cap)
 	if (cap == NULL)
 		return;
 	for (size_t i = 0; i < cap->n_threads; i++) {
-		free(cap->threads[i].name.now);
-		free(cap->threads[i].name.at_mark);
+		versioned_free(&cap->threads[i].name, free);
 		free(cap->threads[i].stack);
 	}
-	for (size_t i = 0; i < cap->n_codes; i++) {
-		free_code(cap->codes[i].now);
-		free_code(cap->codes[i].at_mark);
-	}
+	for (size_t i = 0; i < cap->n_codes; i++)
+		versioned_free(&cap->codes[i], free_code);
 	for (size_t i = 0; i < cap->n_images; i++) {
 		free(cap->images[i]->path);
 		free(cap->images[i]->segments);
@@ -225,10 +286,29 @@ capture_error(const struct capture *cap)
 	return cap->error;
 }
 
-void
-capture_mark(struct capture *cap)
+struct allocation_place
+capture_place_allocation(struct capture *cap, bool deallocator)
 {
-	cap->epoch++;
+	struct allocation_place place = { .thread = cap->current };
+
+	if (!deallocator) {
+		place.stack = capture_current_stack(cap);
+		place.generation = capture_generation(cap);
+	}
+	cap->allocations++;
+	return place;
+}
+
+void
+capture_follow_report(struct capture *cap, const struct capture_progress *progress)
+{
+	cap->report = progress;
+}
+
+void
+capture_mark_at(struct capture *cap, uint64_t allocations)
+{
+	cap->mark = allocations;
 }
 
 uint32_t
@@ -240,8 +320,7 @@ capture_thread_for_tid(struct capture *cap, uint64_t tid)
 		return index;
 	cap->threads = xgrowarray(cap->threads, &cap->threads_cap, cap->n_threads + 1,
 	    sizeof *cap->threads, 8);
-	/* A new thread had no name at the last mark. */
-	cap->threads[index] = (struct thread){ .tid = tid, .name = { .epoch = cap->epoch } };
+	cap->threads[index] = (struct thread){ .tid = tid };
 	cap->n_threads++;
 	return index;
 }
@@ -260,7 +339,7 @@ define_code(struct capture *cap, const struct record *rec)
 	if (u64map_insert(&cap->code_by_id, rec->u.code.id, index, &index)) {
 		cap->codes = xgrowarray(cap->codes, &cap->codes_cap, cap->n_codes + 1,
 		    sizeof *cap->codes, 64);
-		cap->codes[index] = (struct versioned){ .epoch = cap->epoch };
+		cap->codes[index] = (struct versioned){ 0 };
 		cap->n_codes++;
 	}
 	versioned_set(cap, &cap->codes[index], code, free_code);
@@ -564,7 +643,7 @@ capture_thread_name(const struct capture *cap, uint32_t thread)
 const char *
 capture_thread_name_now(const struct capture *cap, uint32_t thread)
 {
-	return cap->threads[thread].name.now;
+	return versioned_now(&cap->threads[thread].name);
 }
 
 /*

@@ -7,15 +7,19 @@
  * with distinct code objects, stacks and threads, native frames and
  * generations x images, never with the number of allocation records.
  *
- * One pass needs "the state at the peak" after the peak has been passed.
- * The report calls capture_mark() whenever the state now is the one to
- * report; a thread name or code object changed after the last mark keeps
- * its value at the mark beside its new one (doc/capture-format.md §0), and
- * the rendering functions show the values at the last mark.
+ * One pass needs "the state at the peak" after the peak has been passed
+ * (doc/capture-format.md §0).  The capture counts the allocation records
+ * (capture_place_allocation), and a thread name or code object keeps its
+ * values since the report's last mark, each with the count it took effect
+ * at, so that the report can mark a point after it has passed it, even
+ * from another thread that reads the records later than they were applied
+ * here (capture_follow_report): the rendering functions show the values
+ * at the mark (capture_mark_at).
  */
 #ifndef MT_CAPTURE_H
 #define MT_CAPTURE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,8 +64,38 @@ uint32_t capture_thread_for_tid(struct capture *cap, uint64_t tid);
  */
 uint32_t capture_trace_stack(struct capture *cap, uint64_t trace_node);
 
-/* The state now is the state to report (see above). */
-void capture_mark(struct capture *cap);
+/*
+ * An allocation record: its thread, and for an allocator (not a
+ * deallocator) the stack and the memory-map generation, which memray
+ * stamps on it (0 for a deallocator).  It is counted: the changes after
+ * it are stamped with one more allocation record (see above).
+ */
+struct allocation_place {
+	uint32_t thread, stack, generation;
+};
+struct allocation_place capture_place_allocation(struct capture *cap, bool deallocator);
+
+/*
+ * Where the capture learns the report's progress, which another thread
+ * may be making: how many allocation records the report has read, and
+ * after how many its last mark is.  It will not mark before `read` again,
+ * so the values in force at `mark` and those from `read` on are all that
+ * the capture must keep.  The report stores mark before read; the capture
+ * loads read before mark.  Without this the capture keeps every value.
+ */
+struct capture_progress {
+	/* A cache line of its own: the report writes it for every allocation record. */
+	_Alignas(64) _Atomic uint64_t read;
+	_Atomic uint64_t mark;
+	char pad[64 - 2 * sizeof(uint64_t)];
+};
+void capture_follow_report(struct capture *cap, const struct capture_progress *progress);
+
+/*
+ * The state to render is the one after `allocations` allocation records,
+ * before any change the record after them made (see above).
+ */
+void capture_mark_at(struct capture *cap, uint64_t allocations);
 
 /* Threads are numbered 0 to capture_thread_count() - 1. */
 uint32_t capture_thread_count(const struct capture *cap);

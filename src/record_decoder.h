@@ -90,12 +90,16 @@ enum record_type {
 
 struct record {
 	enum record_type type;
+	/* Not decoded: set by a record_queue hook (transform.c's follow_capture). */
+	bool after_capture_error;	/* a record before this one could not be placed */
 	uint64_t offset;	/* of the record's first byte in the decompressed stream */
 	union {
 		struct {
 			uint64_t address;
 			uint64_t size;
 			uint64_t native_id;
+			/* Not decoded: the capture's state at the record (follow_capture). */
+			uint32_t stack, thread, generation;
 			uint8_t allocator;
 		} alloc;
 		struct {

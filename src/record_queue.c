@@ -51,6 +51,7 @@ struct batch {
 struct record_queue {
 	struct record_decoder *dec;
 	struct byte_source *src;
+	struct record_queue_hook hook;	/* apply NULL: none */
 	bool threaded;
 	pthread_t reader;
 	/*
@@ -167,6 +168,9 @@ fill_batch(struct record_queue *q, struct batch *b, struct record *pending, bool
 			*has_pending = false;
 		} else {
 			rec->type = record_decoder_next(q->dec, rec);
+			/* Kept back: its slot takes the next record. */
+			if (q->hook.apply != NULL && !q->hook.apply(q->hook.ctx, rec))
+				continue;
 		}
 		if (!keep_strings(b, rec)) {
 			*pending = *rec;
@@ -246,12 +250,15 @@ free_ring(struct record_queue *q)
 }
 
 struct record_queue *
-record_queue_new(struct record_decoder *dec, struct byte_source *src, bool threaded)
+record_queue_new(struct record_decoder *dec, struct byte_source *src, bool threaded,
+    const struct record_queue_hook *hook)
 {
 	struct record_queue *q = xcalloc(1, sizeof *q);
 
 	q->dec = dec;
 	q->src = src;
+	if (hook != NULL)
+		q->hook = *hook;
 	/* No thread to be had (EAGAIN): the records are the same without one. */
 	q->threaded = threaded && start_reader(q);
 	if (!q->threaded)
@@ -280,7 +287,7 @@ record_queue_free(struct record_queue *q)
  * (or none is held yet): release it, take the next one, waiting for the
  * reader if need be.  Apart from record_queue_next_ref, which stays small.
  */
-static __attribute__((noinline)) const struct record *
+static __attribute__((noinline)) struct record *
 next_batch(struct record_queue *q)
 {
 	struct batch *b = &q->ring[q->read_slot];
@@ -311,14 +318,16 @@ next_batch(struct record_queue *q)
 	return &b->records[0];	/* every batch has a record */
 }
 
-const struct record *
+struct record *
 record_queue_next_ref(struct record_queue *q)
 {
 	if (!q->threaded) {
-		q->current.type = record_decoder_next(q->dec, &q->current);
+		do
+			q->current.type = record_decoder_next(q->dec, &q->current);
+		while (q->hook.apply != NULL && !q->hook.apply(q->hook.ctx, &q->current));
 		return &q->current;
 	}
-	const struct batch *b = &q->ring[q->read_slot];
+	struct batch *b = &q->ring[q->read_slot];
 	if (!q->holding || q->next == b->n)
 		return next_batch(q);
 	/*

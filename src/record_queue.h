@@ -32,11 +32,27 @@
 struct record_queue;
 
 /*
+ * Work on the records as they are decoded, in the thread that decodes
+ * them: what needs the records alone, in their order, moves with the
+ * decoding to the reader thread.  apply is given every record once, in
+ * order, as it is decoded; it may fill in the record's undecoded fields,
+ * and returns whether the consumer gets the record (REC_END and REC_ERROR
+ * it must pass on).  A record it keeps back costs no handover, and its
+ * strings are not copied.
+ */
+struct record_queue_hook {
+	bool (*apply)(void *ctx, struct record *rec);
+	void *ctx;
+};
+
+/*
  * Records of dec (reading src), by a reader thread if threaded and one can
- * be started (else in the caller's thread, the same records).
+ * be started (else in the caller's thread, the same records), each handed
+ * to hook first if it is not NULL.  The hook's ctx, like dec, is the
+ * reader's until the queue has returned REC_END or REC_ERROR.
  */
 struct record_queue *record_queue_new(struct record_decoder *dec, struct byte_source *src,
-    bool threaded);
+    bool threaded, const struct record_queue_hook *hook);
 
 /*
  * Stop the reader thread if it still runs (after at most the batch it is
@@ -53,16 +69,18 @@ void record_queue_free(struct record_queue *q);
 enum record_type record_queue_next(struct record_queue *q, struct record *rec);
 
 /*
- * The same record in place, valid until the next call: for a consumer
- * that reads a record's fields once, no copy of it (with a reader thread,
+ * The same record in place, valid until the next call (the caller may
+ * change it): for a consumer that reads a record's fields once, no copy
+ * of it (with a reader thread,
  * a copy then read field by field stalls on the copy's stores).
  */
-const struct record *record_queue_next_ref(struct record_queue *q);
+struct record *record_queue_next_ref(struct record_queue *q);
 
 /*
  * The next records into recs[0..n), as record_decoder_next_batch returns
  * them (up to n, or up to and including REC_END or REC_ERROR; at least 1):
- * for a caller that looks at no strings, which may not survive the call.
+ * for a caller that looks at no strings, which may not survive the call,
+ * and a queue with no hook.
  */
 size_t record_queue_next_batch(struct record_queue *q, struct record *recs, size_t n);
 

@@ -18,12 +18,30 @@
 #include "stats_summary.h"
 #include "xmalloc.h"
 
+/*
+ * The capture, followed where the records are decoded (the queue's hook,
+ * in the reader thread with --threads 2): each allocation record leaves
+ * with its stack, thread and generation, and the main thread, which makes
+ * the report, never touches the capture until the records end.
+ */
+struct capture_follower {
+	struct capture *cap;
+	struct capture_progress report;	/* from the main thread (capture_follow_report) */
+	/* The first record the capture could not place: why, and where (the hook's, until then). */
+	bool failed;
+	char problem[160];
+	uint64_t problem_offset;
+};
+
 struct pipeline {
 	const struct transform_options *opts;
 	struct byte_source *src;
 	struct record_decoder *dec;
 	struct record_queue *queue;	/* the records of dec, decoded ahead with --threads */
 	struct capture *cap;
+	struct capture_follower follower;
+	bool follow_here;		/* without a reader thread, read_records follows the capture */
+	uint64_t mark;			/* the capture's state to render: after this many allocation records */
 	struct report *report;
 	struct native_symbols *symbols;	/* native captures */
 	struct stats *stats;		/* statistics writers (-f stats) */
@@ -203,7 +221,7 @@ write_statistics(struct pipeline *p, FILE *out)
 	struct writer_config config = { .out = out, .color = p->opts->color };
 	struct stats_summary summary;
 
-	capture_mark(p->cap);
+	capture_mark_at(p->cap, UINT64_MAX);
 	warn_unknown_threads(p);
 	if (p->stats == NULL)
 		p->stats = stats_new();	/* no allocation, or --thread */
@@ -346,23 +364,72 @@ write_samples(struct pipeline *p, FILE *out)
 	return true;
 }
 
+/*
+ * The capture, applied to a record as it is decoded, and an allocation
+ * record stamped with the capture's state.  Returns whether read_records
+ * needs the record: not the capture's own (frames, threads, code objects).
+ */
+static inline bool
+follow_record(struct capture_follower *f, struct record *rec)
+{
+	rec->after_capture_error = f->failed;
+	switch (rec->type) {
+	case REC_ALLOCATION: {
+		struct allocation_place place = capture_place_allocation(f->cap,
+		    allocator_is_deallocator(allocator_kind(rec->u.alloc.allocator)));
+		rec->u.alloc.thread = place.thread;
+		rec->u.alloc.stack = place.stack;
+		rec->u.alloc.generation = place.generation;
+		return true;
+	}
+	case REC_AGGREGATED_ALLOCATION:
+	case REC_MEMORY:
+	case REC_END:
+	case REC_ERROR:
+		return true;
+	default:
+		if (!capture_apply(f->cap, rec) && !f->failed) {
+			f->failed = true;
+			snprintf(f->problem, sizeof f->problem, "%s", capture_error(f->cap));
+			f->problem_offset = rec->offset;
+		}
+		return false;
+	}
+}
+
+/* The queue's hook, in the reader thread. */
+static bool
+follow_capture(void *ctx, struct record *rec)
+{
+	return follow_record(ctx, rec);
+}
+
+/* The report has read `read` allocation records; tell the capture's follower. */
+static void
+publish_progress(struct pipeline *p, uint64_t read)
+{
+	atomic_store_explicit(&p->follower.report.mark, p->mark, memory_order_release);
+	atomic_store_explicit(&p->follower.report.read, read, memory_order_release);
+}
+
 /* Returns false if the record stream cannot be reported (fatal). */
 static bool
 read_records(struct pipeline *p)
 {
-	const char *orphan = NULL;	/* a frame record before any context switch */
-	uint64_t orphan_offset = 0;
+	const struct capture_follower *f = &p->follower;
 
 	for (;;) {
-		const struct record *rec = record_queue_next_ref(p->queue);
+		struct record *rec = record_queue_next_ref(p->queue);
+		if (p->follow_here && !follow_record(&p->follower, rec))
+			continue;
 		enum record_type type = rec->type;
 		if (progress_due(1))	/* --progress: cheap unless it is time to draw */
 			progress_draw(record_queue_input_offset(p->queue));
 		switch (type) {
 		case REC_END:
 			/* memray reads past such a frame record only in peak mode (§0). */
-			if (orphan != NULL && p->opts->mode == REPORT_PEAK) {
-				error("%s (byte %" PRIu64 ")", orphan, orphan_offset);
+			if (rec->after_capture_error && p->opts->mode == REPORT_PEAK) {
+				error("%s (byte %" PRIu64 ")", f->problem, f->problem_offset);
 				return false;
 			}
 			return true;
@@ -376,26 +443,28 @@ read_records(struct pipeline *p)
 			    record_decoder_error(p->dec), record_decoder_error_place(p->dec));
 			return true;
 		case REC_ALLOCATION: {
-			uint32_t thread = capture_current_thread(p->cap);
-			if (orphan != NULL || thread == NO_THREAD) {
-				error("%s (byte %" PRIu64 ")",
-				    orphan ? orphan : "allocation record before any context switch",
-				    orphan ? orphan_offset : rec->offset);
+			uint32_t thread = rec->u.alloc.thread;
+			if (rec->after_capture_error || thread == NO_THREAD) {
+				if (rec->after_capture_error)
+					error("%s (byte %" PRIu64 ")", f->problem, f->problem_offset);
+				else
+					error("allocation record before any context switch (byte %" PRIu64 ")",
+					    rec->offset);
 				return false;
 			}
-			bool dealloc = allocator_is_deallocator(allocator_kind(rec->u.alloc.allocator));
 			struct alloc_event ev = {
 				.address = rec->u.alloc.address,
 				.size = rec->u.alloc.size,
 				.native_id = rec->u.alloc.native_id,
-				.stack = dealloc ? 0 : capture_current_stack(p->cap),
-				.generation = dealloc ? 0 : capture_generation(p->cap),
+				.stack = rec->u.alloc.stack,
+				.generation = rec->u.alloc.generation,
 				.thread = thread,
 				.allocator = rec->u.alloc.allocator,
 			};
 			uint64_t seq = report_records(p->report);
 			if (report_allocation(p->report, &ev))
-				capture_mark(p->cap);
+				p->mark = seq + 1;
+			publish_progress(p, seq + 1);
 			if (p->opts->writer->statistics != NULL)
 				stats_allocation(stats_for(p, thread), &ev, seq);
 			break;
@@ -421,11 +490,7 @@ read_records(struct pipeline *p)
 			if (p->samples != NULL)
 				take_sample(p, rec);
 			break;
-		default:
-			if (!capture_apply(p->cap, rec) && orphan == NULL) {
-				orphan = capture_error(p->cap);
-				orphan_offset = rec->offset;
-			}
+		default:	/* the capture's records: follow_record kept them back */
 			break;
 		}
 	}
@@ -477,17 +542,29 @@ transform_run(int fd, FILE *out, const struct transform_options *opts)
 		if (opts->n_threads > 0)
 			report_track_threads(p.report);
 	}
-	/* From here until read_records returns, dec and src are the queue's (record_queue.h). */
-	p.queue = record_queue_new(p.dec, p.src, opts->cpu_threads > 1);
+	/*
+	 * From here until read_records returns, dec, src and the capture are
+	 * the queue's (record_queue.h).  The main thread asks the capture
+	 * nothing before then, but with an aggregated file (whose records
+	 * name their threads) or -f timeline --thread (the threads' names as
+	 * they stand at each sample): then there is no reader thread.
+	 */
+	p.follower.cap = p.cap;
+	capture_follow_report(p.cap, &p.follower.report);
+	struct record_queue_hook hook = { follow_capture, &p.follower };
+	bool threaded = opts->cpu_threads > 1 && !aggregated &&
+	    !(opts->writer->sample != NULL && opts->n_threads > 0);
+	/* One thread: follow_record inlined in read_records, rather than called through the hook. */
+	p.follow_here = !threaded;
+	p.queue = record_queue_new(p.dec, p.src, threaded, threaded ? &hook : NULL);
 	if (!read_records(&p))
 		goto done;
+	/* The state to render: at the last mark, or, for an aggregated file, at its end. */
+	capture_mark_at(p.cap, aggregated ? UINT64_MAX : p.mark);
 	if (p.samples != NULL) {
 		status = write_samples(&p, out) ? 0 : 1;
 		goto done;
 	}
-	/* An aggregated file is reported as it stands at its end. */
-	if (aggregated)
-		capture_mark(p.cap);
 	if (opts->writer->statistics != NULL) {
 		status = write_statistics(&p, out) ? 0 : 1;
 		goto done;

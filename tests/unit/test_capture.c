@@ -22,6 +22,7 @@
 
 static struct capture_header header;
 static struct capture *cap;
+static uint64_t allocations;	/* counted by mark() */
 
 static void
 setup(void)
@@ -32,6 +33,7 @@ setup(void)
 		.main_tid = MAIN_TID,
 	};
 	cap = capture_new(&header);
+	allocations = 0;
 }
 
 static void
@@ -39,6 +41,17 @@ teardown(void)
 {
 	capture_free(cap);
 	cap = NULL;
+}
+
+/*
+ * An allocation record that is the report's peak: the state now is the
+ * one to render (capture_mark_at).
+ */
+static void
+mark(void)
+{
+	capture_place_allocation(cap, false);
+	capture_mark_at(cap, ++allocations);
 }
 
 static void
@@ -111,7 +124,7 @@ START_TEST(test_stacks_shared_by_threads)
 	push(2);
 	uint32_t stack = capture_current_stack(cap);
 	ck_assert_uint_ne(stack, 0);
-	capture_mark(cap);
+	mark();
 	ck_assert_str_eq(rendered(stack), "work:/app/work.py:20|main:/app/run.py:10");
 
 	/* Another thread pushing the same frames reaches the same stack id. */
@@ -139,7 +152,7 @@ START_TEST(test_pop_past_the_bottom_stops_at_empty)
 	pop(5);
 	ck_assert_uint_eq(capture_current_stack(cap), 0);
 	push(1);
-	capture_mark(cap);
+	mark();
 	ck_assert_str_eq(rendered(capture_current_stack(cap)), "main:/app/run.py:10");
 }
 END_TEST
@@ -162,11 +175,11 @@ START_TEST(test_thread_name_at_the_mark)
 	uint32_t thread = capture_current_thread(cap);
 	ck_assert_ptr_null(capture_thread_name(cap, thread));
 	name_thread("worker");
-	capture_mark(cap);
+	mark();
 	name_thread("renamed");
 	/* The report shows the state at the last mark. */
 	ck_assert_str_eq(capture_thread_name(cap, thread), "worker");
-	capture_mark(cap);
+	mark();
 	ck_assert_str_eq(capture_thread_name(cap, thread), "renamed");
 }
 END_TEST
@@ -175,7 +188,7 @@ START_TEST(test_thread_name_before_any_switch_names_thread_zero)
 {
 	name_thread("early");
 	uint32_t thread = capture_thread_for_tid(cap, 0);
-	capture_mark(cap);
+	mark();
 	ck_assert_str_eq(capture_thread_name(cap, thread), "early");
 	ck_assert_uint_eq(capture_thread_tid(cap, thread), 0);
 }
@@ -188,7 +201,7 @@ START_TEST(test_nothing_before_the_first_mark)
 	switch_to(2);
 	push(1);
 	ck_assert_str_eq(rendered(capture_current_stack(cap)), "::0");
-	capture_mark(cap);
+	mark();
 	ck_assert_str_eq(rendered(capture_current_stack(cap)), "main:/app/run.py:10");
 }
 END_TEST
@@ -199,7 +212,7 @@ START_TEST(test_code_object_at_the_mark)
 	switch_to(2);
 	push(1);
 	uint32_t stack = capture_current_stack(cap);
-	capture_mark(cap);
+	mark();
 	define_code(1, "after", "/app/b.py", 7);
 	ck_assert_str_eq(rendered(stack), "before:/app/a.py:5");
 
@@ -215,7 +228,7 @@ START_TEST(test_code_object_redefined_before_the_mark)
 	define_code(1, "after", "/app/b.py", 7);
 	switch_to(2);
 	push(1);
-	capture_mark(cap);
+	mark();
 	ck_assert_str_eq(rendered(capture_current_stack(cap)), "after:/app/b.py:7");
 }
 END_TEST
@@ -225,7 +238,7 @@ START_TEST(test_unknown_code_object)
 	/* memray's frameToLocation: an unknown code object renders as "", "", 0. */
 	switch_to(2);
 	push(99);
-	capture_mark(cap);
+	mark();
 	ck_assert_str_eq(rendered(capture_current_stack(cap)), "::0");
 }
 END_TEST
@@ -237,7 +250,7 @@ START_TEST(test_main_thread_skips_outer_frames)
 	define_code(2, "run", "/usr/lib/memray.py", 2);
 	define_code(3, "main", "/app/run.py", 3);
 	switch_to(MAIN_TID);
-	capture_mark(cap);
+	mark();
 	push(1);
 	push(2);
 	ck_assert_str_eq(rendered(capture_current_stack(cap)), "");
@@ -304,7 +317,7 @@ START_TEST(test_aggregated_trace_stacks)
 	trace_index(1, 200);	/* node 2: main -> work */
 	trace_index(1, 999);	/* node 3: main -> an unknown frame */
 	trace_index(7, 200);	/* node 4: a parent not older than itself counts as the root */
-	capture_mark(cap);
+	mark();
 
 	ck_assert_uint_eq(capture_trace_stack(cap, 0), 0);
 	uint32_t work = capture_trace_stack(cap, 2);

@@ -4,8 +4,9 @@
  * their strings, across many batches: names that fill a batch's string
  * storage (the record then goes to the next batch), a name larger than
  * that storage, a stream cut short (REC_ERROR and the decoder's error
- * afterwards), a queue freed before the end, and the records in batches
- * (record_queue_next_batch, as --info reads them).
+ * afterwards), a queue freed before the end, the records in batches
+ * (record_queue_next_batch, as --info reads them), and a hook that works
+ * on the records as they are decoded and keeps some back.
  */
 #include <check.h>
 #include <inttypes.h>
@@ -170,7 +171,7 @@ check_same_records(bool whole, enum record_type last)
 	build_capture(&b, whole);
 	reader_open(&direct, &b);
 	reader_open(&queued, &b);
-	struct record_queue *q = record_queue_new(queued.dec, queued.src, true);
+	struct record_queue *q = record_queue_new(queued.dec, queued.src, true, NULL);
 	do {
 		record_decoder_next(direct.dec, &expected);
 		record_queue_next(q, &got);
@@ -227,7 +228,7 @@ START_TEST(test_batches)
 	build_capture(&b, true);
 	reader_open(&direct, &b);
 	reader_open(&queued, &b);
-	struct record_queue *q = record_queue_new(queued.dec, queued.src, true);
+	struct record_queue *q = record_queue_new(queued.dec, queued.src, true, NULL);
 	do {
 		k = record_queue_next_batch(q, got, 300);
 		ck_assert_uint_ge(k, 1);
@@ -260,7 +261,7 @@ START_TEST(test_freed_early)
 	build_capture(&b, true);
 	for (unsigned taken = 0; taken < 5000; taken += 1000) {
 		reader_open(&r, &b);
-		struct record_queue *q = record_queue_new(r.dec, r.src, true);
+		struct record_queue *q = record_queue_new(r.dec, r.src, true, NULL);
 		for (unsigned i = 0; i < taken; i++)
 			ck_assert_int_ne(record_queue_next(q, &rec), REC_END);
 		record_queue_free(q);
@@ -280,7 +281,7 @@ START_TEST(test_unthreaded)
 
 	build_capture(&b, true);
 	reader_open(&r, &b);
-	struct record_queue *q = record_queue_new(r.dec, r.src, false);
+	struct record_queue *q = record_queue_new(r.dec, r.src, false, NULL);
 	while (record_queue_next(q, &rec) != REC_END) {
 		ck_assert_int_ne(rec.type, REC_ERROR);
 		n++;
@@ -289,6 +290,62 @@ START_TEST(test_unthreaded)
 	ck_assert_uint_gt(n, 10 * 2048);
 	record_queue_free(q);
 	reader_close(&r);
+	builder_free(&b);
+}
+END_TEST
+
+/* A hook that sees every record once, in order: it keeps back frame pops and code objects. */
+struct counting_hook {
+	uint64_t seen;
+};
+
+static bool
+keep_some(void *ctx, struct record *rec)
+{
+	struct counting_hook *h = ctx;
+
+	/* The record's place in the stream, in a field the consumer then reads. */
+	rec->offset = rec->offset << 20 | (h->seen++ & 0xfffff);
+	return rec->type != REC_FRAME_POP && rec->type != REC_CODE_OBJECT;
+}
+
+/*
+ * With a hook, with and without a reader thread: the consumer gets the
+ * records the hook keeps, as the hook left them, in order, the others
+ * not at all; the hook saw every record once, REC_END included.
+ */
+START_TEST(test_hook)
+{
+	struct capture_builder b = { 0 };
+	struct reader direct, queued;
+	struct record expected;
+	uint64_t n = 0, kept = 0;
+
+	build_capture(&b, true);
+	reader_open(&direct, &b);
+	reader_open(&queued, &b);
+	struct counting_hook h = { 0 };
+	const struct record_queue_hook hook = { keep_some, &h };
+	struct record_queue *q = record_queue_new(queued.dec, queued.src, _i == 1, &hook);
+	const struct record *got;
+	do {
+		do {
+			record_decoder_next(direct.dec, &expected);
+			n++;
+		} while (expected.type == REC_FRAME_POP || expected.type == REC_CODE_OBJECT);
+		got = record_queue_next_ref(q);
+		ck_assert_int_eq(got->type, expected.type);
+		ck_assert_uint_eq(got->offset >> 20, expected.offset);
+		ck_assert_uint_eq(got->offset & 0xfffff, (n - 1) & 0xfffff);
+		if (got->type == REC_THREAD_NAME)
+			ck_assert_str_eq(got->u.thread.name, expected.u.thread.name);
+		kept++;
+	} while (got->type != REC_END);
+	ck_assert_uint_eq(h.seen, n);
+	ck_assert_uint_lt(kept, n / 2);
+	record_queue_free(q);
+	reader_close(&queued);
+	reader_close(&direct);
 	builder_free(&b);
 }
 END_TEST
@@ -304,6 +361,7 @@ main(void)
 	tcase_add_test(tc, test_batches);
 	tcase_add_test(tc, test_freed_early);
 	tcase_add_test(tc, test_unthreaded);
+	tcase_add_loop_test(tc, test_hook, 0, 2);	/* 0: without a reader thread, 1: with */
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
