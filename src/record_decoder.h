@@ -90,7 +90,7 @@ enum record_type {
 
 struct record {
 	enum record_type type;
-	/* Not decoded: set by a record_queue hook (transform.c's follow_capture). */
+	/* Not decoded: set as the record is decoded (transform.c's follow_record). */
 	bool after_capture_error;	/* a record before this one could not be placed */
 	uint64_t offset;	/* of the record's first byte in the decompressed stream */
 	union {
@@ -98,7 +98,7 @@ struct record {
 			uint64_t address;
 			uint64_t size;
 			uint64_t native_id;
-			/* Not decoded: the capture's state at the record (follow_capture). */
+			/* Not decoded: the capture's state at the record (follow_record). */
 			uint32_t stack, thread, generation;
 			uint8_t allocator;
 		} alloc;

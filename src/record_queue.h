@@ -71,8 +71,8 @@ enum record_type record_queue_next(struct record_queue *q, struct record *rec);
 /*
  * The same record in place, valid until the next call (the caller may
  * change it): for a consumer that reads a record's fields once, no copy
- * of it (with a reader thread,
- * a copy then read field by field stalls on the copy's stores).
+ * of it (with a reader thread, a copy then read field by field stalls on
+ * the copy's stores).
  */
 struct record *record_queue_next_ref(struct record_queue *q);
 

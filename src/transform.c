@@ -444,12 +444,13 @@ read_records(struct pipeline *p)
 			return true;
 		case REC_ALLOCATION: {
 			uint32_t thread = rec->u.alloc.thread;
-			if (rec->after_capture_error || thread == NO_THREAD) {
-				if (rec->after_capture_error)
-					error("%s (byte %" PRIu64 ")", f->problem, f->problem_offset);
-				else
-					error("allocation record before any context switch (byte %" PRIu64 ")",
-					    rec->offset);
+			if (rec->after_capture_error) {
+				error("%s (byte %" PRIu64 ")", f->problem, f->problem_offset);
+				return false;
+			}
+			if (thread == NO_THREAD) {
+				error("allocation record before any context switch (byte %" PRIu64 ")",
+				    rec->offset);
 				return false;
 			}
 			struct alloc_event ev = {
@@ -554,7 +555,10 @@ transform_run(int fd, FILE *out, const struct transform_options *opts)
 	struct record_queue_hook hook = { follow_capture, &p.follower };
 	bool threaded = opts->cpu_threads > 1 && !aggregated &&
 	    !(opts->writer->sample != NULL && opts->n_threads > 0);
-	/* One thread: follow_record inlined in read_records, rather than called through the hook. */
+	/*
+	 * One thread: follow_record inlined in read_records, not called through
+	 * the hook (bench/compare: the hook took 1.4-3.6% more CPU time).
+	 */
 	p.follow_here = !threaded;
 	p.queue = record_queue_new(p.dec, p.src, threaded, threaded ? &hook : NULL);
 	if (!read_records(&p))
