@@ -341,6 +341,16 @@ record_queue_next_ref(struct record_queue *q)
 	return &b->records[q->next++];
 }
 
+const struct record *
+record_queue_peek(const struct record_queue *q, size_t ahead)
+{
+	if (!q->threaded || !q->holding)
+		return NULL;
+	const struct batch *b = &q->ring[q->read_slot];
+	size_t i = q->next - 1 + ahead;
+	return i < b->n ? &b->records[i] : NULL;
+}
+
 enum record_type
 record_queue_next(struct record_queue *q, struct record *rec)
 {

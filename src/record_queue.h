@@ -77,6 +77,14 @@ enum record_type record_queue_next(struct record_queue *q, struct record *rec);
 struct record *record_queue_next_ref(struct record_queue *q);
 
 /*
+ * The record `ahead` places after the one record_queue_next_ref returned
+ * last, if the queue already holds it (with a reader thread, in the batch
+ * being read), else NULL: a look ahead for hints, which the caller must
+ * not change.
+ */
+const struct record *record_queue_peek(const struct record_queue *q, size_t ahead);
+
+/*
  * The next records into recs[0..n), as record_decoder_next_batch returns
  * them (up to n, or up to and including REC_END or REC_ERROR; at least 1):
  * for a caller that looks at no strings, which may not survive the call,

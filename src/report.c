@@ -617,10 +617,16 @@ nursery_slot_empty(const struct nursery_slot *slot)
 	return slot->member == NONE || slot->member == FREED;
 }
 
+static size_t
+nursery_slot_index(uint64_t address)
+{
+	return (address >> 3) * UINT64_C(0x9e3779b97f4a7c15) >> (64 - NURSERY_BITS);
+}
+
 static struct nursery_slot *
 nursery_slot(struct report *r, uint64_t address)
 {
-	return &r->nursery[(address >> 3) * UINT64_C(0x9e3779b97f4a7c15) >> (64 - NURSERY_BITS)];
+	return &r->nursery[nursery_slot_index(address)];
 }
 
 /*
@@ -830,6 +836,82 @@ ring_match(const struct recent_ring *ring, uint64_t limit, enum allocator_kind k
 			return e;
 	}
 	return NULL;
+}
+
+/*
+ * Peak and leaks modes: a simple allocation or free first looks for its
+ * address in the nursery (in the cache), then in the live index: its
+ * slots, then the member they name, whose address confirms it.  Where
+ * the nursery does not have it, the far stage asks for the index's slots
+ * and the near stage for the member they name.  A simple allocation
+ * also moves the block in its nursery slot to the index.  Only for a
+ * live set too large for the caches: with --threads 2 (wall time, least
+ * of 5 interleaved, 10^7 records, --locality 50), hints for every
+ * record made 100,000 live blocks take 1.29x the time, 250,000 1.04x,
+ * 500,000 0.93x, 1,000,000 0.86x and 2,000,000 0.77x.
+ */
+#define PREFETCH_LIVE_MIN 400000
+
+static void
+prefetch_live(const struct report *r, uint64_t address, enum allocator_kind kind,
+    enum report_prefetch_stage stage)
+{
+	const struct nursery_slot *slot = &r->nursery[nursery_slot_index(address)];
+	uint32_t m;
+
+	if (slot->address == address && slot->member != NONE) {
+		if (slot->member != FREED && stage == REPORT_PREFETCH_NEAR)
+			__builtin_prefetch(&r->members[slot->member]);
+		return;
+	}
+	if (stage == REPORT_PREFETCH_FAR) {
+		u64index_prefetch(&r->live, address);
+		if (kind == SIMPLE_ALLOCATOR && !nursery_slot_empty(slot))
+			u64index_prefetch(&r->live, slot->address);
+	} else if (u64index_guess(&r->live, address, &m)) {
+		__builtin_prefetch(&r->members[m]);
+	}
+}
+
+/*
+ * Temporary mode, with a ring that has an index: the index's slot for the
+ * address, then the ring entry it names.
+ */
+static void
+prefetch_recent(const struct report *r, uint64_t address, uint32_t thread,
+    enum report_prefetch_stage stage)
+{
+	if (thread >= r->n_rings)
+		return;
+	const struct recent_ring *ring = &r->rings[thread];
+	uint32_t slot;
+
+	if (stage == REPORT_PREFETCH_FAR)
+		u64map_prefetch(&ring->newest, address);
+	else if (u64map_get(&ring->newest, address, &slot))
+		__builtin_prefetch(&ring->items[slot]);
+}
+
+bool
+report_takes_hints(const struct report *r)
+{
+	if (r->mode == REPORT_TEMPORARY)
+		return ring_indexed(r->buffer_size);
+	return r->n_live >= PREFETCH_LIVE_MIN;
+}
+
+void
+report_prefetch(const struct report *r, uint64_t address, uint8_t allocator, uint32_t thread,
+    enum report_prefetch_stage stage)
+{
+	enum allocator_kind kind = allocator_kind(allocator);
+
+	if (kind != SIMPLE_ALLOCATOR && kind != SIMPLE_DEALLOCATOR)
+		return;
+	if (r->mode == REPORT_TEMPORARY)
+		prefetch_recent(r, address, thread, stage);
+	else
+		prefetch_live(r, address, kind, stage);
 }
 
 /*

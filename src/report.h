@@ -67,6 +67,21 @@ void report_free(struct report *r);
 bool report_allocation(struct report *r, const struct alloc_event *ev);
 
 /*
+ * Hints, for a caller that sees allocation records ahead: what
+ * report_allocation will look up for the record at address (of that
+ * allocator and capture thread), a random place in a large live set, is
+ * asked of memory early, so that the waits for several records overlap.
+ * REPORT_PREFETCH_FAR starts the lookup; REPORT_PREFETCH_NEAR, a few
+ * records later, follows it one step further (the table's entry to the
+ * record it names).  The report is not changed.
+ */
+enum report_prefetch_stage { REPORT_PREFETCH_FAR, REPORT_PREFETCH_NEAR };
+/* Whether report_prefetch would ask for anything now (it is worth it only for large tables). */
+bool report_takes_hints(const struct report *r);
+void report_prefetch(const struct report *r, uint64_t address, uint8_t allocator, uint32_t thread,
+    enum report_prefetch_stage stage);
+
+/*
  * Aggregated files (§8.5): one AGGREGATED_ALLOCATION's numbers for the
  * report's mode, peak or leaks.  ev->stack is the file's stack-tree node.
  * Records with no allocations are skipped; the others join their group,

@@ -147,6 +147,38 @@ index_find(const struct u64index *index, uint64_t key, uint64_t hash)
 }
 
 void
+u64index_prefetch(const struct u64index *index, uint64_t key)
+{
+	if (index->meta == NULL)
+		return;
+	size_t i = index_hash(index, key) & index->mask;
+	__builtin_prefetch(&index->meta[i]);
+	__builtin_prefetch(&index->ids[i]);
+}
+
+bool
+u64index_guess(const struct u64index *index, uint64_t key, uint32_t *id)
+{
+	if (index->meta == NULL)
+		return false;
+	uint64_t hash = index_hash(index, key);
+	unsigned tag = index_tag(hash);
+	size_t i = hash & index->mask;
+
+	/* As index_find, up to the first slot whose key it would read. */
+	for (size_t d = 0; d < INDEX_SATURATED; i = (i + 1) & index->mask, d++) {
+		uint16_t m = index->meta[i];
+		if ((m & 0xff) < d + 1)
+			return false;
+		if (m == index_meta(tag, d)) {
+			*id = index->ids[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+void
 u64index_add(struct u64index *index, uint64_t key, uint32_t id)
 {
 	if (index->meta == NULL || (index->count + 1) * 5 > (index->mask + 1) * 4)

@@ -37,4 +37,15 @@ void u64index_add(struct u64index *index, uint64_t key, uint32_t id);
 /* Remove the id filed under key; returns whether there was one and stores it. */
 bool u64index_remove(struct u64index *index, uint64_t key, uint32_t *id);
 
+/*
+ * For a caller that knows the keys it will look up a few steps ahead:
+ * u64index_prefetch asks for the slots where a search of key starts, and
+ * a few steps later (they have arrived) u64index_guess names the id that
+ * the search would read the key of first, without reading any key, so
+ * that the caller can ask for that id's record too.  u64index_guess
+ * returns false if the search would end without reading a key.
+ */
+void u64index_prefetch(const struct u64index *index, uint64_t key);
+bool u64index_guess(const struct u64index *index, uint64_t key, uint32_t *id);
+
 #endif

@@ -69,6 +69,13 @@ u64map_get(const struct u64map *map, uint64_t key, uint32_t *value)
 	return true;
 }
 
+void
+u64map_prefetch(const struct u64map *map, uint64_t key)
+{
+	if (map->slots != NULL)
+		__builtin_prefetch(&map->slots[u64map_slot_hash(map->seed, key) & map->mask]);
+}
+
 /* The slot of key, or the free slot where it goes, growing the map first if needed. */
 static inline size_t
 slot_for_insert(struct u64map *map, uint64_t key)

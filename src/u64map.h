@@ -72,6 +72,8 @@ bool u64map_insert(struct u64map *map, uint64_t key, uint32_t value, uint32_t *e
 void u64map_set(struct u64map *map, uint64_t key, uint32_t value);
 /* Remove key; returns whether it was present and stores its value. */
 bool u64map_remove(struct u64map *map, uint64_t key, uint32_t *value);
+/* Ask for the cache line where a lookup of key starts, for a lookup soon. */
+void u64map_prefetch(const struct u64map *map, uint64_t key);
 
 static inline size_t
 u64map_count(const struct u64map *map)

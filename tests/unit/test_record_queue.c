@@ -294,6 +294,56 @@ START_TEST(test_unthreaded)
 }
 END_TEST
 
+/*
+ * record_queue_peek: with a reader thread, the records ahead in the batch
+ * at hand are those that record_queue_next_ref then returns (offsets
+ * compared), and most records have some ahead; without one, none.
+ */
+START_TEST(test_peek)
+{
+	struct capture_builder b = { 0 };
+	struct reader r;
+	bool threaded = _i == 1;
+	uint64_t expected[3] = { 0 }, n = 0, with_ahead = 0;
+	bool known[3] = { false };
+
+	build_capture(&b, true);
+	reader_open(&r, &b);
+	struct record_queue *q = record_queue_new(r.dec, r.src, threaded, NULL);
+	const struct record *got;
+	do {
+		got = record_queue_next_ref(q);
+		/* What the peeks of the record before said this one and the next two would be. */
+		if (known[0])
+			ck_assert_uint_eq(got->offset, expected[0]);
+		expected[0] = expected[1];
+		known[0] = known[1];
+		expected[1] = expected[2];
+		known[1] = known[2];
+		known[2] = false;
+		for (size_t ahead = 1; ahead <= 3; ahead++) {
+			const struct record *next = record_queue_peek(q, ahead);
+			if (next == NULL)
+				continue;
+			ck_assert(threaded);
+			if (known[ahead - 1])
+				ck_assert_uint_eq(next->offset, expected[ahead - 1]);
+			expected[ahead - 1] = next->offset;
+			known[ahead - 1] = true;
+		}
+		with_ahead += record_queue_peek(q, 3) != NULL;
+		n++;
+	} while (got->type != REC_END);
+	if (threaded)
+		ck_assert_uint_gt(with_ahead, n * 9 / 10);
+	else
+		ck_assert_uint_eq(with_ahead, 0);
+	record_queue_free(q);
+	reader_close(&r);
+	builder_free(&b);
+}
+END_TEST
+
 /* A hook that sees every record once, in order: it keeps back frame pops and code objects. */
 struct counting_hook {
 	uint64_t seen;
@@ -361,6 +411,7 @@ main(void)
 	tcase_add_test(tc, test_batches);
 	tcase_add_test(tc, test_freed_early);
 	tcase_add_test(tc, test_unthreaded);
+	tcase_add_loop_test(tc, test_peek, 0, 2);	/* 0: without a reader thread, 1: with */
 	tcase_add_loop_test(tc, test_hook, 0, 2);	/* 0: without a reader thread, 1: with */
 	suite_add_tcase(s, tc);
 	return run_suite(s);

@@ -407,6 +407,55 @@ START_TEST(test_representative_random_frees)
 }
 END_TEST
 
+/* One allocation record into report `into`. */
+static void
+feed_into(struct report *into, uint8_t allocator, uint64_t address, uint64_t size, uint32_t stack)
+{
+	struct alloc_event ev = { .address = address, .size = size, .stack = stack, .thread = 1,
+		.allocator = allocator };
+
+	report_allocation(into, &ev);
+}
+
+/*
+ * Hints (report_prefetch) are taken in peak and leaks modes once the live
+ * set is large, and change nothing: a report given hints for every record
+ * (in the nursery, in the index, not live) shows what its twin without
+ * them shows.
+ */
+START_TEST(test_hints_change_nothing)
+{
+	struct report *twin = report_new(REPORT_PEAK, 0, false);
+	const struct report_row *row, *twin_row;
+
+	r = report_new(REPORT_PEAK, 0, false);
+	rng_seed(4321);
+	ck_assert(!report_takes_hints(r));
+	for (uint64_t i = 0; i < 600000; i++) {
+		uint64_t address = 0x10000 + 16 * (i < 450000 ? i : rng() % 700000);
+		uint8_t allocator = i < 450000 || rng() % 2 ? ALLOC_MALLOC : ALLOC_FREE;
+		uint64_t size = allocator == ALLOC_FREE ? 0 : 1 + rng() % 100;
+		uint32_t stack = (uint32_t)(rng() % 50);
+		uint64_t ahead = 0x10000 + 16 * (rng() % 700000);
+
+		report_prefetch(r, ahead, allocator, 1, REPORT_PREFETCH_FAR);
+		report_prefetch(r, address, allocator, 1, REPORT_PREFETCH_NEAR);
+		report_prefetch(r, address, ALLOC_MMAP, 1, REPORT_PREFETCH_NEAR);
+		feed_into(r, allocator, address, size, stack);
+		feed_into(twin, allocator, address, size, stack);
+	}
+	ck_assert(report_takes_hints(r));
+	size_t n = rows(&row);
+	ck_assert_uint_eq(report_rows(twin, &twin_row), n);
+	ck_assert_uint_eq(n, 50);
+	for (size_t i = 0; i < n; i++)
+		check_row(&row[i], twin_row[i].stack, twin_row[i].n_allocations, twin_row[i].size,
+		    twin_row[i].seq, twin_row[i].allocator, twin_row[i].thread);
+	ck_assert_uint_eq(report_peak_bytes(r), report_peak_bytes(twin));
+	report_free(twin);
+}
+END_TEST
+
 START_TEST(test_group_key_stack_and_native_id)
 {
 	/* Groups are keyed by (Python stack, native id); allocator and thread are not in the key. */
@@ -741,14 +790,18 @@ struct model_recent {
 
 START_TEST(test_temporary_random_model)
 {
-	static const uint64_t thresholds[] = { 8, 40, 1000, 40 };
+	static const uint64_t thresholds[] = { 8, 40, 1000, 40, 1000 };
 	uint64_t n = thresholds[_i];
+	/* The last run gives the report hints (report_prefetch) for every record: they change nothing. */
+	bool hints = _i == 4;
 	uint64_t addresses = _i == 3 ? 16 * n + 2 : 2 * n + 2;
 	struct model_recent *recent[TEMP_THREADS];
 	size_t len[TEMP_THREADS] = { 0 };
 	struct model_group expected[TEMP_STACKS];
 
 	r = report_new(REPORT_TEMPORARY, n, false);
+	/* Rings of more than 32 have an index, which the hints are for. */
+	ck_assert(report_takes_hints(r) == (n > 32));
 	rng_seed(99 + (uint64_t)_i);
 	for (uint32_t t = 0; t < TEMP_THREADS; t++)
 		recent[t] = calloc(n + 1, sizeof *recent[t]);
@@ -762,6 +815,11 @@ START_TEST(test_temporary_random_model)
 		uint8_t allocator = what < 3 ? ALLOC_MALLOC : what < 4 ? ALLOC_MMAP :
 		    what < 7 ? ALLOC_FREE : ALLOC_MUNMAP;
 
+		if (hints) {
+			/* Threads the report has not seen yet included. */
+			report_prefetch(r, address, allocator, t + 1, REPORT_PREFETCH_FAR);
+			report_prefetch(r, address, allocator, t, REPORT_PREFETCH_NEAR);
+		}
 		if (allocator == ALLOC_MALLOC || allocator == ALLOC_MMAP) {
 			uint32_t stack = (uint32_t)(rng() % TEMP_STACKS);
 			feed(allocator, address, size, stack, t);
@@ -1029,6 +1087,7 @@ report_suite(void)
 	tcase_add_test(tc, test_representative_after_head_freed);
 	tcase_add_test(tc, test_representative_skips_dead_successor);
 	tcase_add_loop_test(tc, test_representative_random_frees, 0, 2);
+	tcase_add_test(tc, test_hints_change_nothing);
 	tcase_add_test(tc, test_group_key_stack_and_native_id);
 	tcase_add_test(tc, test_rows_sorted_by_seq);
 	suite_add_tcase(s, tc);
@@ -1056,7 +1115,7 @@ report_suite(void)
 	tcase_add_test(tc, test_temporary_munmap_needs_equal_size);
 	tcase_add_test(tc, test_temporary_representative_lowest_seq);
 	tcase_add_test(tc, test_temporary_rows_sorted_by_seq);
-	tcase_add_loop_test(tc, test_temporary_random_model, 0, 4);
+	tcase_add_loop_test(tc, test_temporary_random_model, 0, 5);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("aggregated");

@@ -50,6 +50,35 @@ START_TEST(test_basic)
 END_TEST
 
 /*
+ * u64index_guess names, without reading keys, an id that a search would
+ * check: in a table with no entries of the same home and tag, the key's
+ * own.  An empty table, or a key not filed whose home is free, has none.
+ */
+START_TEST(test_guess)
+{
+	struct u64index ix;
+	uint32_t id = 7;
+
+	u64index_init(&ix, key_of, keys);
+	require(!u64index_guess(&ix, 5, &id));
+	u64index_prefetch(&ix, 5);	/* no table: nothing to ask for */
+	for (uint32_t i = 0; i < 4; i++) {
+		keys[i] = 1000 + i;
+		u64index_add(&ix, keys[i], i);
+	}
+	for (uint32_t i = 0; i < 4; i++) {
+		u64index_prefetch(&ix, keys[i]);
+		require(u64index_guess(&ix, keys[i], &id));
+		require_uint_eq(id, i);
+	}
+	for (uint32_t i = 0; i < 4; i++)
+		require(u64index_remove(&ix, keys[i], &id));
+	require(!u64index_guess(&ix, 1000, &id));
+	u64index_free(&ix);
+}
+END_TEST
+
+/*
  * Keys whose hash has the given low bits: one home slot in tables up to
  * 2^bits whose seed is 0 (as the test sets it after u64index_init).
  */
@@ -194,6 +223,7 @@ u64index_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_basic);
+	tcase_add_test(tc, test_guess);
 	tcase_add_loop_test(tc, test_long_colliding_runs, 0, 3);
 	tcase_add_test(tc, test_seed_spreads_crafted_keys);
 	/* MT_LARGE_TESTS=1: 700 seeds. */
