@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "cpus.h"
 #include "message.h"
 #include "version.h"
 #include "writer.h"
@@ -197,8 +198,8 @@ parse_number(const char *arg, uint64_t max, const char *what)
 }
 
 /*
- * --threads when not given: a reader thread where a second CPU is online
- * and the report costs more than the decoding it takes over.  Not for
+ * --threads when not given: a reader thread where the process may use a
+ * second CPU (usable_cpus) and the report costs more than the decoding it takes over.  Not for
  * --info, whose only work is the decoding (10^8 records: 1.18 s with one
  * thread, 2.27 s with two), nor for temporary mode with a threshold below
  * 32, which keeps a handful of allocations per thread (10^7 records,
@@ -208,9 +209,7 @@ parse_number(const char *arg, uint64_t max, const char *what)
 static unsigned
 default_threads(const struct options *opts)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (cpus < 2 || opts->info)
+	if (usable_cpus() < 2 || opts->info)
 		return 1;
 	if (opts->transform.mode == REPORT_TEMPORARY && opts->transform.threshold < 32)
 		return 1;
