@@ -2,7 +2,8 @@
  * report: which allocations a report shows, grouped by stack (see report.h).
  *
  * Peak and leaks modes keep the live set: simple allocations found by
- * address (the youngest in a small nursery, the others in a u64index),
+ * address (the newest few not yet members of a group: see struct young;
+ * the youngest members in a small nursery, the others in a u64index),
  * mmapped ranges in an interval_list.  Every live block (or mmap piece)
  * is a member of its group's list, in record order, so the earliest live
  * member, the representative, is the list head (some dead members may
@@ -110,6 +111,33 @@ struct nursery_slot {
 #define DEFERRED_UNLINKS 32
 #define FREED (NONE - 1)
 
+/*
+ * The young: the newest simple blocks of peak and leaks modes, not yet
+ * members.  Many blocks die within a few allocations (in the fixtures'
+ * format-13 captures, 31-99% of them within 16 allocation records, 47-99%
+ * within 64), and one that dies young costs no member, no place in its
+ * group's list and no change to the group's totals: its allocation and
+ * its free only move `current`.  A young block is filed as a member when
+ * it leaves the ring (the oldest first, so that group lists stay in
+ * record order), when its nursery slot is wanted, and before the groups
+ * are looked at or must be in record order: an allocation that makes a
+ * peak (the groups keep the peak's state; in peak mode a block is young
+ * only below the peak), an mmap (a member filed now) and the rows.  A
+ * young block's nursery slot names it with YOUNG_MARK + its index in
+ * `young`.  Instructions (callgrind, one thread, 10^6 generated records)
+ * against none: 17% fewer on the churn shape, 2% on the default; 18% on
+ * the fixture temporaries-trace-python-allocators.  A ring of 16 saved
+ * 15%, 2% and 18%.
+ */
+#define YOUNG_MAX 64
+#define YOUNG_MARK (FREED - YOUNG_MAX)
+
+struct young {
+	struct alloc_event ev;
+	uint64_t seq;
+	bool alive;			/* false: freed, or replaced by an allocation at its address */
+};
+
 /* A thread's live members and their bytes (-f timeline --thread). */
 struct thread_live {
 	uint64_t bytes;
@@ -185,6 +213,10 @@ struct report {
 	size_t n_rings;
 
 	uint64_t n_live;		/* live members (peak and leaks modes) */
+	struct young young[YOUNG_MAX];	/* a ring, oldest at young_front */
+	uint32_t young_front, young_len;
+	uint64_t n_young;		/* young blocks alive */
+	bool keeps_young;		/* peak and leaks modes, threads not tracked */
 	bool track_threads;		/* keep thread_live (report_track_threads) */
 	struct thread_live *thread_live;	/* by thread index */
 	size_t n_thread_live, thread_live_cap;
@@ -210,6 +242,7 @@ report_new(enum report_mode mode, uint64_t threshold, bool split_threads)
 	r->split_threads = split_threads;
 	r->buffer_size = threshold + 1 > threshold ? threshold + 1 : threshold;
 	r->free_members = NONE;
+	r->keeps_young = mode != REPORT_TEMPORARY;
 	u64map_init(&r->group_by_key);
 	u64index_init(&r->live, member_address, r);
 	u64map_init(&r->origin_by_key);
@@ -266,13 +299,15 @@ report_current_bytes(const struct report *r)
 uint64_t
 report_live_allocations(const struct report *r)
 {
-	return r->n_live;
+	return r->n_live + r->n_young;
 }
 
 void
 report_track_threads(struct report *r)
 {
 	r->track_threads = true;
+	/* Young blocks would be missing from thread_live. */
+	r->keeps_young = false;
 }
 
 void
@@ -437,9 +472,9 @@ new_member(struct report *r, const struct member *value)
 	if (index != NONE) {
 		r->free_members = r->members[index].next;
 	} else {
-		/* Member indices stop short of the FREED and NONE marks. */
-		if (r->n_members >= FREED)
-			fatal("more than %" PRIu32 " live allocations", FREED);
+		/* Member indices stop short of the young, FREED and NONE marks. */
+		if (r->n_members >= YOUNG_MARK)
+			fatal("more than %" PRIu32 " live allocations", YOUNG_MARK);
 		r->members = xgrowarray(r->members, &r->members_cap, r->n_members + 1,
 		    sizeof *r->members, 1024);
 		index = (uint32_t)r->n_members++;
@@ -563,10 +598,10 @@ member_group(struct report *r, const struct alloc_event *ev)
 }
 
 static uint32_t
-add_member(struct report *r, const struct alloc_event *ev)
+add_member(struct report *r, const struct alloc_event *ev, uint64_t seq)
 {
 	struct member value = {
-		.address = ev->address, .seq = r->seq, .size = ev->size,
+		.address = ev->address, .seq = seq, .size = ev->size,
 		.group = member_group(r, ev), .origin = origin_for(r, ev),
 	};
 	uint32_t m = new_member(r, &value);
@@ -665,6 +700,96 @@ unfile_live(struct report *r, uint64_t address)
 	return m;
 }
 
+static bool
+is_young_mark(uint32_t member)
+{
+	return member >= YOUNG_MARK && member < FREED;
+}
+
+/* File the oldest entry of the young ring, if it is still alive, as a member in its nursery slot. */
+static void
+file_oldest_young(struct report *r)
+{
+	uint32_t i = r->young_front;
+	const struct young *y = &r->young[i];
+
+	r->young_front = (i + 1) % YOUNG_MAX;
+	r->young_len--;
+	if (!y->alive)
+		return;
+	r->n_young--;
+	/* An alive young block holds its slot: only filing it gives the slot away. */
+	nursery_slot(r, y->ev.address)->member = add_member(r, &y->ev, y->seq);
+}
+
+/* File the young blocks up to young[i], and those older, in record order. */
+static void
+file_young_through(struct report *r, uint32_t i)
+{
+	uint32_t front;
+
+	do {
+		front = r->young_front;
+		file_oldest_young(r);
+	} while (front != i);
+}
+
+static void
+file_all_young(struct report *r)
+{
+	while (r->young_len > 0)
+		file_oldest_young(r);
+}
+
+/*
+ * A simple allocation, at a peak or not (peak mode), made young.  What
+ * was live at its address is replaced (a young block dies, a member is
+ * detached) as track_live does; a live block in its nursery slot moves to
+ * the live index, filed first if it is young.
+ */
+static void
+keep_young(struct report *r, const struct alloc_event *ev)
+{
+	struct nursery_slot *slot = nursery_slot(r, ev->address);
+
+	if (slot->address == ev->address && is_young_mark(slot->member)) {
+		r->young[slot->member - YOUNG_MARK].alive = false;
+		r->n_young--;
+		slot->member = FREED;
+	} else {
+		uint32_t old = unfile_live(r, ev->address);
+		if (old != NONE)
+			detach(r, old, r->members[old].size);
+	}
+	if (r->young_len == YOUNG_MAX)
+		file_oldest_young(r);
+	if (is_young_mark(slot->member))
+		file_young_through(r, slot->member - YOUNG_MARK);
+	if (!nursery_slot_empty(slot))
+		u64index_add(&r->live, slot->address, slot->member);
+	uint32_t i = (r->young_front + r->young_len) % YOUNG_MAX;
+	r->young[i] = (struct young){ *ev, r->seq, true };
+	r->young_len++;
+	r->n_young++;
+	*slot = (struct nursery_slot){ ev->address, YOUNG_MARK + i };
+}
+
+/* A free of a young block, if the block at the address is young; returns whether it was. */
+static bool
+free_young(struct report *r, uint64_t address)
+{
+	struct nursery_slot *slot = nursery_slot(r, address);
+
+	if (slot->address != address || !is_young_mark(slot->member))
+		return false;
+	struct young *y = &r->young[slot->member - YOUNG_MARK];
+	r->current -= y->ev.size;
+	y->alive = false;
+	r->n_young--;
+	slot->member = FREED;
+	return true;
+}
+
 /* Peak and leaks modes: the live set, and memray's current/peak. */
 static bool
 track_live(struct report *r, const struct alloc_event *ev)
@@ -674,7 +799,18 @@ track_live(struct report *r, const struct alloc_event *ev)
 	switch (allocator_kind(ev->allocator)) {
 	case SIMPLE_ALLOCATOR:
 		r->current += ev->size;
-		m = add_member(r, ev);
+		/*
+		 * The groups keep the state at a peak, which must include every
+		 * block live then: in peak mode a block is young only below the
+		 * peak, and the records that raise `current` to it (this branch's
+		 * other way, an mmap) file the young first.
+		 */
+		if (r->keeps_young && (r->current < r->peak || r->mode == REPORT_LEAKS)) {
+			keep_young(r, ev);
+			break;
+		}
+		file_all_young(r);
+		m = add_member(r, ev, r->seq);
 		old = unfile_live(r, ev->address);
 		/* A live block at the address is replaced; `current` keeps its bytes (HighWatermarkFinder). */
 		if (old != NONE)
@@ -682,6 +818,8 @@ track_live(struct report *r, const struct alloc_event *ev)
 		file_live(r, ev->address, m);
 		break;
 	case SIMPLE_DEALLOCATOR:
+		if (free_young(r, ev->address))
+			break;
 		old = unfile_live(r, ev->address);
 		if (old != NONE) {
 			r->current -= r->members[old].size;
@@ -690,7 +828,9 @@ track_live(struct report *r, const struct alloc_event *ev)
 		break;
 	case RANGED_ALLOCATOR:
 		if (ev->size > 0) {
-			m = add_member(r, ev);
+			/* Younger than the young: they go first, keeping group lists in record order. */
+			file_all_young(r);
+			m = add_member(r, ev, r->seq);
 			interval_list_add(&r->mappings, ev->address, range_end(ev->address, ev->size), m);
 		}
 		r->current += ev->size;
@@ -860,7 +1000,7 @@ prefetch_live(const struct report *r, uint64_t address, enum allocator_kind kind
 	uint32_t m;
 
 	if (slot->address == address && slot->member != NONE) {
-		if (slot->member != FREED && stage == REPORT_PREFETCH_NEAR)
+		if (slot->member < YOUNG_MARK && stage == REPORT_PREFETCH_NEAR)
 			__builtin_prefetch(&r->members[slot->member]);
 		return;
 	}
@@ -984,6 +1124,7 @@ report_rows(struct report *r, const struct report_row **rows)
 {
 	size_t n = 0;
 
+	file_all_young(r);
 	free(r->rows);
 	r->rows = xreallocarray(NULL, r->n_groups ? r->n_groups : 1, sizeof *r->rows);
 	for (size_t i = 0; i < r->n_groups; i++) {

@@ -348,12 +348,16 @@ check_against_model(const struct model_group *groups, uint32_t n_stacks)
 /*
  * The model's record seq of the random sequence: a malloc of a dead block
  * three times in four, else a free (of a live block or not); it is fed to
- * the report if feed_report.  Returns the live bytes after it.
+ * the report if feed_report.  With `young`, half the records pick one of
+ * the 8 blocks allocated last, so that many blocks die within a few
+ * records (the report's young ring).  Returns the live bytes after it.
  */
 static uint64_t
-model_step(struct model_block *blocks, uint64_t seq, uint64_t current, bool feed_report)
+model_step(struct model_block *blocks, uint64_t seq, uint64_t current, bool feed_report,
+    bool young)
 {
-	size_t i = rng() % MODEL_BLOCKS;
+	static size_t last[8];
+	size_t i = young && seq >= 8 && rng() % 2 ? last[rng() % 8] : rng() % MODEL_BLOCKS;
 	struct model_block *b = &blocks[i];
 	uint64_t address = 0x10000 + 16 * (uint64_t)i;
 
@@ -361,10 +365,12 @@ model_step(struct model_block *blocks, uint64_t seq, uint64_t current, bool feed
 	if (!b->live && rng() % 4 != 0) {
 		*b = (struct model_block){ true, (uint32_t)(rng() % MODEL_STACKS),
 			(uint32_t)(rng() % 5), 1 + rng() % 100, seq };
+		last[seq % 8] = i;
 		if (feed_report)
 			feed(ALLOC_MALLOC, address, b->size, b->stack, b->thread);
 		return current + b->size;
 	}
+	last[seq % 8] = i;
 	if (b->live)
 		current -= b->size;
 	b->live = false;
@@ -378,13 +384,14 @@ START_TEST(test_representative_random_frees)
 	static struct model_block blocks[MODEL_BLOCKS];
 	struct model_group expected[MODEL_STACKS];
 	uint64_t current = 0, peak = 0, peak_seq = 0, seed = 1234 + (uint64_t)_i;
-	enum report_mode mode = _i == 0 ? REPORT_PEAK : REPORT_LEAKS;
+	enum report_mode mode = _i % 2 == 0 ? REPORT_PEAK : REPORT_LEAKS;
+	bool young = _i >= 2;
 
 	r = report_new(mode, 0, false);
 	memset(blocks, 0, sizeof blocks);
 	rng_seed(seed);
 	for (uint64_t seq = 0; seq < 200000; seq++) {
-		current = model_step(blocks, seq, current, true);
+		current = model_step(blocks, seq, current, true, young);
 		if (current >= peak) {
 			peak = current;
 			peak_seq = seq;
@@ -399,11 +406,77 @@ START_TEST(test_representative_random_frees)
 		memset(blocks, 0, sizeof blocks);
 		rng_seed(seed);
 		for (uint64_t seq = 0; seq <= peak_seq; seq++)
-			model_step(blocks, seq, 0, false);
+			model_step(blocks, seq, 0, false, young);
 	}
 	model_rows(blocks, expected);
 	check_against_model(expected, MODEL_STACKS);
 	ck_assert_uint_eq(report_peak_bytes(r), peak);
+}
+END_TEST
+
+/*
+ * Young blocks (the report's young ring) change nothing: a report fed
+ * records whose blocks mostly die within a few allocations shows what its
+ * twin shows, which keeps no young blocks because it tracks threads.  The
+ * records also allocate at live addresses (young or not), free addresses
+ * never allocated, tie the peak, and mmap and munmap between them; in
+ * leaks mode the rows are compared every 997 records as well.
+ */
+static void
+check_same_rows(struct report *twin)
+{
+	const struct report_row *row, *twin_row;
+	size_t n = rows(&row);
+
+	ck_assert_uint_eq(report_rows(twin, &twin_row), n);
+	for (size_t i = 0; i < n; i++)
+		check_row(&row[i], twin_row[i].stack, twin_row[i].n_allocations, twin_row[i].size,
+		    twin_row[i].seq, twin_row[i].allocator, twin_row[i].thread);
+}
+
+START_TEST(test_young_change_nothing)
+{
+	enum report_mode mode = _i == 0 ? REPORT_PEAK : REPORT_LEAKS;
+	struct report *twin = report_new(mode, 0, false);
+	uint64_t last[4] = { 0 };
+	size_t peaks = 0;
+
+	report_track_threads(twin);
+	r = report_new(mode, 0, false);
+	rng_seed(777 + (uint64_t)_i);
+	for (uint64_t i = 0; i < 300000; i++) {
+		unsigned pick = (unsigned)(rng() % 16);
+		uint64_t address = pick < 10 ? last[rng() % 4] :
+		    0x10000 + 16 * (rng() % (pick < 13 ? 2000 : 8000));
+		uint8_t allocator = rng() % 2 ? ALLOC_MALLOC : ALLOC_FREE;
+		uint64_t size = allocator == ALLOC_FREE ? 0 : rng() % 100;
+		if (pick == 15) {
+			/* An mmap or munmap of whole or partial pages, away from the heap. */
+			allocator = rng() % 2 ? ALLOC_MMAP : ALLOC_MUNMAP;
+			address = 0x7f0000000000 + 4096 * (rng() % 64);
+			size = 4096 * (1 + rng() % 4);
+		}
+		/* Groups of a few members, whose representative changes often. */
+		uint32_t stack = (uint32_t)(rng() % 3000);
+		struct alloc_event ev = { .address = address, .size = size,
+			.stack = allocator_is_deallocator(allocator_kind(allocator)) ? 0 : stack,
+			.thread = 1, .allocator = allocator };
+		bool mark = report_allocation(r, &ev);
+		ck_assert_int_eq(report_allocation(twin, &ev), mark);
+		peaks += mark;
+		if (allocator == ALLOC_MALLOC)
+			last[i % 4] = address;
+		ck_assert_uint_eq(report_current_bytes(r), report_current_bytes(twin));
+		ck_assert_uint_eq(report_live_allocations(r), report_live_allocations(twin));
+		if (mode == REPORT_LEAKS && i % 997 == 996)
+			check_same_rows(twin);
+	}
+	/* The sequence is not all peaks, nor without any after the start. */
+	ck_assert_uint_gt(peaks, mode == REPORT_PEAK ? 100 : 299999);
+	ck_assert_uint_lt(peaks, mode == REPORT_PEAK ? 200000 : 300001);
+	ck_assert_uint_eq(report_peak_bytes(r), report_peak_bytes(twin));
+	check_same_rows(twin);
+	report_free(twin);
 }
 END_TEST
 
@@ -1086,7 +1159,8 @@ report_suite(void)
 	tcase_add_test(tc, test_representative_earliest_member_f1);
 	tcase_add_test(tc, test_representative_after_head_freed);
 	tcase_add_test(tc, test_representative_skips_dead_successor);
-	tcase_add_loop_test(tc, test_representative_random_frees, 0, 2);
+	tcase_add_loop_test(tc, test_representative_random_frees, 0, 4);
+	tcase_add_loop_test(tc, test_young_change_nothing, 0, 2);
 	tcase_add_test(tc, test_hints_change_nothing);
 	tcase_add_test(tc, test_group_key_stack_and_native_id);
 	tcase_add_test(tc, test_rows_sorted_by_seq);
