@@ -5,7 +5,9 @@
  *   byte_source -> record_decoder -> [reader thread] -> batches -> consumer
  *
  * With a reader thread, records are decoded into fixed-size batches (their
- * strings copied into the batch's own storage) that pass to the consumer
+ * strings copied into the batch's own storage; most allocation records in
+ * a compact form, 32 bytes, that the consumer's side fills back into
+ * struct records) that pass to the consumer
  * through a bounded ring of a few batches: the reader waits when the ring
  * is full, so memory stays flat however long the capture.  Without one,
  * each record is decoded when it is asked for.  Either way the
@@ -80,9 +82,10 @@ struct record *record_queue_next_ref(struct record_queue *q);
  * The record `ahead` places after the one record_queue_next_ref returned
  * last, if the queue already holds it (with a reader thread, in the batch
  * being read), else NULL: a look ahead for hints, which the caller must
- * not change.
+ * not change.  Valid until the next record_queue_next_ref, or a peek as
+ * far ahead modulo 16.
  */
-const struct record *record_queue_peek(const struct record_queue *q, size_t ahead);
+const struct record *record_queue_peek(struct record_queue *q, size_t ahead);
 
 /*
  * The next records into recs[0..n), as record_decoder_next_batch returns

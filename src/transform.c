@@ -415,17 +415,15 @@ publish_progress(struct pipeline *p, uint64_t read)
 /*
  * With a reader thread, the batch at hand holds the records ahead: the
  * report is told of the allocation records PREFETCH_FAR and PREFETCH_NEAR
- * ahead (report_prefetch), and the record PREFETCH_RECORD ahead, written
- * by the other core, is fetched for that.  Where the report's tables
- * outgrow the caches, the waits for several records then overlap: with
- * --threads 2 on 10^7-record captures (wall time, least of 5
- * interleaved), --temporary-allocation-threshold 100000 took 0.85x the
- * time, 2,000,000 live blocks 0.89x.  Distances of 16, 8 and 20 were no
- * better.  Without a reader thread there is nothing to look ahead at.
+ * ahead (report_prefetch).  Where the report's tables outgrow the caches,
+ * the waits for several records then overlap: with --threads 2 on
+ * 10^7-record captures (wall time, least of 5 interleaved),
+ * --temporary-allocation-threshold 100000 took 0.85x the time, 2,000,000
+ * live blocks 0.89x.  Distances of 16, 8 and 20 were no better.  Without
+ * a reader thread there is nothing to look ahead at.
  */
 #define PREFETCH_FAR 8
 #define PREFETCH_NEAR 4
-#define PREFETCH_RECORD 12
 
 static void
 prefetch_ahead(const struct pipeline *p)
@@ -435,12 +433,8 @@ prefetch_ahead(const struct pipeline *p)
 	const struct record *far = record_queue_peek(p->queue, PREFETCH_FAR);
 	const struct record *near = record_queue_peek(p->queue, PREFETCH_NEAR);
 
-	const struct record *next = record_queue_peek(p->queue, PREFETCH_RECORD);
-
 	if (far == NULL)
 		return;
-	if (next != NULL)
-		__builtin_prefetch(next);
 	if (far->type == REC_ALLOCATION)
 		report_prefetch(p->report, far->u.alloc.address, far->u.alloc.allocator,
 		    far->u.alloc.thread, REPORT_PREFETCH_FAR);

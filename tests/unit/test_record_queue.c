@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "allocator.h"
 #include "byte_source.h"
 #include "capture_builder.h"
 #include "record_decoder.h"
@@ -31,7 +32,9 @@ enum {
 	TYPE_THREAD_RECORD = 10,
 	TYPE_CONTEXT_SWITCH = 12,
 	TYPE_CODE_OBJECT = 14,
-	TYPE_FRAME_POP_1 = 0x10
+	TYPE_FRAME_POP_1 = 0x10,
+	/* ALLOCATION: this | cache slot << 3 | allocator id (1-7); slot 15: the address follows */
+	TYPE_ALLOCATION = 0x80
 };
 
 /* Names up to this long; one name is HUGE_NAME long, more than a batch's strings. */
@@ -78,6 +81,12 @@ build_capture(struct capture_builder *b, bool whole)
 		}
 		for (unsigned j = 0; j < 1 + i % 7; j++)
 			builder_u8(b, TYPE_FRAME_POP_1);
+		/* A malloc at a new address (8 bytes on), and every other round a free of it. */
+		builder_u8(b, TYPE_ALLOCATION | 15 << 3 | ALLOC_MALLOC);
+		builder_svarint(b, 1);
+		builder_varint(b, 1 + i % 300);
+		if (i % 2 == 0)
+			builder_u8(b, TYPE_ALLOCATION | 0 << 3 | ALLOC_FREE);
 	}
 	if (whole) {
 		builder_u8(b, TYPE_TRAILER);
@@ -149,6 +158,11 @@ same_record(const struct record *a, const struct record *b)
 		return a->u.context_switch.tid == b->u.context_switch.tid;
 	case REC_FRAME_POP:
 		return a->u.pop.count == b->u.pop.count;
+	case REC_ALLOCATION:
+		/* What is decoded: the hook fills in the rest (test_hook). */
+		return a->u.alloc.address == b->u.alloc.address && a->u.alloc.size == b->u.alloc.size &&
+		    a->u.alloc.native_id == b->u.alloc.native_id &&
+		    a->u.alloc.allocator == b->u.alloc.allocator;
 	default:
 		return true;
 	}
@@ -344,7 +358,11 @@ START_TEST(test_peek)
 }
 END_TEST
 
-/* A hook that sees every record once, in order: it keeps back frame pops and code objects. */
+/*
+ * A hook that sees every record once, in order: it keeps back frame pops
+ * and code objects, and writes what it counts into fields the consumer
+ * then reads.
+ */
 struct counting_hook {
 	uint64_t seen;
 };
@@ -353,9 +371,18 @@ static bool
 keep_some(void *ctx, struct record *rec)
 {
 	struct counting_hook *h = ctx;
+	uint64_t seen = h->seen++;
 
-	/* The record's place in the stream, in a field the consumer then reads. */
-	rec->offset = rec->offset << 20 | (h->seen++ & 0xfffff);
+	if (rec->type == REC_ALLOCATION) {
+		/* The fields a hook fills in, some in a compact slot, some not (a generation). */
+		rec->u.alloc.stack = (uint32_t)seen;
+		rec->u.alloc.thread = (uint32_t)seen * 3;
+		rec->u.alloc.generation = seen % 3 == 0 ? (uint32_t)seen : 0;
+		rec->after_capture_error = seen % 7 == 0;
+	} else {
+		/* The record's place in the stream, beside its offset. */
+		rec->offset = rec->offset << 20 | (seen & 0xfffff);
+	}
 	return rec->type != REC_FRAME_POP && rec->type != REC_CODE_OBJECT;
 }
 
@@ -369,7 +396,7 @@ START_TEST(test_hook)
 	struct capture_builder b = { 0 };
 	struct reader direct, queued;
 	struct record expected;
-	uint64_t n = 0, kept = 0;
+	uint64_t n = 0, kept = 0, allocations = 0;
 
 	build_capture(&b, true);
 	reader_open(&direct, &b);
@@ -385,14 +412,26 @@ START_TEST(test_hook)
 		} while (expected.type == REC_FRAME_POP || expected.type == REC_CODE_OBJECT);
 		got = record_queue_next_ref(q);
 		ck_assert_int_eq(got->type, expected.type);
-		ck_assert_uint_eq(got->offset >> 20, expected.offset);
-		ck_assert_uint_eq(got->offset & 0xfffff, (n - 1) & 0xfffff);
+		if (got->type == REC_ALLOCATION) {
+			uint64_t seen = n - 1;
+			ck_assert(same_record(got, &expected));
+			ck_assert_uint_eq(got->offset, expected.offset);
+			ck_assert_uint_eq(got->u.alloc.stack, (uint32_t)seen);
+			ck_assert_uint_eq(got->u.alloc.thread, (uint32_t)seen * 3);
+			ck_assert_uint_eq(got->u.alloc.generation, seen % 3 == 0 ? (uint32_t)seen : 0);
+			ck_assert_int_eq(got->after_capture_error, seen % 7 == 0);
+			allocations++;
+		} else {
+			ck_assert_uint_eq(got->offset >> 20, expected.offset);
+			ck_assert_uint_eq(got->offset & 0xfffff, (n - 1) & 0xfffff);
+		}
 		if (got->type == REC_THREAD_NAME)
 			ck_assert_str_eq(got->u.thread.name, expected.u.thread.name);
 		kept++;
 	} while (got->type != REC_END);
 	ck_assert_uint_eq(h.seen, n);
 	ck_assert_uint_lt(kept, n / 2);
+	ck_assert_uint_eq(allocations, ROUNDS * 3 / 2);
 	record_queue_free(q);
 	reader_close(&queued);
 	reader_close(&direct);
