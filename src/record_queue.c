@@ -26,8 +26,6 @@
 #define RING_BATCHES 16
 /* A batch's string storage at first; it grows only for a record alone larger. */
 #define BATCH_STRINGS 65536
-/* Peeks at records this many places apart may be held at once (record_queue_peek). */
-#define PEEK_SLOTS 16
 /* Records the consumer takes out of their slots at a time. */
 #define CHUNK 32
 
@@ -141,7 +139,6 @@ struct record_queue {
 	struct record *chunk[CHUNK];
 	struct record chunk_records[CHUNK];
 	size_t chunk_base, chunk_n;
-	struct record peeked[PEEK_SLOTS];	/* compact records peeked at past the chunk */
 };
 
 /* The bytes a record's strings take, NULs included. */
@@ -482,18 +479,33 @@ record_queue_next_ref(struct record_queue *q)
 	return q->chunk[k];
 }
 
-const struct record *
-record_queue_peek(struct record_queue *q, size_t ahead)
+bool
+record_queue_peek(const struct record_queue *q, size_t ahead, struct record_glimpse *glimpse)
 {
 	if (!q->threaded || !q->holding)
-		return NULL;
-	struct batch *b = &q->ring[q->read_slot];
+		return false;
+	const struct batch *b = &q->ring[q->read_slot];
 	size_t i = q->next - 1 + ahead;
 	if (i >= b->n)
-		return NULL;
-	if (i - q->chunk_base < q->chunk_n)
-		return q->chunk[i - q->chunk_base];
-	return record_at(b, i, &q->peeked[ahead % PEEK_SLOTS]);
+		return false;
+	/* From the slot, not filled into a record: the caller reads it at once (see chunk). */
+	const struct slot *slot = &b->slots[i];
+	if (slot->compact) {
+		*glimpse = (struct record_glimpse){
+			.type = REC_ALLOCATION, .offset = b->first_offset + slot->offset_delta,
+			.address = slot->address, .thread = slot->thread, .allocator = slot->allocator,
+		};
+	} else {
+		const struct record *rec = &b->whole[slot->whole];
+		bool allocation = rec->type == REC_ALLOCATION;
+		*glimpse = (struct record_glimpse){
+			.type = rec->type, .offset = rec->offset,
+			.address = allocation ? rec->u.alloc.address : 0,
+			.thread = allocation ? rec->u.alloc.thread : 0,
+			.allocator = allocation ? rec->u.alloc.allocator : 0,
+		};
+	}
+	return true;
 }
 
 enum record_type

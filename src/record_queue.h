@@ -78,14 +78,23 @@ enum record_type record_queue_next(struct record_queue *q, struct record *rec);
  */
 struct record *record_queue_next_ref(struct record_queue *q);
 
+/* What record_queue_peek tells of a record ahead. */
+struct record_glimpse {
+	enum record_type type;
+	uint64_t offset;
+	/* An allocation record's (else 0): */
+	uint64_t address;
+	uint32_t thread;
+	uint8_t allocator;
+};
+
 /*
  * The record `ahead` places after the one record_queue_next_ref returned
  * last, if the queue already holds it (with a reader thread, in the batch
- * being read), else NULL: a look ahead for hints, which the caller must
- * not change.  Valid until the next record_queue_next_ref, or a peek as
- * far ahead modulo 16.
+ * being read): a look ahead for hints.  False if it does not.
  */
-const struct record *record_queue_peek(struct record_queue *q, size_t ahead);
+bool record_queue_peek(const struct record_queue *q, size_t ahead,
+    struct record_glimpse *glimpse);
 
 /*
  * The next records into recs[0..n), as record_decoder_next_batch returns

@@ -430,17 +430,13 @@ prefetch_ahead(const struct pipeline *p)
 {
 	if (!report_takes_hints(p->report))
 		return;
-	const struct record *far = record_queue_peek(p->queue, PREFETCH_FAR);
-	const struct record *near = record_queue_peek(p->queue, PREFETCH_NEAR);
+	struct record_glimpse far, near;
 
-	if (far == NULL)
-		return;
-	if (far->type == REC_ALLOCATION)
-		report_prefetch(p->report, far->u.alloc.address, far->u.alloc.allocator,
-		    far->u.alloc.thread, REPORT_PREFETCH_FAR);
-	if (near->type == REC_ALLOCATION)
-		report_prefetch(p->report, near->u.alloc.address, near->u.alloc.allocator,
-		    near->u.alloc.thread, REPORT_PREFETCH_NEAR);
+	if (record_queue_peek(p->queue, PREFETCH_FAR, &far) && far.type == REC_ALLOCATION)
+		report_prefetch(p->report, far.address, far.allocator, far.thread, REPORT_PREFETCH_FAR);
+	if (record_queue_peek(p->queue, PREFETCH_NEAR, &near) && near.type == REC_ALLOCATION)
+		report_prefetch(p->report, near.address, near.allocator, near.thread,
+		    REPORT_PREFETCH_NEAR);
 }
 
 /* Returns false if the record stream cannot be reported (fatal). */

@@ -310,15 +310,29 @@ END_TEST
 
 /*
  * record_queue_peek: with a reader thread, the records ahead in the batch
- * at hand are those that record_queue_next_ref then returns (offsets
- * compared), and most records have some ahead; without one, none.
+ * at hand are those that record_queue_next_ref then returns (offsets,
+ * types, and an allocation's address, thread and allocator compared),
+ * and most records have some ahead; without one, none.
  */
+static void
+check_glimpse(const struct record_glimpse *g, const struct record *rec)
+{
+	ck_assert_uint_eq(g->offset, rec->offset);
+	ck_assert_int_eq(g->type, rec->type);
+	if (rec->type == REC_ALLOCATION) {
+		ck_assert_uint_eq(g->address, rec->u.alloc.address);
+		ck_assert_uint_eq(g->thread, rec->u.alloc.thread);
+		ck_assert_uint_eq(g->allocator, rec->u.alloc.allocator);
+	}
+}
+
 START_TEST(test_peek)
 {
 	struct capture_builder b = { 0 };
 	struct reader r;
 	bool threaded = _i == 1;
-	uint64_t expected[3] = { 0 }, n = 0, with_ahead = 0;
+	struct record_glimpse expected[3], next;
+	uint64_t n = 0, with_ahead = 0, allocations = 0;
 	bool known[3] = { false };
 
 	build_capture(&b, true);
@@ -328,30 +342,33 @@ START_TEST(test_peek)
 	do {
 		got = record_queue_next_ref(q);
 		/* What the peeks of the record before said this one and the next two would be. */
-		if (known[0])
-			ck_assert_uint_eq(got->offset, expected[0]);
+		if (known[0]) {
+			check_glimpse(&expected[0], got);
+			allocations += got->type == REC_ALLOCATION;
+		}
 		expected[0] = expected[1];
 		known[0] = known[1];
 		expected[1] = expected[2];
 		known[1] = known[2];
 		known[2] = false;
 		for (size_t ahead = 1; ahead <= 3; ahead++) {
-			const struct record *next = record_queue_peek(q, ahead);
-			if (next == NULL)
+			if (!record_queue_peek(q, ahead, &next))
 				continue;
 			ck_assert(threaded);
 			if (known[ahead - 1])
-				ck_assert_uint_eq(next->offset, expected[ahead - 1]);
-			expected[ahead - 1] = next->offset;
+				ck_assert_uint_eq(next.offset, expected[ahead - 1].offset);
+			expected[ahead - 1] = next;
 			known[ahead - 1] = true;
 		}
-		with_ahead += record_queue_peek(q, 3) != NULL;
+		with_ahead += record_queue_peek(q, 3, &next);
 		n++;
 	} while (got->type != REC_END);
-	if (threaded)
+	if (threaded) {
 		ck_assert_uint_gt(with_ahead, n * 9 / 10);
-	else
+		ck_assert_uint_gt(allocations, ROUNDS);
+	} else {
 		ck_assert_uint_eq(with_ahead, 0);
+	}
 	record_queue_free(q);
 	reader_close(&r);
 	builder_free(&b);
