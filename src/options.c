@@ -112,8 +112,7 @@ help(void)
 	     "      --progress        show progress on stderr even when it is not a terminal\n"
 	     "      --threads=N       1: decode the capture in the thread that makes the\n"
 	     "                        report; 2 or more: in a thread of its own (the default\n"
-	     "                        with 2 CPUs or more, but for --info and small\n"
-	     "                        --temporary-allocation-threshold values)\n"
+	     "                        with 2 CPUs or more, but for --info)\n"
 	     "      --count=WHAT      -f folded: weigh stacks by bytes (default) or allocations\n"
 	     "      --split-threads   one row per stack and thread, not per stack\n"
 	     "      --thread=THREAD   only the allocations of THREAD, a thread id as the\n"
@@ -199,21 +198,16 @@ parse_number(const char *arg, uint64_t max, const char *what)
 
 /*
  * --threads when not given: a reader thread where the process may use a
- * second CPU (usable_cpus) and the report costs more than the decoding it takes over.  Not for
- * --info, whose only work is the decoding (10^8 records: 1.18 s with one
- * thread, 2.27 s with two), nor for temporary mode with a threshold below
- * 32, which keeps a handful of allocations per thread (10^7 records,
- * threshold 1: 0.40 s with one, 0.45 s with two; 1000: 0.89 s and 0.55 s).
- * Elsewhere two threads took 7-38% less wall time (ChangeLog, 2026-12-02).
+ * second CPU (usable_cpus).  Not for --info, whose only work is the
+ * decoding (10^7 records: 0.14 s with one thread, 0.25 s with two).  Every
+ * report took less wall time with two (10^7 records, least of 5):
+ * temporary mode with a threshold of 1 0.32 s against 0.37 s, 16 0.33 s
+ * against 0.44 s, 1000 0.45 s against 0.77 s; ChangeLog, 2026-12-03.
  */
 static unsigned
 default_threads(const struct options *opts)
 {
-	if (usable_cpus() < 2 || opts->info)
-		return 1;
-	if (opts->transform.mode == REPORT_TEMPORARY && opts->transform.threshold < 32)
-		return 1;
-	return 2;
+	return usable_cpus() < 2 || opts->info ? 1 : 2;
 }
 
 void
