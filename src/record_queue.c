@@ -126,7 +126,11 @@ struct record_queue {
 	bool holding;
 	size_t next;
 	uint64_t input_offset;
-	/* Without a reader thread: the record just decoded; with one, the stream's last. */
+	/*
+	 * Without a reader thread: the record just decoded; with one, the
+	 * stream's last as it repeats, or a compact record on its way into
+	 * record_queue_next_batch's array.
+	 */
 	struct record current;
 	/*
 	 * With one, the records of the batch's slots [chunk_base, chunk_base +

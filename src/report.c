@@ -666,17 +666,17 @@ nursery_slot(struct report *r, uint64_t address)
 }
 
 /*
- * File a new simple block, whose address is not live.  Most blocks die
- * young, so it goes to the nursery, a direct-mapped cache by address: one
- * freed from there never costs the live index an insertion and a removal.
- * The block it displaces from its slot has lived a while and moves to the
- * index.
+ * File a new simple block, whose address is not live: m is its member, or
+ * its young mark (keep_young, which files a young block in the slot
+ * first).  Most blocks die young, so it goes to the nursery, a
+ * direct-mapped cache by address: one freed from there never costs the
+ * live index an insertion and a removal.  The block it displaces from its
+ * slot (the address's, which the caller has at hand) has lived a while
+ * and moves to the index.
  */
 static void
-file_live(struct report *r, uint64_t address, uint32_t m)
+file_live(struct report *r, struct nursery_slot *slot, uint64_t address, uint32_t m)
 {
-	struct nursery_slot *slot = nursery_slot(r, address);
-
 	if (!nursery_slot_empty(slot))
 		u64index_add(&r->live, slot->address, slot->member);
 	*slot = (struct nursery_slot){ address, m };
@@ -766,13 +766,11 @@ keep_young(struct report *r, const struct alloc_event *ev)
 		file_oldest_young(r);
 	if (is_young_mark(slot->member))
 		file_young_through(r, slot->member - YOUNG_MARK);
-	if (!nursery_slot_empty(slot))
-		u64index_add(&r->live, slot->address, slot->member);
 	uint32_t i = (r->young_front + r->young_len) % YOUNG_MAX;
 	r->young[i] = (struct young){ *ev, r->seq, true };
 	r->young_len++;
 	r->n_young++;
-	*slot = (struct nursery_slot){ ev->address, YOUNG_MARK + i };
+	file_live(r, slot, ev->address, YOUNG_MARK + i);
 }
 
 /* A free of a young block, if the block at the address is young; returns whether it was. */
@@ -816,7 +814,7 @@ track_live(struct report *r, const struct alloc_event *ev)
 		/* A live block at the address is replaced; `current` keeps its bytes (HighWatermarkFinder). */
 		if (old != NONE)
 			detach(r, old, r->members[old].size);
-		file_live(r, ev->address, m);
+		file_live(r, nursery_slot(r, ev->address), ev->address, m);
 		break;
 	case SIMPLE_DEALLOCATOR:
 		if (free_young(r, ev->address))
