@@ -225,15 +225,26 @@ insert_at(struct interval_list *list, uint32_t t, uint32_t pos, const struct ent
 	return right;
 }
 
-/* Insert range e into subtree t; returns t's new right sibling if t split, else NIL. */
+/* Where an entry goes in a tree: found by search, or before or after every key (no search). */
+enum place { PLACE_SEARCH, PLACE_FIRST, PLACE_LAST };
+
+/*
+ * Insert range e into subtree t; returns t's new right sibling if t split,
+ * else NIL.  PLACE_FIRST and PLACE_LAST take the way a search would.
+ */
 static uint32_t
-insert_into(struct interval_list *list, uint32_t t, unsigned height, const struct entry *e)
+insert_into(struct interval_list *list, uint32_t t, unsigned height, const struct entry *e,
+    enum place place)
 {
+	const struct interval_node *at = &list->nodes[t];
+
 	if (height == 0)
-		return insert_at(list, t, count_not_after(&list->nodes[t], e->start, e->order), e);
-	uint32_t i = route(&list->nodes[t], e->start, e->order);
+		return insert_at(list, t, place == PLACE_FIRST ? 0 : place == PLACE_LAST ? at->n :
+		    count_not_after(at, e->start, e->order), e);
+	uint32_t i = place == PLACE_FIRST ? 0 : place == PLACE_LAST ? at->n - 1 :
+	    route(at, e->start, e->order);
 	uint32_t c = list->nodes[t].id[i];
-	uint32_t split = insert_into(list, c, height - 1, e);
+	uint32_t split = insert_into(list, c, height - 1, e, place);
 	struct interval_node *x = &list->nodes[t];
 
 	if (i == 0 && key_less(e->start, e->order, x->start[0], x->order[0])) {
@@ -252,15 +263,35 @@ insert_into(struct interval_list *list, uint32_t t, unsigned height, const struc
 	    &(struct entry){ s->start[0], s->order[0], node_max_end(s), split });
 }
 
+/*
+ * Insert range e.  A key below or above every key (new mmaps mostly come
+ * at falling addresses, as Linux hands them out, or at rising ones) takes
+ * the tree's first or last way down without a search at each level.
+ * The bounds kept may be passed: a removal leaves them as they were.
+ */
 static void
 insert(struct interval_list *list, const struct entry *e)
 {
-	list->count++;
+	enum place place = PLACE_SEARCH;
+
 	if (list->root == NIL) {
 		list->root = new_node(list);
 		list->height = 0;
+	} else if (key_less(e->start, e->order, list->least_start, list->least_order)) {
+		place = PLACE_FIRST;
+	} else if (key_less(list->most_start, list->most_order, e->start, e->order)) {
+		place = PLACE_LAST;
 	}
-	uint32_t split = insert_into(list, list->root, list->height, e);
+	if (list->count == 0 || key_less(e->start, e->order, list->least_start, list->least_order)) {
+		list->least_start = e->start;
+		list->least_order = e->order;
+	}
+	if (list->count == 0 || key_less(list->most_start, list->most_order, e->start, e->order)) {
+		list->most_start = e->start;
+		list->most_order = e->order;
+	}
+	list->count++;
+	uint32_t split = insert_into(list, list->root, list->height, e, place);
 	if (split == NIL)
 		return;
 	/* The root split: a new root above the two halves.  (32^15 ranges would fill that tree.) */

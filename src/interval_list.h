@@ -48,6 +48,8 @@ struct interval_list {
 	unsigned height;		/* levels of inner nodes */
 	size_t count;			/* live ranges */
 	uint64_t added;			/* mmaps so far: a new range's place in memray's order */
+	/* Keys (start, order) at or below every key, and at or above (see insert). */
+	uint64_t least_start, least_order, most_start, most_order;
 	struct interval_cut *cuts;	/* scratch: the ranges a removal cuts */
 	struct interval_path first_cut;	/* scratch: where the first cut found is */
 	size_t cuts_cap;

@@ -325,11 +325,16 @@ START_TEST(test_random_against_vector)
 	 * case 3: up to 12,000 live ranges of a few pages over 200,000
 	 * pages, a tree of three levels whose inner nodes split, and then
 	 * merge as removals of up to 64 pages empty it (its model's scans
-	 * of 12,000 make it take its fixed steps also with MT_LARGE_TESTS).
+	 * of 12,000 make it take its fixed steps also with MT_LARGE_TESTS);
+	 * cases 4 and 5: as case 0, but each new range above (4) or below
+	 * (5) every live one, as mmaps come at rising or falling addresses
+	 * (insert places those without a search), starting over at the
+	 * other end when the pages run out.
 	 */
-	bool wide = _i == 3;
+	bool wide = _i == 3, rising = _i == 4, falling = _i == 5;
 	uint64_t pages_max = wide ? 200000 : 1000;
 	size_t live_max = wide ? 12000 : 2048;
+	uint64_t edge = falling ? pages_max : 0;	/* the next range's start or end, in pages */
 
 	model = (struct model){ .log = { .next_owner = 1000000 } };
 	interval_list_init(&list);
@@ -343,6 +348,17 @@ START_TEST(test_random_against_vector)
 		bool add = rng() % 8 < add_eighths;
 		if (wide && !add)
 			pages = 1 + rng() % 64;
+		if (add && rising) {
+			if (edge + pages > pages_max)
+				edge = 0;
+			start = 0x1000 * edge;
+			edge += pages + rng() % 2;
+		} else if (add && falling) {
+			if (edge < pages)
+				edge = pages_max;
+			edge -= pages + (edge > pages ? rng() % 2 : 0);
+			start = 0x1000 * edge;
+		}
 		uint64_t end = start + 0x1000 * pages;
 		if (add && model.len < live_max) {
 			interval_list_add(&list, start, end, next_owner);
@@ -469,7 +485,7 @@ interval_list_suite(void)
 	tcase_add_test(tc, test_split_middle);
 	tcase_add_test(tc, test_no_overlap_untouched);
 	tcase_add_test(tc, test_spanning_several);
-	tcase_add_loop_test(tc, test_random_against_vector, 0, 4);
+	tcase_add_loop_test(tc, test_random_against_vector, 0, 6);
 	tcase_add_test(tc, test_many_intervals);
 	tcase_add_test(tc, test_balanced_on_sequential_addresses);
 	tcase_add_test(tc, test_balanced_on_crafted_addresses);
