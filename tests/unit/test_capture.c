@@ -268,6 +268,33 @@ START_TEST(test_main_thread_skips_outer_frames)
 }
 END_TEST
 
+/*
+ * An allocation is placed on its thread's stack, in the current memory-map
+ * generation; a free gets its thread only (memray's deallocations carry
+ * no stack), whatever came before it.
+ */
+START_TEST(test_place_allocation_and_free)
+{
+	define_code(1, "main", "/app/run.py", 10);
+	switch_to(2);
+	push(1);
+	apply((struct record){ .type = REC_MEMORY_MAP_START });
+	uint32_t stack = capture_current_stack(cap);
+	ck_assert_uint_ne(stack, 0);
+
+	for (int i = 0; i < 3; i++) {
+		struct allocation_place allocated = capture_place_allocation(cap, false);
+		ck_assert_uint_eq(allocated.thread, capture_current_thread(cap));
+		ck_assert_uint_eq(allocated.stack, stack);
+		ck_assert_uint_eq(allocated.generation, 1);
+		struct allocation_place freed = capture_place_allocation(cap, true);
+		ck_assert_uint_eq(freed.thread, allocated.thread);
+		ck_assert_uint_eq(freed.stack, 0);
+		ck_assert_uint_eq(freed.generation, 0);
+	}
+}
+END_TEST
+
 START_TEST(test_generations)
 {
 	struct record segment_header = { .type = REC_SEGMENT_HEADER, .u.segment_header = {
@@ -346,6 +373,7 @@ capture_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_stacks_shared_by_threads);
+	tcase_add_test(tc, test_place_allocation_and_free);
 	tcase_add_test(tc, test_pop_past_the_bottom_stops_at_empty);
 	tcase_add_test(tc, test_frames_before_any_context_switch);
 	tcase_add_test(tc, test_thread_name_at_the_mark);
