@@ -98,6 +98,13 @@ struct capture {
 	size_t n_threads, threads_cap;
 	struct u64map thread_by_tid;
 	uint32_t current;		/* thread index, NO_THREAD before any switch */
+	/*
+	 * The current thread's stack (capture_current_stack), kept as frames
+	 * and switches come: every allocation asks for it, and reading it
+	 * through the thread's stack was a chain of four loads in the reader
+	 * thread.
+	 */
+	uint32_t top;
 
 	struct versioned *codes;	/* struct code_version * */
 	size_t n_codes, codes_cap;
@@ -411,7 +418,7 @@ push_frame(struct capture *cap, const struct record *rec)
 {
 	struct thread *t = &cap->threads[cap->current];
 	struct stack_node want = {
-		.parent = t->depth ? t->stack[t->depth - 1] : 0,
+		.parent = cap->top,
 		.is_entry = rec->u.push.is_entry,
 		.code_id = rec->u.push.code_id,
 		.instruction_offset = rec->u.push.instruction_offset,
@@ -420,6 +427,14 @@ push_frame(struct capture *cap, const struct record *rec)
 
 	t->stack = xgrowarray(t->stack, &t->stack_cap, t->depth + 1, sizeof *t->stack, 16);
 	t->stack[t->depth++] = node;
+	cap->top = node;
+}
+
+/* The top of thread t's stack: 0 for the empty stack. */
+static uint32_t
+stack_top(const struct thread *t)
+{
+	return t->depth ? t->stack[t->depth - 1] : 0;
 }
 
 /* Append to a growing array of stack nodes. */
@@ -540,6 +555,7 @@ capture_apply(struct capture *cap, const struct record *rec)
 	switch (rec->type) {
 	case REC_CONTEXT_SWITCH:
 		cap->current = capture_thread_for_tid(cap, rec->u.context_switch.tid);
+		cap->top = stack_top(&cap->threads[cap->current]);
 		break;
 	case REC_THREAD_NAME: {
 		/* Before any context switch, memray names thread 0. */
@@ -575,6 +591,7 @@ capture_apply(struct capture *cap, const struct record *rec)
 			/* Popping past the bottom is undefined in memray: stop at empty. */
 			struct thread *t = &cap->threads[cap->current];
 			t->depth -= rec->u.pop.count < t->depth ? rec->u.pop.count : t->depth;
+			cap->top = stack_top(t);
 		}
 		break;
 	case REC_NATIVE_FRAME:
@@ -609,12 +626,7 @@ capture_current_thread(const struct capture *cap)
 uint32_t
 capture_current_stack(const struct capture *cap)
 {
-	const struct thread *t;
-
-	if (cap->current == NO_THREAD)
-		return 0;
-	t = &cap->threads[cap->current];
-	return t->depth ? t->stack[t->depth - 1] : 0;
+	return cap->top;	/* 0 before any switch */
 }
 
 uint32_t
