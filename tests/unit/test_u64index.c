@@ -60,6 +60,11 @@ START_TEST(test_guess)
 	uint32_t id = 7;
 
 	u64index_init(&ix, key_of, keys);
+	/*
+	 * The seed is random: under about one in 700, two of the keys
+	 * below share a home slot and a tag.  Under this one they do not.
+	 */
+	ix.seed = 1;
 	require(!u64index_guess(&ix, 5, &id));
 	u64index_prefetch(&ix, 5);	/* no table: nothing to ask for */
 	for (uint32_t i = 0; i < 4; i++) {
