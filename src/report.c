@@ -100,35 +100,13 @@ struct nursery_slot {
 	uint32_t member;		/* NONE: empty; FREED: empty, and address is not live */
 };
 /*
- * Peak and leaks modes: a simple allocation or free first looks for its
- * address in the nursery (in the cache), then in the live index: its
- * slots, then the member they name, whose address confirms it.  Where
- * the nursery does not have it, the far stage asks for the index's slots
- * and the near stage for the member they name.  A simple allocation
- * also moves the block in its nursery slot to the index.  Only for a
- * live set too large for the caches: with --threads 2 (wall time, least
- * of 5 interleaved, 10^7 records, --locality 50), hints for every
- * record made 100,000 live blocks take 1.29x the time, 250,000 1.04x,
- * 500,000 0.93x, 1,000,000 0.86x and 2,000,000 0.77x.
+ * 4096 slots, 64 KiB: a live set of a thousand blocks hardly touches the
+ * index, and a larger one sends it only the blocks that outlive a few
+ * thousand allocations.  Against 64 slots: 13% fewer instructions with
+ * 1000 blocks live, 2.3% on a real capture; with 100,000 live, 2.7% fewer
+ * but 13% more L1 misses, as fast.
  */
-#define PREFETCH_LIVE_MIN 400000
-
-/*
- * The nursery's size follows the live set: 2^NURSERY_MIN_BITS slots
- * (64 KiB) to begin with, doubled while there are more live members than
- * slots, up to 2^NURSERY_MAX_BITS (2 MiB).  Once the report takes hints
- * (PREFETCH_LIVE_MIN) it goes back to the least size, since a hint reads
- * the address's nursery slot first, and grows again once the live set
- * falls under half that.  4096 slots: a live set of a thousand blocks
- * hardly touches the index (against 64 slots: 13% fewer instructions
- * with 1000 blocks live, 2.3% on a real capture).  Grown, with 100,000
- * blocks live: 9% fewer instructions and 0.84x the wall time with two
- * threads, 0.90x with one; with 400,000 and hints, 1.27x the time with
- * two threads had it not shrunk.
- */
-#define NURSERY_MIN_BITS 12
-#define NURSERY_MAX_BITS 17
-#define NURSERY_SHRINK_LIVE PREFETCH_LIVE_MIN
+#define NURSERY_BITS 12
 /* Dead members unlinked together (see deferred); 128 was no faster (bench/compare: 1.057). */
 #define DEFERRED_UNLINKS 32
 #define FREED (NONE - 1)
@@ -216,10 +194,7 @@ struct report {
 	struct member *members;
 	size_t n_members, members_cap;
 	uint32_t free_members;
-	struct nursery_slot *nursery;	/* 2^nursery_bits slots (see nursery_fit) */
-	unsigned nursery_bits;
-	uint64_t nursery_low, nursery_high;	/* n_live outside [low, high]: nursery_fit */
-	bool nursery_shrunk;		/* for the hints (NURSERY_SHRINK_LIVE) */
+	struct nursery_slot nursery[1 << NURSERY_BITS];
 	struct u64index live;		/* address -> member, for blocks not in the nursery */
 	/*
 	 * Dead members still in their group's list.  A random free in a large
@@ -253,16 +228,6 @@ struct report {
 	struct report_row *rows;
 };
 
-static struct nursery_slot *
-new_nursery(unsigned bits)
-{
-	struct nursery_slot *nursery = xreallocarray(NULL, (size_t)1 << bits, sizeof *nursery);
-
-	for (size_t i = 0; i < (size_t)1 << bits; i++)
-		nursery[i].member = NONE;
-	return nursery;
-}
-
 /* The key of member m in the live index. */
 static uint64_t
 member_address(const void *ctx, uint32_t m)
@@ -289,9 +254,8 @@ report_new(enum report_mode mode, uint64_t threshold, bool split_threads)
 		r->origin_hints[i].origin = NONE;
 	for (size_t i = 0; i < 1 << GROUP_HINT_BITS; i++)
 		r->group_hints[i].group = NONE;
-	r->nursery_bits = NURSERY_MIN_BITS;
-	r->nursery = new_nursery(r->nursery_bits);
-	r->nursery_high = UINT64_C(1) << NURSERY_MIN_BITS;
+	for (size_t i = 0; i < 1 << NURSERY_BITS; i++)
+		r->nursery[i].member = NONE;
 	interval_list_init(&r->mappings);
 	return r;
 }
@@ -309,7 +273,6 @@ report_free(struct report *r)
 	free(r->thread_live);
 	free(r->groups);
 	free(r->members);
-	free(r->nursery);
 	free(r->origins);
 	free(r->rows);
 	u64map_free(&r->group_by_key);
@@ -693,20 +656,16 @@ nursery_slot_empty(const struct nursery_slot *slot)
 	return slot->member == NONE || slot->member == FREED;
 }
 
-/*
- * The top bits of a product: doubling the slots splits each slot in two,
- * so that growing never makes two entries want one slot.
- */
 static size_t
-nursery_slot_index(const struct report *r, uint64_t address)
+nursery_slot_index(uint64_t address)
 {
-	return (address >> 3) * UINT64_C(0x9e3779b97f4a7c15) >> (64 - r->nursery_bits);
+	return (address >> 3) * UINT64_C(0x9e3779b97f4a7c15) >> (64 - NURSERY_BITS);
 }
 
 static struct nursery_slot *
 nursery_slot(struct report *r, uint64_t address)
 {
-	return &r->nursery[nursery_slot_index(r, address)];
+	return &r->nursery[nursery_slot_index(address)];
 }
 
 /*
@@ -787,63 +746,6 @@ file_all_young(struct report *r)
 }
 
 /*
- * Size the nursery for the live set (see NURSERY_MIN_BITS): as many
- * slots as simple live blocks, within bounds, unless more than a tenth
- * of the live members are mmapped pieces, whose interval list then wants
- * the caches (--mmap-share 50 took 1.08x the time with a grown nursery).
- * Before it shrinks the young are filed, since a young block must hold
- * its slot; of two blocks that come to want one slot, the second goes to
- * the index.
- */
-static void
-nursery_fit(struct report *r)
-{
-	uint64_t pieces = interval_list_count(&r->mappings);
-	uint64_t simple = r->n_live - pieces;
-	uint64_t slots_hold = UINT64_MAX;
-	unsigned bits = NURSERY_MIN_BITS;
-	bool hints = r->n_live > NURSERY_SHRINK_LIVE ||
-	    (r->nursery_shrunk && r->n_live >= NURSERY_SHRINK_LIVE / 2);
-
-	if (!hints && pieces * 10 <= r->n_live) {
-		while (bits < NURSERY_MAX_BITS && simple > UINT64_C(1) << bits)
-			bits++;
-		if (bits < NURSERY_MAX_BITS)
-			slots_hold = r->n_live + ((UINT64_C(1) << bits) - simple);
-	}
-	r->nursery_shrunk = hints;
-	/*
-	 * Look again once the live set has halved or doubled, has crossed a
-	 * bound of the hints, or could have more simple blocks than slots.
-	 */
-	r->nursery_low = r->n_live / 2;
-	r->nursery_high = r->n_live * 2 > slots_hold ? slots_hold : r->n_live * 2;
-	if (hints && r->nursery_low < NURSERY_SHRINK_LIVE / 2)
-		r->nursery_low = NURSERY_SHRINK_LIVE / 2;
-	if (!hints && r->nursery_high > NURSERY_SHRINK_LIVE)
-		r->nursery_high = NURSERY_SHRINK_LIVE;
-	if (bits == r->nursery_bits)
-		return;
-	if (bits < r->nursery_bits)
-		file_all_young(r);
-	struct nursery_slot *old = r->nursery;
-	size_t n_old = (size_t)1 << r->nursery_bits;
-
-	r->nursery_bits = bits;
-	r->nursery = new_nursery(bits);
-	for (size_t i = 0; i < n_old; i++) {
-		if (old[i].member == NONE)
-			continue;
-		struct nursery_slot *slot = nursery_slot(r, old[i].address);
-		if (slot->member == NONE || slot->member == FREED)
-			*slot = old[i];
-		else if (old[i].member != FREED)
-			u64index_add(&r->live, old[i].address, old[i].member);
-	}
-	free(old);
-}
-
-/*
  * A simple allocation, at a peak or not (peak mode), made young.  What
  * was live at its address is replaced (a young block dies, a member is
  * detached) as track_live does; a live block in its nursery slot moves to
@@ -896,8 +798,6 @@ track_live(struct report *r, const struct alloc_event *ev)
 {
 	uint32_t m, old;
 
-	if (r->n_live - r->nursery_low > r->nursery_high - r->nursery_low)
-		nursery_fit(r);
 	switch (allocator_kind(ev->allocator)) {
 	case SIMPLE_ALLOCATOR:
 		r->current += ev->size;
@@ -1080,11 +980,25 @@ ring_match(const struct recent_ring *ring, uint64_t limit, enum allocator_kind k
 	return NULL;
 }
 
+/*
+ * Peak and leaks modes: a simple allocation or free first looks for its
+ * address in the nursery (in the cache), then in the live index: its
+ * slots, then the member they name, whose address confirms it.  Where
+ * the nursery does not have it, the far stage asks for the index's slots
+ * and the near stage for the member they name.  A simple allocation
+ * also moves the block in its nursery slot to the index.  Only for a
+ * live set too large for the caches: with --threads 2 (wall time, least
+ * of 5 interleaved, 10^7 records, --locality 50), hints for every
+ * record made 100,000 live blocks take 1.29x the time, 250,000 1.04x,
+ * 500,000 0.93x, 1,000,000 0.86x and 2,000,000 0.77x.
+ */
+#define PREFETCH_LIVE_MIN 400000
+
 static void
 prefetch_live(const struct report *r, uint64_t address, enum allocator_kind kind,
     enum report_prefetch_stage stage)
 {
-	const struct nursery_slot *slot = &r->nursery[nursery_slot_index(r, address)];
+	const struct nursery_slot *slot = &r->nursery[nursery_slot_index(address)];
 	uint32_t m;
 
 	if (slot->address == address && slot->member != NONE) {

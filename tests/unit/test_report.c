@@ -416,55 +416,6 @@ START_TEST(test_representative_random_frees)
 END_TEST
 
 /*
- * The nursery follows the live set: it grows while there are more live
- * blocks than slots, goes back to its least size past 400,000 (where the
- * report takes hints), with two blocks often wanting one slot, and grows
- * again under 200,000.  No block is lost or found twice on the way: in
- * leaks mode the rows at the end are each stack's live blocks.  Blocks
- * are freed in a scattered order, and some addresses are allocated
- * again, so that the index and the nursery both hold blocks at each
- * resize.
- */
-#define NURSERY_TEST_BLOCKS 450000
-
-START_TEST(test_nursery_resizes_lose_nothing)
-{
-	static uint64_t seq_of[NURSERY_TEST_BLOCKS];	/* UINT64_MAX: dead */
-	struct model_group expected[MODEL_STACKS];
-	uint64_t seq = 0;
-
-	r = report_new(REPORT_LEAKS, 0, false);
-	for (uint32_t i = 0; i < NURSERY_TEST_BLOCKS; i++) {
-		malloc_at(0x10000 + 16 * (uint64_t)i, 1 + i % 100, i % MODEL_STACKS);
-		seq_of[i] = seq++;
-	}
-	/* Free 3 of 5, scattered: 7 is coprime to the count, so a stride of 7 visits every block. */
-	for (uint64_t k = 0; k < NURSERY_TEST_BLOCKS; k++) {
-		uint32_t i = (uint32_t)(k * 7 % NURSERY_TEST_BLOCKS);
-		if (i % 5 < 3) {
-			free_at(0x10000 + 16 * (uint64_t)i);
-			seq_of[i] = UINT64_MAX;
-			seq++;
-		}
-	}
-	/* Allocate again at a tenth of the dead addresses and a tenth of the live ones (replaced). */
-	for (uint32_t i = 0; i < NURSERY_TEST_BLOCKS; i += 10) {
-		for (uint32_t j = i; j <= i + 3; j += 3) {
-			malloc_at(0x10000 + 16 * (uint64_t)j, 1 + j % 100, j % MODEL_STACKS);
-			seq_of[j] = seq++;
-		}
-	}
-	for (uint32_t s = 0; s < MODEL_STACKS; s++)
-		expected[s] = (struct model_group){ .seq = UINT64_MAX };
-	for (uint32_t i = 0; i < NURSERY_TEST_BLOCKS; i++) {
-		if (seq_of[i] != UINT64_MAX)
-			model_add(&expected[i % MODEL_STACKS], 1 + i % 100, seq_of[i], 1, ALLOC_MALLOC);
-	}
-	check_against_model(expected, MODEL_STACKS);
-}
-END_TEST
-
-/*
  * Young blocks (the report's young ring) change nothing: a report fed
  * records whose blocks mostly die within a few allocations shows what its
  * twin shows, which keeps no young blocks because it tracks threads.  The
@@ -1238,7 +1189,6 @@ report_suite(void)
 	tcase_add_test(tc, test_representative_after_head_freed);
 	tcase_add_test(tc, test_representative_skips_dead_successor);
 	tcase_add_loop_test(tc, test_representative_random_frees, 0, 4);
-	tcase_add_test(tc, test_nursery_resizes_lose_nothing);
 	tcase_add_loop_test(tc, test_young_change_nothing, 0, 2);
 	tcase_add_test(tc, test_hints_change_nothing);
 	tcase_add_test(tc, test_group_key_stack_and_native_id);
