@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "message.h"
+#include "prefetch.h"
 #include "xmalloc.h"
 
 #define NIL UINT32_MAX
@@ -136,9 +137,9 @@ fix_reach(struct interval_node *x, uint32_t from)
 static void
 prefetch_starts(const struct interval_node *x)
 {
-	__builtin_prefetch(&x->n);
+	cache_prefetch(&x->n);
 	for (uint32_t i = 0; i < FANOUT; i += 64 / sizeof x->start[0])
-		__builtin_prefetch(&x->start[i]);
+		cache_prefetch(&x->start[i]);
 }
 
 /* How many of node x's entries have a key not after (start, order). */

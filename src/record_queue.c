@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prefetch.h"
 #include "xmalloc.h"
 
 #if defined(__x86_64__) && defined(__SSE2__)
@@ -448,7 +449,7 @@ fill_chunk(struct record_queue *q, struct batch *b, size_t from)
 		q->chunk[i] = record_at(b, from + i, &q->chunk_records[i]);
 	/* The next chunk's slots, written past the caches: ask for them now. */
 	for (size_t i = from + CHUNK; i < from + 2 * CHUNK && i < b->n; i += 64 / sizeof *b->slots)
-		__builtin_prefetch(&b->slots[i]);
+		cache_prefetch(&b->slots[i]);
 	q->chunk_base = from;
 	q->chunk_n = n;
 }

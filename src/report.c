@@ -20,6 +20,7 @@
 #include "allocator.h"
 #include "interval_list.h"
 #include "message.h"
+#include "prefetch.h"
 #include "u64index.h"
 #include "u64map.h"
 #include "xmalloc.h"
@@ -542,9 +543,9 @@ unlink_deferred(struct report *r)
 	for (size_t i = 0; i < r->n_deferred; i++) {
 		const struct member *mem = &r->members[r->deferred[i]];
 		if (mem->prev != NONE)
-			__builtin_prefetch(&r->members[mem->prev]);
+			cache_prefetch(&r->members[mem->prev]);
 		if (mem->next != NONE)
-			__builtin_prefetch(&r->members[mem->next]);
+			cache_prefetch(&r->members[mem->next]);
 	}
 	for (size_t i = 0; i < r->n_deferred; i++)
 		unlink_member(r, r->deferred[i]);
@@ -1003,7 +1004,7 @@ prefetch_live(const struct report *r, uint64_t address, enum allocator_kind kind
 
 	if (slot->address == address && slot->member != NONE) {
 		if (slot->member < YOUNG_MARK && stage == REPORT_PREFETCH_NEAR)
-			__builtin_prefetch(&r->members[slot->member]);
+			cache_prefetch(&r->members[slot->member]);
 		return;
 	}
 	if (stage == REPORT_PREFETCH_FAR) {
@@ -1011,7 +1012,7 @@ prefetch_live(const struct report *r, uint64_t address, enum allocator_kind kind
 		if (kind == SIMPLE_ALLOCATOR && !nursery_slot_empty(slot))
 			u64index_prefetch(&r->live, slot->address);
 	} else if (u64index_guess(&r->live, address, &m)) {
-		__builtin_prefetch(&r->members[m]);
+		cache_prefetch(&r->members[m]);
 	}
 }
 
@@ -1031,7 +1032,7 @@ prefetch_recent(const struct report *r, uint64_t address, uint32_t thread,
 	if (stage == REPORT_PREFETCH_FAR)
 		u64map_prefetch(&ring->newest, address);
 	else if (kind == SIMPLE_DEALLOCATOR && u64map_get(&ring->newest, address, &slot))
-		__builtin_prefetch(&ring->items[slot]);	/* an allocation reads no entry */
+		cache_prefetch(&ring->items[slot]);	/* an allocation reads no entry */
 }
 
 /*

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "prefetch.h"
 #include "random_seed.h"
 #include "u64map.h"
 #include "xmalloc.h"
@@ -134,7 +135,7 @@ index_find(const struct u64index *index, uint64_t key, uint64_t hash)
 	size_t i = hash & index->mask;
 
 	/* The id of the slot is read next: fetch both cache lines at once. */
-	__builtin_prefetch(&index->ids[i]);
+	cache_prefetch(&index->ids[i]);
 	for (size_t d = 0; d < INDEX_SATURATED; i = (i + 1) & index->mask, d++) {
 		uint16_t m = index->meta[i];
 		/* Free slots store 0, and saturated distances exceed d: no need to know them. */
@@ -152,8 +153,8 @@ u64index_prefetch(const struct u64index *index, uint64_t key)
 	if (index->meta == NULL)
 		return;
 	size_t i = index_hash(index, key) & index->mask;
-	__builtin_prefetch(&index->meta[i]);
-	__builtin_prefetch(&index->ids[i]);
+	cache_prefetch(&index->meta[i]);
+	cache_prefetch(&index->ids[i]);
 }
 
 bool

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prefetch.h"
 #include "random_seed.h"
 #include "xmalloc.h"
 
@@ -73,7 +74,7 @@ void
 u64map_prefetch(const struct u64map *map, uint64_t key)
 {
 	if (map->slots != NULL)
-		__builtin_prefetch(&map->slots[u64map_slot_hash(map->seed, key) & map->mask]);
+		cache_prefetch(&map->slots[u64map_slot_hash(map->seed, key) & map->mask]);
 }
 
 /* The slot of key, or the free slot where it goes, growing the map first if needed. */
