@@ -3,8 +3,8 @@
 #include "record_queue.h"
 
 #include <pthread.h>
-#include <stddef.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
