@@ -60,4 +60,10 @@ allocator_is_deallocator(enum allocator_kind kind)
 	return kind == SIMPLE_DEALLOCATOR || kind == RANGED_DEALLOCATOR;
 }
 
+static inline bool
+allocator_is_ranged(enum allocator_kind kind)
+{
+	return kind == RANGED_ALLOCATOR || kind == RANGED_DEALLOCATOR;
+}
+
 #endif

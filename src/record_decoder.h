@@ -27,6 +27,8 @@
 
 #include "byte_source.h"
 
+struct mapping_change;
+
 #define MAGIC_LENGTH 7
 
 /* The capture format versions decoded (§2.1: memray 1.7 to 1.20). */
@@ -101,6 +103,14 @@ struct record {
 			/* Not decoded: the capture's state at the record (follow_record). */
 			uint32_t stack, thread, generation;
 			uint8_t allocator;
+			/*
+			 * Not decoded either, and set for mmap and munmap records
+			 * only: in peak and leaks modes (live_mappings.h) an mmap's
+			 * piece id and a munmap's changes, else NO_PIECE and none.
+			 */
+			uint32_t piece;
+			uint32_t n_changes;
+			const struct mapping_change *changes;
 		} alloc;
 		struct {
 			uint64_t code_id;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allocator.h"
+#include "live_mappings.h"
 #include "prefetch.h"
 #include "xmalloc.h"
 
@@ -187,6 +189,11 @@ strings_size(const struct record *rec)
 	case REC_SEGMENT_HEADER:
 		return rec->u.segment_header.filename ?
 		    strlen(rec->u.segment_header.filename) + 1 : 0;
+	case REC_ALLOCATION:
+		/* A munmap's changes, aligned (keep_changes). */
+		return allocator_kind(rec->u.alloc.allocator) != RANGED_DEALLOCATOR ? 0 :
+		    _Alignof(struct mapping_change) - 1 +
+		    rec->u.alloc.n_changes * sizeof *rec->u.alloc.changes;
 	default:
 		return 0;
 	}
@@ -210,8 +217,18 @@ keep_string(struct batch *b, const char *s)
 	return keep(b, s, s ? strlen(s) + 1 : 0);
 }
 
+/* A copy of a munmap's n changes in b's strings (which have room), aligned for them. */
+static const struct mapping_change *
+keep_changes(struct batch *b, const struct mapping_change *changes, size_t n)
+{
+	size_t align = _Alignof(struct mapping_change);
+
+	b->strings_len = (b->strings_len + align - 1) / align * align;
+	return keep(b, changes, n * sizeof *changes);
+}
+
 /*
- * Point rec's strings at copies in b.  False if they do not fit beside
+ * Point rec's strings (and a munmap's changes) at copies in b.  False if they do not fit beside
  * the strings b has already: the record goes to the next batch.  A batch
  * with no strings yet grows for it, so every record fits in one.
  */
@@ -237,6 +254,9 @@ keep_strings(struct batch *b, struct record *rec)
 		rec->u.code.file = keep_string(b, rec->u.code.file);
 		rec->u.code.linetable = keep(b, rec->u.code.linetable, rec->u.code.linetable_len);
 		break;
+	case REC_ALLOCATION:
+		rec->u.alloc.changes = keep_changes(b, rec->u.alloc.changes, rec->u.alloc.n_changes);
+		break;
 	default:
 		rec->u.segment_header.filename = keep_string(b, rec->u.segment_header.filename);
 		break;
@@ -244,12 +264,16 @@ keep_strings(struct batch *b, struct record *rec)
 	return true;
 }
 
-/* Whether rec crosses in a compact slot, which keeps all that it says. */
+/*
+ * Whether rec crosses in a compact slot, which keeps all that it says
+ * (not an mmap's piece nor a munmap's changes).
+ */
 static bool
 fits_compact(const struct batch *b, const struct record *rec)
 {
 	return rec->type == REC_ALLOCATION && !rec->after_capture_error &&
 	    rec->u.alloc.native_id == 0 && rec->u.alloc.generation == 0 &&
+	    !allocator_is_ranged(allocator_kind(rec->u.alloc.allocator)) &&
 	    rec->offset - b->first_offset <= UINT32_MAX;
 }
 

@@ -4,7 +4,7 @@
  * Peak and leaks modes keep the live set: simple allocations found by
  * address (the newest few not yet members of a group: see struct young;
  * the youngest members in a small nursery, the others in a u64index),
- * mmapped ranges in an interval_list.  Every live block (or mmap piece)
+ * pieces of mmaps by the ids live_mappings gives them.  Every live block (or mmap piece)
  * is a member of its group's list, in record order, so the earliest live
  * member, the representative, is the list head (some dead members may
  * wait behind it to be unlinked: see detach).  `current` and `peak`
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 
 #include "allocator.h"
-#include "interval_list.h"
+#include "live_mappings.h"
 #include "message.h"
 #include "prefetch.h"
 #include "u64index.h"
@@ -211,7 +211,8 @@ struct report {
 	struct u64map origin_by_key;	/* see origin_for */
 	struct origin_hint origin_hints[ALLOCATOR_MAX + 1];
 	struct group_hint group_hints[1 << GROUP_HINT_BITS];
-	struct interval_list mappings;
+	uint32_t *piece_members;	/* mmap piece id -> its member, if live */
+	size_t piece_members_cap;
 
 	struct recent_ring *rings;	/* by thread index */
 	size_t n_rings;
@@ -257,7 +258,6 @@ report_new(enum report_mode mode, uint64_t threshold, bool split_threads)
 		r->group_hints[i].group = NONE;
 	for (size_t i = 0; i < 1 << NURSERY_BITS; i++)
 		r->nursery[i].member = NONE;
-	interval_list_init(&r->mappings);
 	return r;
 }
 
@@ -279,7 +279,7 @@ report_free(struct report *r)
 	u64map_free(&r->group_by_key);
 	u64index_free(&r->live);
 	u64map_free(&r->origin_by_key);
-	interval_list_free(&r->mappings);
+	free(r->piece_members);
 	free(r);
 }
 
@@ -615,39 +615,44 @@ add_member(struct report *r, const struct alloc_event *ev, uint64_t seq)
 	return m;
 }
 
-/* How a munmap changes the members that own mmap pieces. */
-static uint32_t
-observe_mapping(void *ctx, uint32_t owner, enum interval_change change, uint64_t removed)
+/* Piece id's member is m. */
+static void
+set_piece_member(struct report *r, uint32_t piece, uint32_t m)
 {
-	struct report *r = ctx;
-	struct group *g = &r->groups[r->members[owner].group];
-
-	switch (change) {
-	case INTERVAL_DROPPED:
-		detach(r, owner, removed);
-		return NONE;
-	case INTERVAL_SHRUNK:
-		touch(r, g);
-		g->now.size -= removed;
-		count_thread_live(r, &r->members[owner], 0, 0 - removed);
-		return NONE;
-	case INTERVAL_SPLIT: {
-		/* The second piece is a member of its own with the same record (it counts). */
-		struct member copy = r->members[owner];
-		uint32_t piece = new_member(r, &copy);
-		attach(r, piece, owner, 0);
-		r->groups[copy.group].now.size -= removed;
-		count_thread_live(r, &copy, 0, 0 - removed);
-		return piece;
-	}
-	}
-	return NONE;
+	if (piece >= r->piece_members_cap)
+		r->piece_members = xgrowarray(r->piece_members, &r->piece_members_cap,
+		    (size_t)piece + 1, sizeof *r->piece_members, 64);
+	r->piece_members[piece] = m;
 }
 
-static uint64_t
-range_end(uint64_t address, uint64_t size)
+/* A munmap's change to the member of an mmap piece. */
+static void
+apply_mapping_change(struct report *r, const struct mapping_change *c)
 {
-	return size > UINT64_MAX - address ? UINT64_MAX : address + size;
+	uint32_t m = r->piece_members[c->piece];
+	struct group *g = &r->groups[r->members[m].group];
+
+	switch (c->kind) {
+	case INTERVAL_DROPPED:
+		detach(r, m, c->removed);
+		break;
+	case INTERVAL_SHRUNK:
+		touch(r, g);
+		g->now.size -= c->removed;
+		count_thread_live(r, &r->members[m], 0, 0 - c->removed);
+		break;
+	case INTERVAL_SPLIT: {
+		/* The second piece is a member of its own with the same record (it counts). */
+		struct member copy = r->members[m];
+		uint32_t second = new_member(r, &copy);
+		attach(r, second, m, 0);
+		r->groups[copy.group].now.size -= c->removed;
+		count_thread_live(r, &copy, 0, 0 - c->removed);
+		set_piece_member(r, c->new_piece, second);
+		break;
+	}
+	}
+	r->current -= c->removed;
 }
 
 /* Whether a nursery slot holds no live block (NONE or FREED). */
@@ -833,14 +838,13 @@ track_live(struct report *r, const struct alloc_event *ev)
 		if (ev->size > 0) {
 			/* Younger than the young: they go first, keeping group lists in record order. */
 			file_all_young(r);
-			m = add_member(r, ev, r->seq);
-			interval_list_add(&r->mappings, ev->address, range_end(ev->address, ev->size), m);
+			set_piece_member(r, ev->piece, add_member(r, ev, r->seq));
 		}
 		r->current += ev->size;
 		break;
 	case RANGED_DEALLOCATOR:
-		r->current -= interval_list_remove(&r->mappings, ev->address,
-		    range_end(ev->address, ev->size), observe_mapping, r);
+		for (uint32_t i = 0; i < ev->n_changes; i++)
+			apply_mapping_change(r, &ev->changes[i]);
 		break;
 	case ALLOCATOR_INVALID:
 		break;

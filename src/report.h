@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct mapping_change;
+
 enum report_mode {
 	REPORT_PEAK,
 	REPORT_LEAKS,
@@ -36,6 +38,13 @@ struct alloc_event {
 	uint32_t thread;	/* capture thread index */
 	uint32_t generation;	/* memory-map generation (native captures) */
 	uint8_t allocator;
+	/*
+	 * Peak and leaks modes (live_mappings.h): an mmap's piece, a munmap's
+	 * changes (temporary mode finds a munmap's mmap by address and size).
+	 */
+	uint32_t piece;
+	uint32_t n_changes;
+	const struct mapping_change *changes;
 };
 
 struct report_row {

@@ -9,6 +9,7 @@
 #include "allocator.h"
 #include "byte_source.h"
 #include "capture.h"
+#include "live_mappings.h"
 #include "message.h"
 #include "native_symbols.h"
 #include "progress.h"
@@ -26,6 +27,9 @@
  */
 struct capture_follower {
 	struct capture *cap;
+	/* Peak and leaks modes: the live mmapped ranges, which the report keeps by piece. */
+	bool follows_mappings;
+	struct live_mappings mappings;
 	struct capture_progress report;	/* from the main thread (capture_follow_report) */
 	/* The first record the capture could not place: why, and where (the hook's, until then). */
 	bool failed;
@@ -72,6 +76,7 @@ pipeline_free(struct pipeline *p)
 	native_symbols_free(p->symbols);
 	capture_free(p->cap);
 	record_queue_free(p->queue);	/* first: stops the reader, which uses dec and src */
+	live_mappings_free(&p->follower.mappings);
 	record_decoder_free(p->dec);
 	byte_source_close(p->src);
 }
@@ -364,6 +369,27 @@ write_samples(struct pipeline *p, FILE *out)
 	return true;
 }
 
+/* An mmap or munmap, in the live mappings: its piece, or its changes. */
+static void
+follow_mapping(struct capture_follower *f, struct record *rec, enum allocator_kind kind)
+{
+	size_t n;
+
+	rec->u.alloc.piece = NO_PIECE;
+	rec->u.alloc.n_changes = 0;
+	rec->u.alloc.changes = NULL;
+	if (!f->follows_mappings)
+		return;
+	if (kind == RANGED_DEALLOCATOR) {
+		rec->u.alloc.changes = live_mappings_unmap(&f->mappings, rec->u.alloc.address,
+		    rec->u.alloc.size, &n);
+		rec->u.alloc.n_changes = (uint32_t)n;
+	} else if (rec->u.alloc.size > 0) {
+		rec->u.alloc.piece = live_mappings_map(&f->mappings, rec->u.alloc.address,
+		    rec->u.alloc.size);
+	}
+}
+
 /*
  * The capture, applied to a record as it is decoded, and an allocation
  * record stamped with the capture's state.  Returns whether read_records
@@ -375,11 +401,14 @@ follow_record(struct capture_follower *f, struct record *rec)
 	rec->after_capture_error = f->failed;
 	switch (rec->type) {
 	case REC_ALLOCATION: {
+		enum allocator_kind kind = allocator_kind(rec->u.alloc.allocator);
 		struct allocation_place place = capture_place_allocation(f->cap,
-		    allocator_is_deallocator(allocator_kind(rec->u.alloc.allocator)));
+		    allocator_is_deallocator(kind));
 		rec->u.alloc.thread = place.thread;
 		rec->u.alloc.stack = place.stack;
 		rec->u.alloc.generation = place.generation;
+		if (allocator_is_ranged(kind))
+			follow_mapping(f, rec, kind);
 		return true;
 	}
 	case REC_AGGREGATED_ALLOCATION:
@@ -488,6 +517,9 @@ read_records(struct pipeline *p)
 				.generation = rec->u.alloc.generation,
 				.thread = thread,
 				.allocator = rec->u.alloc.allocator,
+				.piece = rec->u.alloc.piece,
+				.n_changes = rec->u.alloc.n_changes,
+				.changes = rec->u.alloc.changes,
 			};
 			uint64_t seq = report_records(p->report);
 			if (!p->follow_here)	/* a reader thread: records ahead to look at */
@@ -580,6 +612,8 @@ transform_run(int fd, FILE *out, const struct transform_options *opts)
 	 * they stand at each sample): then there is no reader thread.
 	 */
 	p.follower.cap = p.cap;
+	p.follower.follows_mappings = opts->mode != REPORT_TEMPORARY && !aggregated;
+	live_mappings_init(&p.follower.mappings);
 	capture_follow_report(p.cap, &p.follower.report);
 	struct record_queue_hook hook = { follow_capture, &p.follower };
 	bool threaded = opts->cpu_threads > 1 && !aggregated &&

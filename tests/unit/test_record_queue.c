@@ -20,6 +20,7 @@
 #include "allocator.h"
 #include "byte_source.h"
 #include "capture_builder.h"
+#include "live_mappings.h"
 #include "record_decoder.h"
 #include "record_queue.h"
 #include "support.h"
@@ -378,11 +379,27 @@ END_TEST
 /*
  * A hook that sees every record once, in order: it keeps back frame pops
  * and code objects, and writes what it counts into fields the consumer
- * then reads.
+ * then reads.  It makes some allocations mmaps with a piece and some
+ * munmaps with changes, kept in its own array, which the next munmap
+ * overwrites: the queue must carry a copy.
  */
 struct counting_hook {
 	uint64_t seen;
+	struct mapping_change changes[3];
 };
+
+/* The allocator the hook gives the record it saw `seen` records in, and a munmap's changes. */
+static uint8_t
+hook_allocator(uint64_t seen, uint8_t decoded)
+{
+	return seen % 5 == 1 ? ALLOC_MMAP : seen % 5 == 2 ? ALLOC_MUNMAP : decoded;
+}
+
+static struct mapping_change
+hook_change(uint64_t seen, uint32_t i)
+{
+	return (struct mapping_change){ seen + i, (uint32_t)seen, i, INTERVAL_SHRUNK };
+}
 
 static bool
 keep_some(void *ctx, struct record *rec)
@@ -396,6 +413,15 @@ keep_some(void *ctx, struct record *rec)
 		rec->u.alloc.thread = (uint32_t)seen * 3;
 		rec->u.alloc.generation = seen % 3 == 0 ? (uint32_t)seen : 0;
 		rec->after_capture_error = seen % 7 == 0;
+		rec->u.alloc.allocator = hook_allocator(seen, rec->u.alloc.allocator);
+		if (rec->u.alloc.allocator == ALLOC_MMAP)
+			rec->u.alloc.piece = (uint32_t)seen;
+		if (rec->u.alloc.allocator == ALLOC_MUNMAP) {
+			rec->u.alloc.n_changes = (uint32_t)(seen % 4);
+			for (uint32_t i = 0; i < rec->u.alloc.n_changes; i++)
+				h->changes[i] = hook_change(seen, i);
+			rec->u.alloc.changes = h->changes;
+		}
 	} else {
 		/* The record's place in the stream, beside its offset. */
 		rec->offset = rec->offset << 20 | (seen & 0xfffff);
@@ -431,7 +457,19 @@ START_TEST(test_hook)
 		ck_assert_int_eq(got->type, expected.type);
 		if (got->type == REC_ALLOCATION) {
 			uint64_t seen = n - 1;
+			expected.u.alloc.allocator = hook_allocator(seen, expected.u.alloc.allocator);
 			ck_assert(same_record(got, &expected));
+			if (got->u.alloc.allocator == ALLOC_MMAP)
+				ck_assert_uint_eq(got->u.alloc.piece, (uint32_t)seen);
+			if (got->u.alloc.allocator == ALLOC_MUNMAP) {
+				ck_assert_uint_eq(got->u.alloc.n_changes, seen % 4);
+				for (uint32_t i = 0; i < got->u.alloc.n_changes; i++) {
+					const struct mapping_change *c = &got->u.alloc.changes[i];
+					struct mapping_change want = hook_change(seen, i);
+					ck_assert(c->removed == want.removed && c->piece == want.piece &&
+					    c->new_piece == want.new_piece && c->kind == want.kind);
+				}
+			}
 			ck_assert_uint_eq(got->offset, expected.offset);
 			ck_assert_uint_eq(got->u.alloc.stack, (uint32_t)seen);
 			ck_assert_uint_eq(got->u.alloc.thread, (uint32_t)seen * 3);

@@ -12,16 +12,41 @@
 #include <string.h>
 
 #include "allocator.h"
+#include "live_mappings.h"
 #include "report.h"
 #include "support.h"
 
 static struct report *r;
+/* The live mmapped ranges of the records fed, which transform follows for the report. */
+static struct live_mappings mappings;
+
+static void
+setup(void)
+{
+	live_mappings_init(&mappings);
+}
 
 static void
 teardown(void)
 {
 	report_free(r);
 	r = NULL;
+	live_mappings_free(&mappings);
+}
+
+/* An mmap's piece or a munmap's changes, as transform's follower gives them. */
+static void
+follow_mappings(struct alloc_event *ev)
+{
+	size_t n = 0;
+
+	ev->piece = NO_PIECE;
+	ev->changes = NULL;
+	if (ev->allocator == ALLOC_MUNMAP)
+		ev->changes = live_mappings_unmap(&mappings, ev->address, ev->size, &n);
+	else if (ev->allocator == ALLOC_MMAP && ev->size > 0)
+		ev->piece = live_mappings_map(&mappings, ev->address, ev->size);
+	ev->n_changes = (uint32_t)n;
 }
 
 /* One allocation record with a native id and a generation. */
@@ -40,6 +65,7 @@ feed_full(uint8_t allocator, uint64_t address, uint64_t size, uint32_t stack, ui
 		.allocator = allocator,
 	};
 
+	follow_mappings(&ev);
 	return report_allocation(r, &ev);
 }
 
@@ -469,6 +495,7 @@ START_TEST(test_young_change_nothing)
 		struct alloc_event ev = { .address = address, .size = size,
 			.stack = allocator_is_deallocator(allocator_kind(allocator)) ? 0 : stack,
 			.thread = 1, .allocator = allocator };
+		follow_mappings(&ev);
 		bool mark = report_allocation(r, &ev);
 		peaks += mark;
 		if (allocator == ALLOC_MALLOC)
@@ -1174,7 +1201,7 @@ report_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("peak");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_peak_empty);
 	tcase_add_test(tc, test_peak_tie_goes_to_latest);
 	tcase_add_test(tc, test_peak_state_kept_after_peak);
@@ -1184,7 +1211,7 @@ report_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("groups");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_representative_earliest_member_f1);
 	tcase_add_test(tc, test_representative_after_head_freed);
 	tcase_add_test(tc, test_representative_skips_dead_successor);
@@ -1196,20 +1223,20 @@ report_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("mmap");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_mmap_split_counts_two);
 	tcase_add_test(tc, test_mmap_peak_accounting);
 	tcase_add_test(tc, test_mmap_split_at_peak_then_freed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("leaks");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_leaks);
 	tcase_add_test(tc, test_leaks_replace_live_address);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("temporary");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_temporary_basic);
 	tcase_add_test(tc, test_temporary_double_count);
 	tcase_add_test(tc, test_temporary_other_thread_never_matches);
@@ -1223,12 +1250,12 @@ report_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("aggregated");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_aggregated_sums_counts_f2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("split_threads");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_peak_split);
 	tcase_add_test(tc, test_peak_not_split);
 	tcase_add_test(tc, test_peak_split_is_the_peak);
