@@ -450,6 +450,30 @@ shrink_start(struct interval_list *list, const struct interval_path *path, uint6
 	insert(list, &e);
 }
 
+/*
+ * Split the range at path: it keeps [its start, lo), and second, the part
+ * after the cut, goes right after it in its leaf, when the leaf has room
+ * and second's key comes before the next range's there (so no search
+ * finds its place).  The leaf's largest end stays, as second has the
+ * range's end: nothing above changes.  False if it cannot be done so.
+ */
+static bool
+split_in_place(struct interval_list *list, const struct interval_path *path, uint64_t lo,
+    const struct entry *second)
+{
+	struct interval_node *leaf = &list->nodes[path->node[0]];
+	uint32_t j = path->at[0];
+
+	if (leaf->n == FANOUT || j + 1 >= leaf->n ||
+	    !key_less(second->start, second->order, leaf->start[j + 1], leaf->order[j + 1]))
+		return false;
+	leaf->end[j] = lo;
+	fix_reach(leaf, j);
+	insert_at(list, path->node[0], j + 1, second);
+	list->count++;
+	return true;
+}
+
 void
 interval_list_add(struct interval_list *list, uint64_t start, uint64_t end, uint32_t owner)
 {
@@ -542,9 +566,13 @@ interval_list_remove(struct interval_list *list, uint64_t start, uint64_t end,
 			observe(ctx, c->owner, INTERVAL_SHRUNK, hi - lo);
 			shrink_end(list, &path, lo);
 		} else {
-			uint32_t second = observe(ctx, c->owner, INTERVAL_SPLIT, hi - lo);
-			shrink_end(list, &path, lo);
-			insert(list, &(struct entry){ hi, c->order, c->end, second });
+			struct entry second = {
+				hi, c->order, c->end, observe(ctx, c->owner, INTERVAL_SPLIT, hi - lo),
+			};
+			if (!split_in_place(list, &path, lo, &second)) {
+				shrink_end(list, &path, lo);
+				insert(list, &second);
+			}
 		}
 	}
 	return removed;
