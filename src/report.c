@@ -4,13 +4,13 @@
  * Peak and leaks modes keep the live set: simple allocations found by
  * address (the newest few not yet members of a group: see struct young;
  * the youngest members in a small nursery, the others in a u64index),
- * pieces of mmaps by the ids live_mappings gives them.  Every live block (or mmap piece)
- * is a member of its group's list, in record order, so the earliest live
- * member, the representative, is the list head (some dead members may
- * wait behind it to be unlinked: see detach).  `current` and `peak`
- * follow memray's HighWatermarkFinder exactly, quirks included (an
- * allocation at a live address adds its size without taking the old one
- * away; ties go to the latest record).
+ * pieces of mmaps by the ids live_mappings gives them.  Every live block
+ * (or mmap piece) is a member of its group's list, in record order, so
+ * the earliest live member, the representative, is the list head (some
+ * dead members may wait behind it to be unlinked: see detach).
+ * `current` and `peak` follow memray's HighWatermarkFinder exactly,
+ * quirks included (an allocation at a live address adds its size without
+ * taking the old one away; ties go to the latest record).
  */
 #include "report.h"
 
