@@ -68,6 +68,23 @@ note_change(void *ctx, uint32_t owner, enum interval_change kind, uint64_t remov
 	return second;
 }
 
+struct mapping_note
+live_mappings_follow(struct live_mappings *m, bool unmap, uint64_t address, uint64_t size)
+{
+	struct mapping_note note = { .piece = NO_PIECE };
+	size_t n;
+
+	if (m == NULL)
+		return note;
+	if (unmap) {
+		note.changes = live_mappings_unmap(m, address, size, &n);
+		note.n_changes = (uint32_t)n;
+	} else if (size > 0) {
+		note.piece = live_mappings_map(m, address, size);
+	}
+	return note;
+}
+
 const struct mapping_change *
 live_mappings_unmap(struct live_mappings *m, uint64_t address, uint64_t size, size_t *n)
 {

@@ -15,6 +15,7 @@
 #ifndef MT_LIVE_MAPPINGS_H
 #define MT_LIVE_MAPPINGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,5 +52,20 @@ uint32_t live_mappings_map(struct live_mappings *m, uint64_t address, uint64_t s
  */
 const struct mapping_change *live_mappings_unmap(struct live_mappings *m, uint64_t address,
     uint64_t size, size_t *n);
+
+/* What an mmap or munmap record says to the report (see live_mappings_follow). */
+struct mapping_note {
+	uint32_t piece;			/* an mmap's piece; NO_PIECE for a munmap, or an mmap of 0 bytes */
+	uint32_t n_changes;
+	const struct mapping_change *changes;	/* a munmap's (as live_mappings_unmap's) */
+};
+
+/*
+ * An mmap (unmap false) or munmap record of size bytes at address, in m:
+ * an mmap of more than 0 bytes gets a piece, a munmap its changes.  With
+ * m NULL (a report that keeps no live set) it gets neither.
+ */
+struct mapping_note live_mappings_follow(struct live_mappings *m, bool unmap, uint64_t address,
+    uint64_t size);
 
 #endif

@@ -373,21 +373,12 @@ write_samples(struct pipeline *p, FILE *out)
 static void
 follow_mapping(struct capture_follower *f, struct record *rec, enum allocator_kind kind)
 {
-	size_t n;
+	struct mapping_note note = live_mappings_follow(f->follows_mappings ? &f->mappings : NULL,
+	    kind == RANGED_DEALLOCATOR, rec->u.alloc.address, rec->u.alloc.size);
 
-	rec->u.alloc.piece = NO_PIECE;
-	rec->u.alloc.n_changes = 0;
-	rec->u.alloc.changes = NULL;
-	if (!f->follows_mappings)
-		return;
-	if (kind == RANGED_DEALLOCATOR) {
-		rec->u.alloc.changes = live_mappings_unmap(&f->mappings, rec->u.alloc.address,
-		    rec->u.alloc.size, &n);
-		rec->u.alloc.n_changes = (uint32_t)n;
-	} else if (rec->u.alloc.size > 0) {
-		rec->u.alloc.piece = live_mappings_map(&f->mappings, rec->u.alloc.address,
-		    rec->u.alloc.size);
-	}
+	rec->u.alloc.piece = note.piece;
+	rec->u.alloc.n_changes = note.n_changes;
+	rec->u.alloc.changes = note.changes;
 }
 
 /*

@@ -38,15 +38,13 @@ teardown(void)
 static void
 follow_mappings(struct alloc_event *ev)
 {
-	size_t n = 0;
-
-	ev->piece = NO_PIECE;
-	ev->changes = NULL;
-	if (ev->allocator == ALLOC_MUNMAP)
-		ev->changes = live_mappings_unmap(&mappings, ev->address, ev->size, &n);
-	else if (ev->allocator == ALLOC_MMAP && ev->size > 0)
-		ev->piece = live_mappings_map(&mappings, ev->address, ev->size);
-	ev->n_changes = (uint32_t)n;
+	if (ev->allocator != ALLOC_MMAP && ev->allocator != ALLOC_MUNMAP)
+		return;
+	struct mapping_note note = live_mappings_follow(&mappings, ev->allocator == ALLOC_MUNMAP,
+	    ev->address, ev->size);
+	ev->piece = note.piece;
+	ev->n_changes = note.n_changes;
+	ev->changes = note.changes;
 }
 
 /* One allocation record with a native id and a generation. */
