@@ -37,6 +37,27 @@ struct capture_follower {
 	uint64_t problem_offset;
 };
 
+/*
+ * One thread, once the report takes hints (report_takes_hints): the
+ * records the report is given, decoded and followed up to LOOKAHEAD
+ * ahead of it, so that it can be told of them as a reader thread's
+ * batches tell it (prefetch_ahead).  Only records the report is given
+ * wait here, and none carries strings; a munmap's changes live in the
+ * follower's mappings until the next munmap, so nothing is decoded past
+ * one until the report has it.
+ */
+#define LOOKAHEAD 16
+
+/* Allocation records between two asks of report_takes_hints, until the lookahead starts. */
+#define LOOKAHEAD_ASK_EVERY 4096
+
+struct lookahead {
+	bool stopped;			/* the newest waiting is a munmap, REC_END or REC_ERROR */
+	size_t front, len;
+	struct record waiting[LOOKAHEAD];	/* a ring, oldest at front */
+	struct record current;		/* the one the report has now */
+};
+
 struct pipeline {
 	const struct transform_options *opts;
 	struct byte_source *src;
@@ -44,7 +65,14 @@ struct pipeline {
 	struct record_queue *queue;	/* the records of dec, decoded ahead with --threads */
 	struct capture *cap;
 	struct capture_follower follower;
-	bool follow_here;		/* without a reader thread, read_records follows the capture */
+	/* Where the report's records come from (next_for_report). */
+	enum {
+		FROM_READER_THREAD,	/* followed there, in batches: records ahead to look at */
+		FROM_DECODER,		/* decoded and followed when the report wants them */
+		FROM_LOOKAHEAD,		/* decoded and followed ahead, into `ahead` */
+	} source;
+	bool may_look_ahead;		/* the capture's state may run ahead of the report */
+	struct lookahead ahead;		/* FROM_LOOKAHEAD */
 	uint64_t mark;			/* the capture's state to render: after this many allocation records */
 	struct report *report;
 	struct native_symbols *symbols;	/* native captures */
@@ -444,6 +472,28 @@ publish_progress(struct pipeline *p, uint64_t read)
  */
 #define PREFETCH_FAR 8
 #define PREFETCH_NEAR 4
+_Static_assert(PREFETCH_FAR < LOOKAHEAD, "one thread looks as far ahead");
+
+/* The record `ahead` places after the report's, if it is at hand; false if not. */
+static bool
+peek(const struct pipeline *p, size_t ahead, struct record_glimpse *glimpse)
+{
+	const struct lookahead *la = &p->ahead;
+
+	if (p->source == FROM_READER_THREAD)
+		return record_queue_peek(p->queue, ahead, glimpse);
+	if (ahead > la->len)
+		return false;
+	const struct record *rec = &la->waiting[(la->front + ahead - 1) % LOOKAHEAD];
+	bool allocation = rec->type == REC_ALLOCATION;
+	*glimpse = (struct record_glimpse){
+		.type = rec->type, .offset = rec->offset,
+		.address = allocation ? rec->u.alloc.address : 0,
+		.thread = allocation ? rec->u.alloc.thread : 0,
+		.allocator = allocation ? rec->u.alloc.allocator : 0,
+	};
+	return true;
+}
 
 static void
 prefetch_ahead(const struct pipeline *p)
@@ -452,11 +502,74 @@ prefetch_ahead(const struct pipeline *p)
 		return;
 	struct record_glimpse far, near;
 
-	if (record_queue_peek(p->queue, PREFETCH_FAR, &far) && far.type == REC_ALLOCATION)
+	if (peek(p, PREFETCH_FAR, &far) && far.type == REC_ALLOCATION)
 		report_prefetch(p->report, far.address, far.allocator, far.thread, REPORT_PREFETCH_FAR);
-	if (record_queue_peek(p->queue, PREFETCH_NEAR, &near) && near.type == REC_ALLOCATION)
+	if (peek(p, PREFETCH_NEAR, &near) && near.type == REC_ALLOCATION)
 		report_prefetch(p->report, near.address, near.allocator, near.thread,
 		    REPORT_PREFETCH_NEAR);
+}
+
+/*
+ * The next record for the report, decoded and followed here (one
+ * thread).  Inlined, as follow_record was in read_records before.
+ */
+static inline __attribute__((always_inline)) struct record *
+next_followed(struct pipeline *p)
+{
+	for (;;) {
+		struct record *rec = record_queue_next_ref(p->queue);
+		if (follow_record(&p->follower, rec))
+			return rec;
+	}
+}
+
+/* Whether decoding past rec would change what rec says, or there is nothing past it. */
+static bool
+stops_lookahead(const struct record *rec)
+{
+	return rec->type == REC_END || rec->type == REC_ERROR ||
+	    (rec->type == REC_ALLOCATION &&
+	    allocator_kind(rec->u.alloc.allocator) == RANGED_DEALLOCATOR);
+}
+
+/* The report's next record, through the lookahead (one thread, with hints). */
+static struct record *
+next_looked_ahead(struct pipeline *p)
+{
+	struct lookahead *la = &p->ahead;
+
+	while (la->len < LOOKAHEAD && !la->stopped) {
+		struct record *rec = next_followed(p);
+		la->waiting[(la->front + la->len++) % LOOKAHEAD] = *rec;
+		la->stopped = stops_lookahead(rec);
+	}
+	la->current = la->waiting[la->front];
+	la->front = (la->front + 1) % LOOKAHEAD;
+	la->len--;
+	/* The munmap that stopped the decoding has left: it may go on (REC_END and REC_ERROR end it). */
+	if (la->len == 0 && la->current.type == REC_ALLOCATION)
+		la->stopped = false;
+	return &la->current;
+}
+
+/* The report's next record. */
+static struct record *
+next_for_report(struct pipeline *p)
+{
+	if (p->source == FROM_DECODER)
+		return next_followed(p);
+	if (p->source == FROM_READER_THREAD)
+		return record_queue_next_ref(p->queue);
+	return next_looked_ahead(p);
+}
+
+/* Every LOOKAHEAD_ASK_EVERY allocation records (seq): whether to start the lookahead. */
+static void
+consider_lookahead(struct pipeline *p, uint64_t seq)
+{
+	if ((seq & (LOOKAHEAD_ASK_EVERY - 1)) == 0 && p->source == FROM_DECODER &&
+	    p->may_look_ahead && report_takes_hints(p->report))
+		p->source = FROM_LOOKAHEAD;
 }
 
 /* Returns false if the record stream cannot be reported (fatal). */
@@ -466,9 +579,7 @@ read_records(struct pipeline *p)
 	const struct capture_follower *f = &p->follower;
 
 	for (;;) {
-		struct record *rec = record_queue_next_ref(p->queue);
-		if (p->follow_here && !follow_record(&p->follower, rec))
-			continue;
+		struct record *rec = next_for_report(p);
 		enum record_type type = rec->type;
 		if (progress_due(1))	/* --progress: cheap unless it is time to draw */
 			progress_draw(record_queue_input_offset(p->queue));
@@ -513,8 +624,10 @@ read_records(struct pipeline *p)
 				.changes = rec->u.alloc.changes,
 			};
 			uint64_t seq = report_records(p->report);
-			if (!p->follow_here)	/* a reader thread: records ahead to look at */
+			if (p->source != FROM_DECODER)	/* records ahead to look at */
 				prefetch_ahead(p);
+			else
+				consider_lookahead(p, seq);
 			if (report_allocation(p->report, &ev))
 				p->mark = seq + 1;
 			publish_progress(p, seq + 1);
@@ -607,13 +720,14 @@ transform_run(int fd, FILE *out, const struct transform_options *opts)
 	live_mappings_init(&p.follower.mappings);
 	capture_follow_report(p.cap, &p.follower.report);
 	struct record_queue_hook hook = { follow_capture, &p.follower };
-	bool threaded = opts->cpu_threads > 1 && !aggregated &&
-	    !(opts->writer->sample != NULL && opts->n_threads > 0);
+	/* -f timeline --thread: a sample names the threads selected by their names then. */
+	p.may_look_ahead = !aggregated && !(opts->writer->sample != NULL && opts->n_threads > 0);
+	bool threaded = opts->cpu_threads > 1 && p.may_look_ahead;
 	/*
 	 * One thread: follow_record inlined in read_records, not called through
 	 * the hook (bench/compare: the hook took 1.4-3.6% more CPU time).
 	 */
-	p.follow_here = !threaded;
+	p.source = threaded ? FROM_READER_THREAD : FROM_DECODER;
 	p.queue = record_queue_new(p.dec, p.src, threaded, threaded ? &hook : NULL);
 	if (!read_records(&p))
 		goto done;
