@@ -552,16 +552,22 @@ record_queue_peek(const struct record_queue *q, size_t ahead, struct record_glim
 			.address = slot->address, .thread = slot->thread, .allocator = slot->allocator,
 		};
 	} else {
-		const struct record *rec = &b->whole[slot->whole];
-		bool allocation = rec->type == REC_ALLOCATION;
-		*glimpse = (struct record_glimpse){
-			.type = rec->type, .offset = rec->offset,
-			.address = allocation ? rec->u.alloc.address : 0,
-			.thread = allocation ? rec->u.alloc.thread : 0,
-			.allocator = allocation ? rec->u.alloc.allocator : 0,
-		};
+		*glimpse = record_glimpse_of(&b->whole[slot->whole]);
 	}
 	return true;
+}
+
+struct record_glimpse
+record_glimpse_of(const struct record *rec)
+{
+	bool allocation = rec->type == REC_ALLOCATION;
+
+	return (struct record_glimpse){
+		.type = rec->type, .offset = rec->offset,
+		.address = allocation ? rec->u.alloc.address : 0,
+		.thread = allocation ? rec->u.alloc.thread : 0,
+		.allocator = allocation ? rec->u.alloc.allocator : 0,
+	};
 }
 
 enum record_type

@@ -95,6 +95,8 @@ struct record_glimpse {
  */
 bool record_queue_peek(const struct record_queue *q, size_t ahead,
     struct record_glimpse *glimpse);
+/* What record_queue_peek would tell of rec (for a caller's own records ahead). */
+struct record_glimpse record_glimpse_of(const struct record *rec);
 
 /*
  * The next records into recs[0..n), as record_decoder_next_batch returns

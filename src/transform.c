@@ -484,14 +484,7 @@ peek(const struct pipeline *p, size_t ahead, struct record_glimpse *glimpse)
 		return record_queue_peek(p->queue, ahead, glimpse);
 	if (ahead > la->len)
 		return false;
-	const struct record *rec = &la->waiting[(la->front + ahead - 1) % LOOKAHEAD];
-	bool allocation = rec->type == REC_ALLOCATION;
-	*glimpse = (struct record_glimpse){
-		.type = rec->type, .offset = rec->offset,
-		.address = allocation ? rec->u.alloc.address : 0,
-		.thread = allocation ? rec->u.alloc.thread : 0,
-		.allocator = allocation ? rec->u.alloc.allocator : 0,
-	};
+	*glimpse = record_glimpse_of(&la->waiting[(la->front + ahead - 1) % LOOKAHEAD]);
 	return true;
 }
 

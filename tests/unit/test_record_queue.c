@@ -327,6 +327,26 @@ check_glimpse(const struct record_glimpse *g, const struct record *rec)
 	}
 }
 
+/* record_glimpse_of: an allocation's fields, none of another record's union. */
+START_TEST(test_glimpse_of)
+{
+	struct record rec = { .type = REC_ALLOCATION, .offset = 77 };
+	rec.u.alloc.address = 0x1000;
+	rec.u.alloc.thread = 3;
+	rec.u.alloc.allocator = 4;
+	struct record_glimpse g = record_glimpse_of(&rec);
+	check_glimpse(&g, &rec);
+
+	struct record push = { .type = REC_FRAME_PUSH, .offset = 78 };
+	push.u.push.code_id = 0x1000;
+	g = record_glimpse_of(&push);
+	check_glimpse(&g, &push);
+	ck_assert_uint_eq(g.address, 0);
+	ck_assert_uint_eq(g.thread, 0);
+	ck_assert_uint_eq(g.allocator, 0);
+}
+END_TEST
+
 START_TEST(test_peek)
 {
 	struct capture_builder b = { 0 };
@@ -505,6 +525,7 @@ main(void)
 	tcase_add_test(tc, test_batches);
 	tcase_add_test(tc, test_freed_early);
 	tcase_add_test(tc, test_unthreaded);
+	tcase_add_test(tc, test_glimpse_of);
 	tcase_add_loop_test(tc, test_peek, 0, 2);	/* 0: without a reader thread, 1: with */
 	tcase_add_loop_test(tc, test_hook, 0, 2);	/* 0: without a reader thread, 1: with */
 	suite_add_tcase(s, tc);
