@@ -187,6 +187,25 @@ START_TEST(test_peak_group_changed_twice_after_peak)
 }
 END_TEST
 
+START_TEST(test_peak_young_freed_newest_first)
+{
+	/*
+	 * Blocks still young at the peak, freed after it newest first: the
+	 * group still shows its earliest block (F1), of thread 7.
+	 */
+	const struct report_row *row;
+
+	r = report_new(REPORT_PEAK, 0, false);
+	feed(ALLOC_MALLOC, 0x10, 40, 1, 7);	/* seq 0 */
+	feed(ALLOC_MALLOC, 0x20, 60, 1, 1);	/* seq 1: peak 100 */
+	free_at(0x20);				/* seq 2 */
+	free_at(0x10);				/* seq 3 */
+	malloc_at(0x30, 5, 2);			/* seq 4 */
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 1, 2, 100, 0, ALLOC_MALLOC, 7);
+}
+END_TEST
+
 START_TEST(test_peak_replace_live_address)
 {
 	/*
@@ -1204,6 +1223,7 @@ report_suite(void)
 	tcase_add_test(tc, test_peak_tie_goes_to_latest);
 	tcase_add_test(tc, test_peak_state_kept_after_peak);
 	tcase_add_test(tc, test_peak_group_changed_twice_after_peak);
+	tcase_add_test(tc, test_peak_young_freed_newest_first);
 	tcase_add_test(tc, test_peak_replace_live_address);
 	tcase_add_test(tc, test_peak_replace_in_same_group);
 	suite_add_tcase(s, tc);
