@@ -25,9 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloc_event.h"
 #include "byte_source.h"
-
-struct mapping_change;
 
 #define MAGIC_LENGTH 7
 
@@ -96,22 +95,7 @@ struct record {
 	bool after_capture_error;	/* a record before this one could not be placed */
 	uint64_t offset;	/* of the record's first byte in the decompressed stream */
 	union {
-		struct {
-			uint64_t address;
-			uint64_t size;
-			uint64_t native_id;
-			/* Not decoded: the capture's state at the record (follow_record). */
-			uint32_t stack, thread, generation;
-			uint8_t allocator;
-			/*
-			 * Not decoded either, and set for mmap and munmap records
-			 * only: in peak and leaks modes (live_mappings.h) an mmap's
-			 * piece id and a munmap's changes, else NO_PIECE and none.
-			 */
-			uint32_t piece;
-			uint32_t n_changes;
-			const struct mapping_change *changes;
-		} alloc;
+		struct alloc_event alloc;	/* see alloc_event.h */
 		struct {
 			uint64_t code_id;
 			int64_t instruction_offset;

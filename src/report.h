@@ -21,30 +21,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct mapping_change;
+#include "alloc_event.h"
 
 enum report_mode {
 	REPORT_PEAK,
 	REPORT_LEAKS,
 	REPORT_TEMPORARY
-};
-
-/* One allocation record with the context the capture gives it. */
-struct alloc_event {
-	uint64_t address;
-	uint64_t size;
-	uint64_t native_id;
-	uint32_t stack;		/* capture stack id; 0 for deallocators */
-	uint32_t thread;	/* capture thread index */
-	uint32_t generation;	/* memory-map generation (native captures) */
-	uint8_t allocator;
-	/*
-	 * Peak and leaks modes (live_mappings.h): an mmap's piece, a munmap's
-	 * changes (temporary mode finds a munmap's mmap by address and size).
-	 */
-	uint32_t piece;
-	uint32_t n_changes;
-	const struct mapping_change *changes;
 };
 
 struct report_row {

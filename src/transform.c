@@ -604,28 +604,17 @@ read_records(struct pipeline *p)
 				    rec->offset);
 				return false;
 			}
-			struct alloc_event ev = {
-				.address = rec->u.alloc.address,
-				.size = rec->u.alloc.size,
-				.native_id = rec->u.alloc.native_id,
-				.stack = rec->u.alloc.stack,
-				.generation = rec->u.alloc.generation,
-				.thread = thread,
-				.allocator = rec->u.alloc.allocator,
-				.piece = rec->u.alloc.piece,
-				.n_changes = rec->u.alloc.n_changes,
-				.changes = rec->u.alloc.changes,
-			};
+			const struct alloc_event *ev = &rec->u.alloc;
 			uint64_t seq = report_records(p->report);
 			if (p->source != FROM_DECODER)	/* records ahead to look at */
 				prefetch_ahead(p);
 			else
 				consider_lookahead(p, seq);
-			if (report_allocation(p->report, &ev))
+			if (report_allocation(p->report, ev))
 				p->mark = seq + 1;
 			publish_progress(p, seq + 1);
 			if (p->opts->writer->statistics != NULL)
-				stats_allocation(stats_for(p, thread), &ev, seq);
+				stats_allocation(stats_for(p, thread), ev, seq);
 			break;
 		}
 		case REC_AGGREGATED_ALLOCATION: {
