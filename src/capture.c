@@ -377,7 +377,7 @@ same_node(const struct stack_node *n, const struct stack_node *want)
 }
 
 /* The node of child (parent, frame) in node_by_key, added if it is new. */
-static uint32_t
+static __attribute__((noinline)) uint32_t
 find_child(struct capture *cap, const struct stack_node *want)
 {
 	for (uint64_t attempt = 0;; attempt++) {
@@ -401,7 +401,7 @@ find_child(struct capture *cap, const struct stack_node *want)
  * found lately (slot: a cheap hash of the child; 0: empty, as the root is
  * no child) answers most pushes without node_key's hashes and the map.
  */
-static uint32_t
+static inline uint32_t
 child_node(struct capture *cap, const struct stack_node *want)
 {
 	uint64_t h = ((uint64_t)want->parent << 32 ^ want->code_id) * UINT64_C(0x9e3779b97f4a7c15);
@@ -549,8 +549,13 @@ add_segment(struct capture *cap, const struct record *rec)
 	g->sorted = false;
 }
 
-bool
-capture_apply(struct capture *cap, const struct record *rec)
+/*
+ * Any record but an ALLOCATION, a FRAME_PUSH or a FRAME_POP: apart from
+ * those, which a Python program writes about as often as allocations
+ * (see capture_apply).
+ */
+static __attribute__((noinline)) bool
+apply_other(struct capture *cap, const struct record *rec)
 {
 	switch (rec->type) {
 	case REC_CONTEXT_SWITCH:
@@ -579,21 +584,6 @@ capture_apply(struct capture *cap, const struct record *rec)
 		append_node(&cap->traces, &cap->n_traces, &cap->traces_cap, &node);
 		break;
 	}
-	case REC_FRAME_PUSH:
-	case REC_FRAME_POP:
-		if (cap->current == NO_THREAD) {
-			strcpy(cap->error, "frame record before any context switch");
-			return false;
-		}
-		if (rec->type == REC_FRAME_PUSH) {
-			push_frame(cap, rec);
-		} else {
-			/* Popping past the bottom is undefined in memray: stop at empty. */
-			struct thread *t = &cap->threads[cap->current];
-			t->depth -= rec->u.pop.count < t->depth ? rec->u.pop.count : t->depth;
-			cap->top = stack_top(t);
-		}
-		break;
 	case REC_NATIVE_FRAME:
 		cap->native = xgrowarray(cap->native, &cap->native_cap, cap->n_native + 1,
 		    sizeof *cap->native, 16);
@@ -613,6 +603,31 @@ capture_apply(struct capture *cap, const struct record *rec)
 		break;
 	default:
 		break;
+	}
+	return true;
+}
+
+/*
+ * Frame pushes and pops, inline here: in a function of their own with
+ * the other records, each paid that function's entry and exit, and the
+ * stack trie's cache (child_node) a call of its own.
+ */
+bool
+capture_apply(struct capture *cap, const struct record *rec)
+{
+	if (rec->type != REC_FRAME_PUSH && rec->type != REC_FRAME_POP)
+		return apply_other(cap, rec);
+	if (cap->current == NO_THREAD) {
+		strcpy(cap->error, "frame record before any context switch");
+		return false;
+	}
+	if (rec->type == REC_FRAME_PUSH) {
+		push_frame(cap, rec);
+	} else {
+		/* Popping past the bottom is undefined in memray: stop at empty. */
+		struct thread *t = &cap->threads[cap->current];
+		t->depth -= rec->u.pop.count < t->depth ? rec->u.pop.count : t->depth;
+		cap->top = stack_top(t);
 	}
 	return true;
 }
