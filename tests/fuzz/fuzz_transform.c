@@ -21,8 +21,10 @@
  *     after at most one warning (-f stats may refuse a damaged capture's
  *     records only once they have been read);
  *   - status 0: at most one line of message, a warning.
- * Warnings of binaries that cannot be read for symbols (native captures)
- * and of a --thread that matches no thread are not counted.
+ * Warnings of binaries that cannot be read for symbols (native captures),
+ * of a --thread that matches no thread and of a name that is not valid
+ * UTF-8 are not counted.  A line is a warning if it starts as one: an
+ * error may quote the input, "warning: " included.
  *
  * A broken rule calls abort(), which libFuzzer reports as a crash with the
  * input saved.  Sanitizer reports write to file descriptor 2 directly and
@@ -42,6 +44,7 @@
 #include <unistd.h>
 
 #include "info.h"
+#include "message.h"
 #include "transform.h"
 #include "writer.h"
 
@@ -100,15 +103,47 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Lines in the text, counting an unterminated last line. */
-static size_t
-count_lines(const char *text, size_t len)
-{
-	size_t n = 0;
+/* Warnings that may come besides a run's one message, which the rules leave out. */
+static const char *const aside_warnings[] = {
+	"native frames are shown as",	/* a binary unread for its symbols (native_symbols.c) */
+	"no thread has this id",	/* --thread (transform.c) */
+	"is not valid UTF-8",		/* a name written with U+FFFD (utf8.c) */
+};
 
-	for (size_t i = 0; i < len; i++)
-		n += text[i] == '\n';
-	return n + (len > 0 && text[len - 1] != '\n');
+/* Whether the line of len bytes at p contains s. */
+static bool
+line_has(const char *p, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i + n <= len; i++)
+		if (memcmp(p + i, s, n) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The lines of the messages (an unterminated last one counts) and the
+ * warnings among them, both without the aside warnings.
+ */
+static void
+count_messages(const char *text, size_t len, size_t *lines, size_t *warnings)
+{
+	static const char warning_start[] = PROGRAM_NAME ": warning: ";
+
+	*lines = *warnings = 0;
+	for (size_t start = 0, end; start < len; start = end + 1) {
+		const char *nl = memchr(text + start, '\n', len - start);
+		end = nl ? (size_t)(nl - text) : len;
+		bool aside = false;
+		for (size_t k = 0; k < sizeof aside_warnings / sizeof *aside_warnings; k++)
+			aside |= line_has(text + start, end - start, aside_warnings[k]);
+		if (aside)
+			continue;
+		(*lines)++;
+		*warnings += end - start >= sizeof warning_start - 1 &&
+		    memcmp(text + start, warning_start, sizeof warning_start - 1) == 0;
+	}
 }
 
 static void
@@ -142,31 +177,17 @@ run_one(const struct transform_options *opts, bool info_threaded)
 	fclose(out);
 	fclose(err);
 
-	/*
-	 * A native capture may also warn once per binary that cannot be read
-	 * for its symbols (native_symbols.c): those lines are not counted.
-	 */
-	size_t lines = count_lines(messages, messages_len);
-	for (const char *p = messages; p != NULL && (p = strstr(p, "native frames are shown as")) != NULL; p++)
-		lines--;
-	for (const char *p = messages; p != NULL && (p = strstr(p, "no thread has this id")) != NULL; p++)
-		lines--;
+	size_t lines, warnings;
+	count_messages(messages, messages_len, &lines, &warnings);
 	if (status != 0 && status != 1)
 		broken("status is 0 or 1", messages);
 	if (status == 1 && report_len != 0)
 		broken("an error writes no report", messages);
-	size_t warnings = 0;
-	for (const char *p = messages; p != NULL && (p = strstr(p, ": warning: ")) != NULL; p++)
-		warnings++;
-	for (const char *p = messages; p != NULL && (p = strstr(p, "no thread has this id")) != NULL; p++)
-		warnings--;
-	for (const char *p = messages; p != NULL && (p = strstr(p, "native frames are shown as")) != NULL; p++)
-		warnings--;
 	if (status == 1 && (lines - warnings != 1 || warnings > 1))
 		broken("an error is one line of message, after at most one warning", messages);
 	if (status == 0 && lines > 1)
 		broken("a report comes with at most one line of warning", messages);
-	if (status == 0 && lines == 1 && strstr(messages, ": warning: ") == NULL)
+	if (status == 0 && lines != warnings)
 		broken("a report comes with a warning, not an error", messages);
 	free(report);
 	free(messages);
