@@ -799,9 +799,10 @@ file_all_young(struct report *r)
 }
 
 /*
- * A simple allocation, made young.  What was live at its address is replaced (a young block dies, a member is
- * detached) as track_live does; a live block in its nursery slot moves to
- * the live index, filed first if it is young.
+ * A simple allocation, made young.  What was live at its address is
+ * replaced (a young block dies, a member is detached) as track_live does;
+ * a live block in its nursery slot moves to the live index, filed first
+ * if it is young.
  */
 static void
 keep_young(struct report *r, const struct alloc_event *ev)
@@ -988,14 +989,13 @@ ring_push_front(struct recent_ring *ring, uint64_t limit, const struct recent *i
 }
 
 /*
- * Add a member to a group that keeps no member list (temporary mode,
- * aggregated files): sums, and the lowest-seq member as representative.
+ * Add a member to a group value without a member list (temporary mode,
+ * aggregated files, the young alive at the peak in report_rows): sums,
+ * and the lowest-seq member as representative.
  */
 static void
-fold(struct report *r, uint32_t group, const struct group_value *member)
+fold(struct group_value *g, const struct group_value *member)
 {
-	struct group_value *g = &r->groups[group].now;
-
 	if (g->n_allocations == 0 || member->seq < g->seq) {
 		g->seq = member->seq;
 		g->thread = member->thread;
@@ -1146,7 +1146,7 @@ track_temporary(struct report *r, const struct alloc_event *ev)
 		.n_allocations = 1, .size = e->size, .seq = e->seq, .thread = o->thread,
 		.generation = o->generation, .allocator = o->allocator,
 	};
-	fold(r, e->group, &member);
+	fold(&r->groups[e->group].now, &member);
 }
 
 void
@@ -1159,7 +1159,9 @@ report_aggregated(struct report *r, const struct alloc_event *ev, uint64_t n_all
 		.n_allocations = n_allocations, .size = ev->size, .seq = r->seq, .thread = ev->thread,
 		.generation = ev->generation, .allocator = ev->allocator,
 	};
-	fold(r, group_for(r, ev->stack, ev->native_id, ev->thread), &member);
+	/* group_for may move the groups: the group first. */
+	uint32_t group = group_for(r, ev->stack, ev->native_id, ev->thread);
+	fold(&r->groups[group].now, &member);
 	r->seq++;
 }
 
@@ -1184,20 +1186,6 @@ by_seq(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* Young block y, alive at the peak, joins its group's row (indexed by group). */
-static void
-add_young_to_row(struct report_row *row, const struct young_at_peak *y)
-{
-	if (row->n_allocations == 0 || y->seq < row->seq) {
-		row->seq = y->seq;
-		row->thread = y->thread;
-		row->generation = y->generation;
-		row->allocator = y->allocator;
-	}
-	row->n_allocations++;
-	row->size += y->size;
-}
-
 size_t
 report_rows(struct report *r, const struct report_row **rows)
 {
@@ -1212,23 +1200,36 @@ report_rows(struct report *r, const struct report_row **rows)
 			.thread = y->thread };
 		young_groups[k] = member_group(r, &ev);
 	}
+	/* The groups' values to report, the young alive at the peak folded in. */
+	struct group_value *values = xreallocarray(NULL, r->n_groups ? r->n_groups : 1,
+	    sizeof *values);
+	for (size_t i = 0; i < r->n_groups; i++) {
+		const struct group *g = &r->groups[i];
+		values[i] = r->mode == REPORT_PEAK && !r->aggregated && g->epoch == r->epoch ?
+		    g->at_peak : g->now;
+	}
+	for (uint32_t k = 0; k < r->n_peak_young; k++) {
+		const struct young_at_peak *y = &r->peak_young[k];
+		const struct group_value member = {
+			.n_allocations = 1, .size = y->size, .seq = y->seq, .thread = y->thread,
+			.generation = y->generation, .allocator = y->allocator,
+		};
+		fold(&values[young_groups[k]], &member);
+	}
 	free(r->rows);
 	r->rows = xreallocarray(NULL, r->n_groups ? r->n_groups : 1, sizeof *r->rows);
 	for (size_t i = 0; i < r->n_groups; i++) {
 		const struct group *g = &r->groups[i];
-		const struct group_value *v =
-		    r->mode == REPORT_PEAK && !r->aggregated && g->epoch == r->epoch ? &g->at_peak : &g->now;
-		r->rows[i] = (struct report_row){
+		const struct group_value *v = &values[i];
+		if (v->n_allocations == 0)
+			continue;
+		r->rows[n++] = (struct report_row){
 			.seq = v->seq, .n_allocations = v->n_allocations, .size = v->size,
 			.native_id = g->native_id, .stack = g->stack, .thread = v->thread,
 			.generation = v->generation, .allocator = v->allocator,
 		};
 	}
-	for (uint32_t k = 0; k < r->n_peak_young; k++)
-		add_young_to_row(&r->rows[young_groups[k]], &r->peak_young[k]);
-	for (size_t i = 0; i < r->n_groups; i++)
-		if (r->rows[i].n_allocations > 0)
-			r->rows[n++] = r->rows[i];
+	free(values);
 	qsort(r->rows, n, sizeof *r->rows, by_seq);
 	*rows = r->rows;
 	return n;
