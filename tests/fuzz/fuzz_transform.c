@@ -110,18 +110,6 @@ static const char *const aside_warnings[] = {
 	"is not valid UTF-8",		/* a name written with U+FFFD (utf8.c) */
 };
 
-/* Whether the line of len bytes at p contains s. */
-static bool
-line_has(const char *p, size_t len, const char *s)
-{
-	size_t n = strlen(s);
-
-	for (size_t i = 0; i + n <= len; i++)
-		if (memcmp(p + i, s, n) == 0)
-			return true;
-	return false;
-}
-
 /*
  * The lines of the messages (an unterminated last one counts) and the
  * warnings among them, both without the aside warnings.
@@ -133,16 +121,17 @@ count_messages(const char *text, size_t len, size_t *lines, size_t *warnings)
 
 	*lines = *warnings = 0;
 	for (size_t start = 0, end; start < len; start = end + 1) {
-		const char *nl = memchr(text + start, '\n', len - start);
+		const char *line = text + start, *nl = memchr(line, '\n', len - start);
 		end = nl ? (size_t)(nl - text) : len;
+		bool warning = end - start >= sizeof warning_start - 1 &&
+		    memcmp(line, warning_start, sizeof warning_start - 1) == 0;
+		/* An aside is a warning; an error that quotes its words stays an error. */
 		bool aside = false;
-		for (size_t k = 0; k < sizeof aside_warnings / sizeof *aside_warnings; k++)
-			aside |= line_has(text + start, end - start, aside_warnings[k]);
-		if (aside)
-			continue;
-		(*lines)++;
-		*warnings += end - start >= sizeof warning_start - 1 &&
-		    memcmp(text + start, warning_start, sizeof warning_start - 1) == 0;
+		for (size_t k = 0; warning && k < sizeof aside_warnings / sizeof *aside_warnings; k++)
+			aside |= memmem(line, end - start, aside_warnings[k],
+			    strlen(aside_warnings[k])) != NULL;
+		*lines += !aside;
+		*warnings += warning && !aside;
 	}
 }
 
