@@ -2,7 +2,7 @@
  * u64index: 32-bit ids found by a 64-bit key that the caller stores with
  * each id and hands back through key_of.  A slot is 6 bytes (u64map's
  * is 16): per live allocation the report pays for its own record plus
- * 6 / load bytes, at most 80% full, and 18 / load while growing.
+ * 6 / load bytes, at most 70% full, and 18 / load while growing.
  *
  * Robin Hood linear probing: a slot holds its entry's distance from its
  * home slot and 8 more bits of the key's hash, so a lookup reads a key
