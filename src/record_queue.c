@@ -409,7 +409,7 @@ free_ring(struct record_queue *q)
 	pthread_mutex_destroy(&q->lock);
 }
 
-/* Fill into the fields of compact slot `slot` of b that vary from record to record. */
+/* Copy into `into` what compact slot `slot` of b says that varies from record to record. */
 static inline void
 fill_compact(const struct batch *b, const struct slot *slot, struct record *into)
 {
@@ -421,7 +421,7 @@ fill_compact(const struct batch *b, const struct slot *slot, struct record *into
 	into->u.alloc.allocator = slot->allocator;
 }
 
-/* Give into the fields that every compact record has. */
+/* Set the fields of `into` that are the same in every compact record. */
 static void
 init_compact(struct record *into)
 {
