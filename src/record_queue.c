@@ -443,10 +443,12 @@ record_queue_new(struct record_decoder *dec, struct byte_source *src, bool threa
 		q->hook = *hook;
 	/* No thread to be had (EAGAIN): the records are the same without one. */
 	q->threaded = threaded && start_reader(q);
-	if (!q->threaded)
+	if (!q->threaded) {
 		free_ring(q);
-	for (size_t i = 0; i < CHUNK; i++)
-		init_compact(&q->chunk_records[i]);
+	} else {
+		for (size_t i = 0; i < CHUNK; i++)
+			init_compact(&q->chunk_records[i]);
+	}
 	return q;
 }
 
@@ -468,18 +470,26 @@ record_queue_free(struct record_queue *q)
 
 /*
  * The record in slot i of b: its whole record, or the compact one filled
- * into `into`.
+ * into `into`, whose fields that every compact record shares are set
+ * already (init_compact).
  */
-static struct record *
-record_at(struct batch *b, size_t i, struct record *into)
+static inline struct record *
+record_in(struct batch *b, size_t i, struct record *into)
 {
 	const struct slot *slot = &b->slots[i];
 
 	if (!slot->compact)
 		return &b->whole[slot->whole];
-	init_compact(into);
 	fill_compact(b, slot, into);
 	return into;
+}
+
+/* record_in for any record `into`. */
+static struct record *
+record_at(struct batch *b, size_t i, struct record *into)
+{
+	init_compact(into);
+	return record_in(b, i, into);
 }
 
 /*
@@ -494,15 +504,8 @@ fill_chunk(struct record_queue *q, struct batch *b, size_t from)
 {
 	size_t n = b->n - from < CHUNK ? b->n - from : CHUNK;
 
-	for (size_t i = 0; i < n; i++) {
-		const struct slot *slot = &b->slots[from + i];
-		if (slot->compact) {
-			fill_compact(b, slot, &q->chunk_records[i]);
-			q->chunk[i] = &q->chunk_records[i];
-		} else {
-			q->chunk[i] = &b->whole[slot->whole];
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		q->chunk[i] = record_in(b, from + i, &q->chunk_records[i]);
 	/* The next chunk's slots, written past the caches: ask for them now. */
 	for (size_t i = from + CHUNK; i < from + 2 * CHUNK && i < b->n; i += 64 / sizeof *b->slots)
 		cache_prefetch(&b->slots[i]);

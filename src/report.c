@@ -92,6 +92,7 @@ struct group_hint {
 };
 #define GROUP_HINT_BITS 10
 #define ORIGIN_HINT_THREAD_BITS 4
+#define ORIGIN_HINTS ((ALLOCATOR_MAX + 1) << ORIGIN_HINT_THREAD_BITS)
 
 /*
  * A slot of the nursery, where the youngest simple blocks are found by
@@ -235,7 +236,7 @@ struct report {
 	struct origin *origins;
 	size_t n_origins, origins_cap;
 	struct u64map origin_by_key;	/* see origin_for */
-	struct origin_hint origin_hints[(ALLOCATOR_MAX + 1) << ORIGIN_HINT_THREAD_BITS];
+	struct origin_hint origin_hints[ORIGIN_HINTS];
 	struct group_hint group_hints[1 << GROUP_HINT_BITS];
 	uint32_t *piece_members;	/* mmap piece id -> its member, if live */
 	size_t piece_members_cap;
@@ -292,7 +293,7 @@ report_new(enum report_mode mode, uint64_t threshold, bool split_threads)
 	u64map_init(&r->group_by_key);
 	u64index_init(&r->live, member_address, r);
 	u64map_init(&r->origin_by_key);
-	for (size_t i = 0; i < (ALLOCATOR_MAX + 1) << ORIGIN_HINT_THREAD_BITS; i++)
+	for (size_t i = 0; i < ORIGIN_HINTS; i++)
 		r->origin_hints[i].origin = NONE;
 	for (size_t i = 0; i < 1 << GROUP_HINT_BITS; i++)
 		r->group_hints[i].group = NONE;
