@@ -54,8 +54,11 @@ struct capture_follower {
 struct lookahead {
 	bool stopped;			/* the newest waiting is a munmap, REC_END or REC_ERROR */
 	size_t front, len;
-	struct record waiting[LOOKAHEAD];	/* a ring, oldest at front */
-	struct record current;		/* the one the report has now */
+	/*
+	 * A ring, oldest at front; the report's record is the slot before
+	 * front, free to refill once the report asks for the next one.
+	 */
+	struct record waiting[LOOKAHEAD];
 };
 
 struct pipeline {
@@ -536,13 +539,13 @@ next_looked_ahead(struct pipeline *p)
 		la->waiting[(la->front + la->len++) % LOOKAHEAD] = *rec;
 		la->stopped = stops_lookahead(rec);
 	}
-	la->current = la->waiting[la->front];
+	struct record *current = &la->waiting[la->front];
 	la->front = (la->front + 1) % LOOKAHEAD;
 	la->len--;
 	/* The munmap that stopped the decoding has left: it may go on (REC_END and REC_ERROR end it). */
-	if (la->len == 0 && la->current.type == REC_ALLOCATION)
+	if (la->len == 0 && current->type == REC_ALLOCATION)
 		la->stopped = false;
-	return &la->current;
+	return current;
 }
 
 /* The report's next record. */
