@@ -552,10 +552,10 @@ next_looked_ahead(struct pipeline *p)
 static struct record *
 next_for_report(struct pipeline *p)
 {
-	if (p->source == FROM_DECODER)
-		return next_followed(p);
 	if (p->source == FROM_READER_THREAD)
 		return record_queue_next_ref(p->queue);
+	if (p->source == FROM_DECODER)
+		return next_followed(p);
 	return next_looked_ahead(p);
 }
 
@@ -573,30 +573,15 @@ static bool
 read_records(struct pipeline *p)
 {
 	const struct capture_follower *f = &p->follower;
+	const bool statistics = p->opts->writer->statistics != NULL;
 
 	for (;;) {
 		struct record *rec = next_for_report(p);
 		enum record_type type = rec->type;
 		if (progress_due(1))	/* --progress: cheap unless it is time to draw */
 			progress_draw(record_queue_input_offset(p->queue));
-		switch (type) {
-		case REC_END:
-			/* memray reads past such a frame record only in peak mode (§0). */
-			if (rec->after_capture_error && p->opts->mode == REPORT_PEAK) {
-				error("%s (byte %" PRIu64 ")", f->problem, f->problem_offset);
-				return false;
-			}
-			return true;
-		case REC_ERROR:
-			if (p->opts->strict) {
-				error("damaged record stream: %s (%s)",
-				    record_decoder_error(p->dec), record_decoder_error_place(p->dec));
-				return false;
-			}
-			warning("damaged record stream: %s (%s); reporting the records before it",
-			    record_decoder_error(p->dec), record_decoder_error_place(p->dec));
-			return true;
-		case REC_ALLOCATION: {
+		/* Nearly every record: a test, not the switch's jump through a table. */
+		if (type == REC_ALLOCATION) {
 			uint32_t thread = rec->u.alloc.thread;
 			if (rec->after_capture_error) {
 				error("%s (byte %" PRIu64 ")", f->problem, f->problem_offset);
@@ -616,10 +601,27 @@ read_records(struct pipeline *p)
 			if (report_allocation(p->report, ev))
 				p->mark = seq + 1;
 			publish_progress(p, seq + 1);
-			if (p->opts->writer->statistics != NULL)
+			if (statistics)
 				stats_allocation(stats_for(p, thread), ev, seq);
-			break;
+			continue;
 		}
+		switch (type) {
+		case REC_END:
+			/* memray reads past such a frame record only in peak mode (§0). */
+			if (rec->after_capture_error && p->opts->mode == REPORT_PEAK) {
+				error("%s (byte %" PRIu64 ")", f->problem, f->problem_offset);
+				return false;
+			}
+			return true;
+		case REC_ERROR:
+			if (p->opts->strict) {
+				error("damaged record stream: %s (%s)",
+				    record_decoder_error(p->dec), record_decoder_error_place(p->dec));
+				return false;
+			}
+			warning("damaged record stream: %s (%s); reporting the records before it",
+			    record_decoder_error(p->dec), record_decoder_error_place(p->dec));
+			return true;
 		case REC_AGGREGATED_ALLOCATION: {
 			bool leaks = p->opts->mode == REPORT_LEAKS;
 			struct alloc_event ev = {
