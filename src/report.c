@@ -961,6 +961,9 @@ ring_slot(const struct recent_ring *ring, size_t k)
 	return slot < ring->cap ? slot : slot - ring->cap;
 }
 
+/* The sets ring_reindex asks the cache lines of ahead. */
+#define REINDEX_AHEAD 16
+
 /* Whether a ring of this limit finds frees through `newest`. */
 static bool
 ring_indexed(uint64_t limit)
@@ -978,6 +981,9 @@ ring_reindex(struct recent_ring *ring)
 {
 	u64map_clear(&ring->newest);
 	for (size_t k = ring->len; k-- > 0;) {
+		/* Each set lands at random in a table larger than the caches: ask ahead. */
+		if (k >= REINDEX_AHEAD)
+			u64map_prefetch(&ring->newest, ring->items[ring_slot(ring, k - REINDEX_AHEAD)].address);
 		size_t slot = ring_slot(ring, k);
 		u64map_set(&ring->newest, ring->items[slot].address, (uint32_t)slot);
 	}
