@@ -142,9 +142,21 @@ prefetch_starts(const struct interval_node *x)
 		cache_prefetch(&x->start[i]);
 }
 
-/* How many of node x's entries have a key not after (start, order). */
-static uint32_t
-count_not_after(const struct interval_node *x, uint64_t start, uint64_t order)
+/*
+ * Whether entry i of node x comes before the search's key: a key not
+ * after (start, order), or, with starts_only, a start before `start`.
+ */
+static inline bool
+before_key(const struct interval_node *x, uint32_t i, uint64_t start, uint64_t order, bool starts_only)
+{
+	if (starts_only)
+		return x->start[i] < start;
+	return x->start[i] < start || (x->start[i] == start && x->order[i] <= order);
+}
+
+/* How many of node x's entries come before the key (see before_key): they come first. */
+static inline uint32_t
+count_before(const struct interval_node *x, uint64_t start, uint64_t order, bool starts_only)
 {
 	prefetch_starts(x);
 	uint32_t base = 0, len = x->n;
@@ -153,11 +165,27 @@ count_not_after(const struct interval_node *x, uint64_t start, uint64_t order)
 		return 0;
 	while (len > 1) {
 		uint32_t half = len / 2;
-		uint32_t m = base + half;
-		base = x->start[m] < start || (x->start[m] == start && x->order[m] <= order) ? m : base;
+		base = before_key(x, base + half, start, order, starts_only) ? base + half : base;
 		len -= half;
 	}
-	return base + (x->start[base] < start || (x->start[base] == start && x->order[base] <= order));
+	return base + before_key(x, base, start, order, starts_only);
+}
+
+/* How many of node x's entries have a key not after (start, order). */
+static uint32_t
+count_not_after(const struct interval_node *x, uint64_t start, uint64_t order)
+{
+	return count_before(x, start, order, false);
+}
+
+/*
+ * How many of node x's entries start before `end`: for a removal's search
+ * of what it cuts, which needs no order compared.
+ */
+static uint32_t
+count_starting_before(const struct interval_node *x, uint64_t end)
+{
+	return count_before(x, end, 0, true);
 }
 
 /* The child of inner node x whose keys take (start, order). */
@@ -508,8 +536,7 @@ find_cuts(struct interval_list *list, uint32_t t, unsigned height, uint64_t star
 	const struct interval_node *x = &list->nodes[t];
 
 	path->node[height] = t;
-	/* The entries that start before end (end > 0): those with keys up to (end - 1, any order). */
-	for (uint32_t j = count_not_after(x, end - 1, UINT64_MAX); j-- > 0 && x->reach[j] > start;) {
+	for (uint32_t j = count_starting_before(x, end); j-- > 0 && x->reach[j] > start;) {
 		if (x->end[j] <= start)
 			continue;
 		if (height > 0) {
