@@ -477,8 +477,12 @@ publish_progress(struct pipeline *p, uint64_t read)
 #define PREFETCH_NEAR 4
 _Static_assert(PREFETCH_FAR < LOOKAHEAD, "one thread looks as far ahead");
 
-/* The record `ahead` places after the report's, if it is at hand; false if not. */
-static bool
+/*
+ * The record `ahead` places after the report's, if it is at hand; false
+ * if not.  Inline: the glimpse is then fields in registers, not a struct
+ * filled in memory and read back.
+ */
+static inline __attribute__((always_inline)) bool
 peek(const struct pipeline *p, size_t ahead, struct record_glimpse *glimpse)
 {
 	const struct lookahead *la = &p->ahead;
