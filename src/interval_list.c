@@ -218,6 +218,16 @@ struct entry {
 	uint32_t id;
 };
 
+/* Write e's fields into entry pos of node x (its reach is the caller's). */
+static inline void
+put_entry(struct interval_node *x, uint32_t pos, const struct entry *e)
+{
+	x->start[pos] = e->start;
+	x->order[pos] = e->order;
+	x->end[pos] = e->end;
+	x->id[pos] = e->id;
+}
+
 /*
  * Put e into node t at index pos.  A full node splits in two halves, or,
  * when e goes at its very end (mmaps at rising addresses), gives e a node
@@ -245,10 +255,7 @@ insert_at(struct interval_list *list, uint32_t t, uint32_t pos, const struct ent
 		}
 	}
 	move_entries(x, pos + 1, x, pos, x->n - pos);
-	x->start[pos] = e->start;
-	x->order[pos] = e->order;
-	x->end[pos] = e->end;
-	x->id[pos] = e->id;
+	put_entry(x, pos, e);
 	x->n++;
 	fix_reach(x, pos);
 	return right;
@@ -315,10 +322,7 @@ append_last(struct interval_list *list, const struct entry *e)
 	if (leaf->n == FANOUT)
 		return false;
 	uint32_t j = leaf->n++;
-	leaf->start[j] = e->start;
-	leaf->order[j] = e->order;
-	leaf->end[j] = e->end;
-	leaf->id[j] = e->id;
+	put_entry(leaf, j, e);
 	leaf->reach[j] = j ? max_u64(leaf->reach[j - 1], e->end) : e->end;
 	for (unsigned h = list->height; h > 0; h--) {
 		struct interval_node *x = &list->nodes[spine[h]];
@@ -592,31 +596,30 @@ find_cuts(struct interval_list *list, uint32_t t, unsigned height, uint64_t star
  * each level is all that can hold a range overlapping [start, end): those
  * before it end by start, those after it start at end or later.  That is
  * most munmaps, as ranges seldom overlap.  Where a level has more, the
- * recursion searches from the root.  On bench's --mmap-share 50 shape
- * (10^6 records, --threads 2) the reader thread took 742.1 M -> 703.3 M
- * instructions (-5.2%).
+ * recursion searches on from that node, the path above it set.  On
+ * bench's --mmap-share 50 shape (10^6 records, --threads 2) the reader
+ * thread took 742.1 M -> 703.3 M instructions (-5.2%).
  */
 static void
 find_all_cuts(struct interval_list *list, uint64_t start, uint64_t end, size_t *n_cuts,
     struct interval_path *path)
 {
 	uint32_t t = list->root;
+	unsigned h = list->height;
 
-	for (unsigned h = list->height; h > 0; h--) {
+	for (; h > 0; h--) {
 		const struct interval_node *x = &list->nodes[t];
 		uint32_t c = count_starting_before(x, end);
 		if (c == 0 || x->reach[c - 1] <= start)
 			return;		/* nothing overlaps */
 		uint32_t j = c - 1;
-		if (x->end[j] <= start || (j > 0 && x->reach[j - 1] > start)) {
-			find_cuts(list, list->root, list->height, start, end, n_cuts, path);
-			return;
-		}
+		if (x->end[j] <= start || (j > 0 && x->reach[j - 1] > start))
+			break;
 		path->node[h] = t;
 		path->at[h] = j;
 		t = x->id[j];
 	}
-	find_cuts(list, t, 0, start, end, n_cuts, path);
+	find_cuts(list, t, h, start, end, n_cuts, path);
 }
 
 static int
