@@ -30,8 +30,6 @@
 #define RING_BATCHES 16
 /* A batch's string storage at first; it grows only for a record alone larger. */
 #define BATCH_STRINGS 65536
-/* Records the consumer takes out of their slots at a time. */
-#define CHUNK 32
 
 /*
  * Copy a record into the ring (size: whole words) with non-temporal stores, which go to
@@ -151,7 +149,7 @@ struct record_queue {
 	bool stop;			/* record_queue_free: the reader must end */
 	bool reader_done;		/* it has published the stream's last record */
 	struct batch *ring;
-	/* The consumer's: the batch it reads, if holding one (its next record: see chunk). */
+	/* The consumer's: the batch it reads, if holding one (its next record: see cursor). */
 	unsigned read_slot;
 	bool holding;
 	uint64_t input_offset;
@@ -162,20 +160,18 @@ struct record_queue {
 	 */
 	struct record current;
 	/*
-	 * With one, the records of the batch's slots from chunk_base on, up to
-	 * a chunk (chunk_end), compact ones filled into chunk_records at once:
-	 * the consumer reads one long after it was filled.  Filled as it is
-	 * read, a record's fields stalled the consumer on loads wider than the
-	 * stores that had just filled them (store forwarding): 1.09x the wall
-	 * time of whole records on the default shape.  The consumer's next
-	 * record is *chunk_next, or, past chunk_end, the slot after the
-	 * chunk's (next_slot): record_queue_next_ref takes one from the chunk
-	 * in a few instructions, a call apart from the rest.
+	 * With one, the held batch's slots not yet taken (none without), and
+	 * that batch's first_offset.  A compact slot is read once, as it is
+	 * taken: record_queue_next_compact hands its fields over in
+	 * registers, record_queue_next_ref fills them into `compact`, whose
+	 * constant fields are set once (init_compact).  (Before, chunks of 32
+	 * records were filled ahead, so that the consumer did not read back
+	 * wide what it had just stored narrow: 24 instructions a record that
+	 * reading each slot once saves; see ChangeLog.)
 	 */
-	struct record *chunk[CHUNK];
-	struct record chunk_records[CHUNK];
-	size_t chunk_base;
-	struct record **chunk_next, **chunk_end;
+	const struct slot *cursor, *cursor_end;
+	uint64_t first_offset;
+	struct record compact;
 };
 
 /* The bytes a record's strings take, NULs included. */
@@ -446,8 +442,7 @@ record_queue_new(struct record_decoder *dec, struct byte_source *src, bool threa
 	if (!q->threaded) {
 		free_ring(q);
 	} else {
-		for (size_t i = 0; i < CHUNK; i++)
-			init_compact(&q->chunk_records[i]);
+		init_compact(&q->compact);
 	}
 	return q;
 }
@@ -492,33 +487,24 @@ record_at(struct batch *b, size_t i, struct record *into)
 	return record_in(b, i, into);
 }
 
-/*
- * Take the records of the slots from `from` on, up to a chunk, out of b
- * (see struct record_queue).  chunk_records hold compact records only,
- * their constant fields set once (record_queue_new): callgrind, the
- * consumer thread on the default generated shape, 28 -> 24 instructions
- * a record here.
- */
-static void
-fill_chunk(struct record_queue *q, struct batch *b, size_t from)
+/* The record in the held batch's next slot, taken. */
+static inline struct record *
+take_ref(struct record_queue *q)
 {
-	size_t n = b->n - from < CHUNK ? b->n - from : CHUNK;
+	struct batch *b = &q->ring[q->read_slot];
+	const struct slot *slot = q->cursor++;
 
-	for (size_t i = 0; i < n; i++)
-		q->chunk[i] = record_in(b, from + i, &q->chunk_records[i]);
-	/* The next chunk's slots, written past the caches: ask for them now. */
-	for (size_t i = from + CHUNK; i < from + 2 * CHUNK && i < b->n; i += 64 / sizeof *b->slots)
-		cache_prefetch(&b->slots[i]);
-	q->chunk_base = from;
-	q->chunk_next = q->chunk;
-	q->chunk_end = q->chunk + n;
+	if (!slot->compact)
+		return &b->whole[slot->whole];
+	fill_compact(b, slot, &q->compact);
+	return &q->compact;
 }
 
 /* The slot of the consumer's next record in the batch it holds. */
 static size_t
 next_slot(const struct record_queue *q)
 {
-	return q->chunk_base + (size_t)(q->chunk_next - q->chunk);
+	return (size_t)(q->cursor - q->ring[q->read_slot].slots);
 }
 
 /*
@@ -553,13 +539,15 @@ next_batch(struct record_queue *q)
 	pthread_mutex_unlock(&q->lock);
 	q->holding = true;
 	q->input_offset = b->input_offset;
-	fill_chunk(q, b, 0);
-	return *q->chunk_next++;	/* every batch has a record */
+	q->cursor = b->slots;
+	q->cursor_end = b->slots + b->n;
+	q->first_offset = b->first_offset;
+	return take_ref(q);	/* every batch has a record */
 }
 
-/* The next record when the chunk has none left (or there is no reader thread). */
+/* The next record when the held batch has none left (or there is no reader thread). */
 static __attribute__((noinline)) struct record *
-next_past_chunk(struct record_queue *q)
+next_past_batch(struct record_queue *q)
 {
 	if (!q->threaded) {
 		do
@@ -567,37 +555,46 @@ next_past_chunk(struct record_queue *q)
 		while (q->hook.apply != NULL && !q->hook.apply(q->hook.ctx, &q->current));
 		return &q->current;
 	}
-	struct batch *b = &q->ring[q->read_slot];
-	if (!q->holding || next_slot(q) == b->n)
-		return next_batch(q);
-	fill_chunk(q, b, next_slot(q));
-	return *q->chunk_next++;
+	return next_batch(q);
 }
 
 struct record *
 record_queue_next_ref(struct record_queue *q)
 {
-	return q->chunk_next != q->chunk_end ? *q->chunk_next++ : next_past_chunk(q);
+	return q->cursor != q->cursor_end ? take_ref(q) : next_past_batch(q);
+}
+
+bool
+record_queue_next_compact(struct record_queue *q, struct alloc_event *ev, uint64_t *offset)
+{
+	const struct slot *slot = q->cursor;
+
+	if (slot == q->cursor_end || !slot->compact)
+		return false;
+	q->cursor = slot + 1;
+	*offset = q->first_offset + slot->offset_delta;
+	ev->address = slot->address;
+	ev->size = slot->size;
+	ev->stack = slot->stack;
+	ev->thread = slot->thread;
+	ev->allocator = slot->allocator;
+	return true;
 }
 
 bool
 record_queue_peek(const struct record_queue *q, size_t ahead, struct record_glimpse *glimpse)
 {
-	if (!q->threaded || !q->holding)
+	/* The slots not taken yet: none without a reader thread. */
+	if ((size_t)(q->cursor_end - q->cursor) < ahead)
 		return false;
-	const struct batch *b = &q->ring[q->read_slot];
-	size_t i = next_slot(q) - 1 + ahead;
-	if (i >= b->n)
-		return false;
-	/* From the slot, not filled into a record: the caller reads it at once (see chunk). */
-	const struct slot *slot = &b->slots[i];
+	const struct slot *slot = q->cursor - 1 + ahead;
 	if (slot->compact) {
 		*glimpse = (struct record_glimpse){
-			.type = REC_ALLOCATION, .offset = b->first_offset + slot->offset_delta,
+			.type = REC_ALLOCATION, .offset = q->first_offset + slot->offset_delta,
 			.address = slot->address, .thread = slot->thread, .allocator = slot->allocator,
 		};
 	} else {
-		*glimpse = record_glimpse_of(&b->whole[slot->whole]);
+		*glimpse = record_glimpse_of(&q->ring[q->read_slot].whole[slot->whole]);
 	}
 	return true;
 }
@@ -639,9 +636,7 @@ record_queue_next_batch(struct record_queue *q, struct record *recs, size_t n)
 	size_t take = b->n - next < n - 1 ? b->n - next : n - 1;
 	for (size_t i = 1; i <= take; i++)
 		recs[i] = *record_at(b, next++, &q->current);
-	/* The chunk is spent: the next record is the slot after these. */
-	q->chunk_base = next;
-	q->chunk_next = q->chunk_end = q->chunk;
+	q->cursor = b->slots + next;
 	return 1 + take;
 }
 

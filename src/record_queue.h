@@ -73,10 +73,23 @@ enum record_type record_queue_next(struct record_queue *q, struct record *rec);
 /*
  * The same record in place, valid until the next call (the caller may
  * change it): for a consumer that reads a record's fields once, no copy
- * of it (with a reader thread, a copy then read field by field stalls on
- * the copy's stores).
+ * of it.
  */
 struct record *record_queue_next_ref(struct record_queue *q);
+
+/*
+ * With a reader thread, the next record if it crossed the ring compact:
+ * an allocation record with no native stack, no generation, no mmap piece
+ * or munmap changes and no capture error before it (nearly all of them).
+ * Sets ev's address, size, stack, thread and allocator and *offset, and
+ * leaves ev's other fields alone: the caller sets them once, as every
+ * such record has them (native_id, generation and n_changes 0, piece
+ * NO_PIECE).  False if the next record is another, or not at hand yet
+ * (or there is no reader thread): record_queue_next_ref then takes it.
+ * The fields come from the ring into registers: no record is filled in
+ * memory and read back.
+ */
+bool record_queue_next_compact(struct record_queue *q, struct alloc_event *ev, uint64_t *offset);
 
 /* What record_queue_peek tells of a record ahead. */
 struct record_glimpse {
@@ -89,8 +102,8 @@ struct record_glimpse {
 };
 
 /*
- * The record `ahead` places after the one record_queue_next_ref returned
- * last, if the queue already holds it (with a reader thread, in the batch
+ * The record `ahead` places after the one taken last (by
+ * record_queue_next_ref or record_queue_next_compact), if the queue already holds it (with a reader thread, in the batch
  * being read): a look ahead for hints.  False if it does not.
  */
 bool record_queue_peek(const struct record_queue *q, size_t ahead,

@@ -572,6 +572,35 @@ consider_lookahead(struct pipeline *p, uint64_t seq)
 		p->source = FROM_LOOKAHEAD;
 }
 
+/* An allocation record for the report; false if it cannot be reported (fatal). */
+static inline __attribute__((always_inline)) bool
+take_allocation(struct pipeline *p, const struct alloc_event *ev, bool after_capture_error,
+    uint64_t offset, bool statistics)
+{
+	const struct capture_follower *f = &p->follower;
+	uint32_t thread = ev->thread;
+
+	if (after_capture_error) {
+		error("%s (byte %" PRIu64 ")", f->problem, f->problem_offset);
+		return false;
+	}
+	if (thread == NO_THREAD) {
+		error("allocation record before any context switch (byte %" PRIu64 ")", offset);
+		return false;
+	}
+	uint64_t seq = report_records(p->report);
+	if (p->source != FROM_DECODER)	/* records ahead to look at */
+		prefetch_ahead(p);
+	else
+		consider_lookahead(p, seq);
+	if (report_allocation(p->report, ev))
+		p->mark = seq + 1;
+	publish_progress(p, seq + 1);
+	if (statistics)
+		stats_allocation(stats_for(p, thread), ev, seq);
+	return true;
+}
+
 /* Returns false if the record stream cannot be reported (fatal). */
 static bool
 read_records(struct pipeline *p)
@@ -579,36 +608,30 @@ read_records(struct pipeline *p)
 	const struct capture_follower *f = &p->follower;
 	const bool statistics = p->opts->writer->statistics != NULL;
 
+	struct alloc_event compact = { .piece = NO_PIECE };
 	for (;;) {
-		struct record *rec = next_for_report(p);
-		enum record_type type = rec->type;
+		const struct alloc_event *ev;
+		bool after_capture_error = false;
+		uint64_t offset;
+		struct record *rec = NULL;
+		if (p->source == FROM_READER_THREAD &&
+		    record_queue_next_compact(p->queue, &compact, &offset)) {
+			ev = &compact;
+		} else {
+			rec = next_for_report(p);
+			ev = &rec->u.alloc;
+			after_capture_error = rec->after_capture_error;
+			offset = rec->offset;
+		}
 		if (progress_due(1))	/* --progress: cheap unless it is time to draw */
 			progress_draw(record_queue_input_offset(p->queue));
 		/* Nearly every record: a test, not the switch's jump through a table. */
-		if (type == REC_ALLOCATION) {
-			uint32_t thread = rec->u.alloc.thread;
-			if (rec->after_capture_error) {
-				error("%s (byte %" PRIu64 ")", f->problem, f->problem_offset);
+		if (rec == NULL || rec->type == REC_ALLOCATION) {
+			if (!take_allocation(p, ev, after_capture_error, offset, statistics))
 				return false;
-			}
-			if (thread == NO_THREAD) {
-				error("allocation record before any context switch (byte %" PRIu64 ")",
-				    rec->offset);
-				return false;
-			}
-			const struct alloc_event *ev = &rec->u.alloc;
-			uint64_t seq = report_records(p->report);
-			if (p->source != FROM_DECODER)	/* records ahead to look at */
-				prefetch_ahead(p);
-			else
-				consider_lookahead(p, seq);
-			if (report_allocation(p->report, ev))
-				p->mark = seq + 1;
-			publish_progress(p, seq + 1);
-			if (statistics)
-				stats_allocation(stats_for(p, thread), ev, seq);
 			continue;
 		}
+		enum record_type type = rec->type;
 		switch (type) {
 		case REC_END:
 			/* memray reads past such a frame record only in peak mode (§0). */

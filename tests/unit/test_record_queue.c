@@ -450,30 +450,61 @@ keep_some(void *ctx, struct record *rec)
 }
 
 /*
+ * The record that record_queue_next_compact gave as ev at offset: an
+ * allocation with none of the fields a compact record does not carry.
+ */
+static struct record
+compact_record(const struct alloc_event *ev, uint64_t offset)
+{
+	struct record rec = { .type = REC_ALLOCATION, .offset = offset };
+
+	rec.u.alloc.address = ev->address;
+	rec.u.alloc.size = ev->size;
+	rec.u.alloc.stack = ev->stack;
+	rec.u.alloc.thread = ev->thread;
+	rec.u.alloc.allocator = ev->allocator;
+	return rec;
+}
+
+/*
  * With a hook, with and without a reader thread: the consumer gets the
  * records the hook keeps, as the hook left them, in order, the others
- * not at all; the hook saw every record once, REC_END included.
+ * not at all; the hook saw every record once, REC_END included.  Taken
+ * with record_queue_next_ref alone (loops 0 and 1), or with
+ * record_queue_next_compact first (2 and 3): with a reader thread, it
+ * takes the allocations that crossed compact (no mmap or munmap, no
+ * generation, no capture error), the same as next_ref would give them;
+ * without one, none.
  */
 START_TEST(test_hook)
 {
 	struct capture_builder b = { 0 };
 	struct reader direct, queued;
-	struct record expected;
-	uint64_t n = 0, kept = 0, allocations = 0;
+	struct record expected, compact;
+	struct alloc_event ev;
+	uint64_t n = 0, kept = 0, allocations = 0, compacts = 0;
+	bool threaded = _i % 2 == 1, try_compact = _i >= 2;
 
 	build_capture(&b, true);
 	reader_open(&direct, &b);
 	reader_open(&queued, &b);
 	struct counting_hook h = { 0 };
 	const struct record_queue_hook hook = { keep_some, &h };
-	struct record_queue *q = record_queue_new(queued.dec, queued.src, _i == 1, &hook);
+	struct record_queue *q = record_queue_new(queued.dec, queued.src, threaded, &hook);
 	const struct record *got;
 	do {
 		do {
 			record_decoder_next(direct.dec, &expected);
 			n++;
 		} while (expected.type == REC_FRAME_POP || expected.type == REC_CODE_OBJECT);
-		got = record_queue_next_ref(q);
+		uint64_t offset;
+		if (try_compact && record_queue_next_compact(q, &ev, &offset)) {
+			compact = compact_record(&ev, offset);
+			got = &compact;
+			compacts++;
+		} else {
+			got = record_queue_next_ref(q);
+		}
 		ck_assert_int_eq(got->type, expected.type);
 		if (got->type == REC_ALLOCATION) {
 			uint64_t seen = n - 1;
@@ -507,6 +538,10 @@ START_TEST(test_hook)
 	ck_assert_uint_eq(h.seen, n);
 	ck_assert_uint_lt(kept, n / 2);
 	ck_assert_uint_eq(allocations, ROUNDS * 3 / 2);
+	if (threaded && try_compact)
+		ck_assert_uint_gt(compacts, allocations / 4);
+	else
+		ck_assert_uint_eq(compacts, 0);
 	record_queue_free(q);
 	reader_close(&queued);
 	reader_close(&direct);
@@ -527,7 +562,8 @@ main(void)
 	tcase_add_test(tc, test_unthreaded);
 	tcase_add_test(tc, test_glimpse_of);
 	tcase_add_loop_test(tc, test_peek, 0, 2);	/* 0: without a reader thread, 1: with */
-	tcase_add_loop_test(tc, test_hook, 0, 2);	/* 0: without a reader thread, 1: with */
+	/* 0, 2: without a reader thread, 1, 3: with; 2, 3 take compact records first */
+	tcase_add_loop_test(tc, test_hook, 0, 4);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
