@@ -99,7 +99,7 @@ _Static_assert(offsetof(struct slot, thread) == 20 && offsetof(struct slot, offs
  * A slot built on the stack (stores of 1 to 16 bytes) and read back by
  * words for store_streaming stalled the reader thread on every word, as a
  * load cannot take its bytes from several stores still in flight: 45% of
- * hand_over's samples fell on one such load.
+ * the samples of hand_over (as it was) fell on one such load.
  */
 static inline void
 store_slot(struct slot *dst, const struct slot *s)
@@ -276,26 +276,26 @@ fits_compact(const struct batch *b, const struct record *rec)
 	    rec->offset - b->first_offset <= UINT32_MAX;
 }
 
-/* Put rec into b's next slot, streamed past the caches. */
-static void
-hand_over(struct batch *b, const struct record *rec)
+/* Put rec, which fits_compact, into b's next slot, streamed past the caches. */
+static inline void
+hand_over_compact(struct batch *b, const struct record *rec)
 {
-	struct slot slot;
+	struct slot slot = {
+		.address = rec->u.alloc.address, .size = rec->u.alloc.size,
+		.stack = rec->u.alloc.stack, .thread = rec->u.alloc.thread,
+		.offset_delta = (uint32_t)(rec->offset - b->first_offset),
+		.allocator = rec->u.alloc.allocator, .compact = true,
+	};
 
-	if (b->n == 0)
-		b->first_offset = rec->offset;
-	if (fits_compact(b, rec)) {
-		slot = (struct slot){
-			.address = rec->u.alloc.address, .size = rec->u.alloc.size,
-			.stack = rec->u.alloc.stack, .thread = rec->u.alloc.thread,
-			.offset_delta = (uint32_t)(rec->offset - b->first_offset),
-			.allocator = rec->u.alloc.allocator, .compact = true,
-		};
-	} else {
-		store_streaming(&b->whole[b->n_whole], rec, sizeof *rec);
-		slot = (struct slot){ .whole = (uint16_t)b->n_whole++ };
-	}
 	store_slot(&b->slots[b->n++], &slot);
+}
+
+/* Put rec, whose strings b keeps, into b's `whole` array and next slot, streamed. */
+static void
+hand_over_whole(struct batch *b, const struct record *rec)
+{
+	store_streaming(&b->whole[b->n_whole], rec, sizeof *rec);
+	store_slot(&b->slots[b->n++], &(struct slot){ .whole = (uint16_t)b->n_whole++ });
 }
 
 /*
@@ -309,8 +309,9 @@ fill_batch(struct record_queue *q, struct batch *b, struct record *pending, bool
 {
 	bool ended = false;
 	/*
-	 * Decoded here, then streamed into the batch (hand_over).  The fields
-	 * the decoder leaves (for the hook) are set once, not left undefined.
+	 * Decoded here, then streamed into the batch (hand_over_compact,
+	 * hand_over_whole).  The fields the decoder leaves (for the hook) are
+	 * set once, not left undefined.
 	 */
 	struct record decoded = { 0 }, *rec = &decoded;
 
@@ -327,12 +328,19 @@ fill_batch(struct record_queue *q, struct batch *b, struct record *pending, bool
 			if (q->hook.apply != NULL && !q->hook.apply(q->hook.ctx, rec))
 				continue;
 		}
+		if (b->n == 0)
+			b->first_offset = rec->offset;
+		/* Nearly every record: an allocation, with no strings. */
+		if (fits_compact(b, rec)) {
+			hand_over_compact(b, rec);
+			continue;
+		}
 		if (!keep_strings(b, rec)) {
 			*pending = *rec;
 			*has_pending = true;
 			break;
 		}
-		hand_over(b, rec);
+		hand_over_whole(b, rec);
 		ended = rec->type == REC_END || rec->type == REC_ERROR;
 	}
 	store_streaming_done();
