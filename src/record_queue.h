@@ -103,8 +103,9 @@ struct record_glimpse {
 
 /*
  * The record `ahead` places after the one taken last (by
- * record_queue_next_ref or record_queue_next_compact), if the queue already holds it (with a reader thread, in the batch
- * being read): a look ahead for hints.  False if it does not.
+ * record_queue_next_ref or record_queue_next_compact), if the queue
+ * already holds it (with a reader thread, in the batch being read): a
+ * look ahead for hints.  False if it does not.
  */
 bool record_queue_peek(const struct record_queue *q, size_t ahead,
     struct record_glimpse *glimpse);
