@@ -185,6 +185,15 @@ enum record_type record_decoder_next(struct record_decoder *dec, struct record *
  */
 size_t record_decoder_next_batch(struct record_decoder *dec, struct record *recs, size_t n);
 
+/*
+ * How the fast paths take an allocation's pointer, a cache hit or a miss:
+ * with branches or with masks (the same records either way).  By
+ * default, whichever costs less on the capture at hand, timed as it is
+ * read (record_decoder.c, time_pointer_paths); tests pin one.
+ */
+enum pointer_path { POINTER_PATH_TIMED, POINTER_PATH_BRANCHES, POINTER_PATH_MASKS };
+void record_decoder_set_pointer_path(struct record_decoder *dec, enum pointer_path path);
+
 const char *record_decoder_error(const struct record_decoder *dec);
 /*
  * The offset of the error: in the decompressed stream, except for an

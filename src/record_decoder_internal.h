@@ -32,7 +32,9 @@
 #include "u64map.h"
 #include "varint.h"
 
+/* The pointer cache's entries (§3.3.6), and the ring that holds them (a power of two). */
 #define POINTER_CACHE_SIZE 15
+#define POINTER_RING 16
 
 /* Record type bytes of formats 12 and 13 (doc/capture-format.md §3.1). */
 enum {
@@ -111,8 +113,12 @@ struct record_decoder {
 	struct hot_state hot;
 	uint64_t last_ip;
 	int32_t last_firstlineno;
-	/* A ring: cache slot k is pointer_cache[(hot.cache_front + k) % POINTER_CACHE_SIZE]. */
-	uint64_t pointer_cache[POINTER_CACHE_SIZE];
+	/*
+	 * A ring: cache slot k is pointer_cache[(hot.cache_front + k) % POINTER_RING].
+	 * One entry more than the cache holds: the one before the front,
+	 * which dropped out, and which the next miss takes (commit_pointer).
+	 */
+	uint64_t pointer_cache[POINTER_RING];
 	uint64_t native_frames;		/* NATIVE_TRACE_INDEX records so far */
 	uint64_t segments_pending;	/* SEGMENT records owed to a SEGMENT_HEADER */
 
@@ -126,6 +132,15 @@ struct record_decoder {
 	struct record pending;		/* a second record decoded from the last one */
 
 	enum parse (*parse)(struct record_decoder *, struct cursor *, struct record *);
+	/* The fast paths take pointers with masks (parse_allocation_fast), else branches. */
+	bool branchless;
+	enum pointer_path pointer_path;
+	struct pointer_timing {
+		uint64_t start_ns;		/* the thread's cpu time when the interval began; 0: none */
+		uint64_t start_offset;		/* the stream offset then */
+		uint64_t intervals;
+		uint64_t cost[2];		/* cpu ns a KiB, the last interval of each way; 0: none */
+	} pointer_timing;
 	uint64_t counts[RECORD_TYPE_COUNT];
 	char error[200];
 	uint64_t error_offset;
@@ -201,7 +216,7 @@ take_bool(struct record_decoder *dec, struct cursor *c, bool *v, const char *wha
  * (its length changes from one varint to the next, so a loop's branches
  * would be mispredicted): the first byte without the continuation bit ends
  * it, and its 7-bit groups are packed together in three steps.  Returns
- * its length, or 0 if it is longer.
+ * its length, or 0 if it is longer (*v then means nothing).
  */
 static inline unsigned
 varint_read8(const uint8_t *p, uint64_t *v)
@@ -209,13 +224,13 @@ varint_read8(const uint8_t *p, uint64_t *v)
 	uint64_t x = le64(p);
 	uint64_t ends = ~x & UINT64_C(0x8080808080808080);
 
-	if (ends == 0)
-		return 0;
 	x &= (ends ^ (ends - 1)) & UINT64_C(0x7f7f7f7f7f7f7f7f);
 	x = (x & UINT64_C(0x007f007f007f007f)) | (x & UINT64_C(0x7f007f007f007f00)) >> 1;
 	x = (x & UINT64_C(0x00003fff00003fff)) | (x & UINT64_C(0x3fff00003fff0000)) >> 2;
 	x = (x & UINT64_C(0x000000000fffffff)) | (x & UINT64_C(0x0fffffff00000000)) >> 4;
-	*v = x;
+	*v = x;		/* set either way: parse_allocation_fast may drop it unread */
+	if (ends == 0)
+		return 0;
 	return (unsigned)__builtin_ctzll(ends) / 8 + 1;
 }
 

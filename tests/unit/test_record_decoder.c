@@ -747,7 +747,12 @@ START_TEST(test_pointer_cache_fifo)
 	/*
 	 * §3.3.6: 15 slots, all 0 at first, filled only by misses, hits do not
 	 * reorder; OBJECT_RECORD shares the cache and last_data_ptr (§3.3.7).
+	 * Both ways with pointers (_i), on the fast path: pops follow, so
+	 * that every allocation record is more than a record's length from the
+	 * end of the data.
 	 */
+	static const enum pointer_path paths[] = { POINTER_PATH_BRANCHES, POINTER_PATH_MASKS };
+	enum { POPS = 80 };
 	struct record rec;
 	uint64_t addr[17];
 	uint64_t last = 0;
@@ -778,8 +783,11 @@ START_TEST(test_pointer_cache_fifo)
 	builder_u8(&input, 0xFE);
 	builder_svarint(&input, 1);
 	builder_varint(&input, 99);
+	for (int i = 0; i < POPS; i++)
+		builder_u8(&input, 0x10);		/* FRAME_POP */
 	builder_u8(&input, 0x01);
 	open_bytes(input.data, input.len);
+	record_decoder_set_pointer_path(dec, paths[_i]);
 	ck_assert(record_decoder_read_header(dec));
 	ck_assert_int_eq(next(&rec), REC_CONTEXT_SWITCH);
 	ck_assert_int_eq(next(&rec), REC_ALLOCATION);
@@ -806,6 +814,8 @@ START_TEST(test_pointer_cache_fifo)
 	ck_assert_int_eq(next(&rec), REC_ALLOCATION);
 	ck_assert_uint_eq(rec.u.alloc.address, addr[16] + 8);
 	ck_assert_uint_eq(rec.u.alloc.size, 99);
+	for (int i = 0; i < POPS; i++)
+		ck_assert_int_eq(next(&rec), REC_FRAME_POP);
 	ck_assert_int_eq(next(&rec), REC_END);
 	ck_assert_uint_eq(record_decoder_counts(dec)[REC_OBJECT], 1);
 }
@@ -1112,10 +1122,12 @@ require_same_record(const struct record *a, const struct record *b)
 
 /*
  * Decode data one record at a time (dec) and in batches of batch (a side
- * decoder): the same records, counts, end and error.
+ * decoder): the same records, counts, end and error.  One takes pointers
+ * with branches, the other with masks (batch_masks: the batches), so that
+ * both ways are checked against each other.
  */
 static void
-require_batches_match(const uint8_t *data, size_t len, size_t batch)
+require_batches_match(const uint8_t *data, size_t len, size_t batch, bool batch_masks)
 {
 	enum { MAX_BATCH = 300 };
 	struct side_decoder side;
@@ -1125,6 +1137,8 @@ require_batches_match(const uint8_t *data, size_t len, size_t batch)
 	ck_assert_uint_le(batch, MAX_BATCH);
 	open_bytes(data, len);
 	side_open(&side, data, len);
+	record_decoder_set_pointer_path(dec, batch_masks ? POINTER_PATH_BRANCHES : POINTER_PATH_MASKS);
+	record_decoder_set_pointer_path(side.dec, batch_masks ? POINTER_PATH_MASKS : POINTER_PATH_BRANCHES);
 	bool header = record_decoder_read_header(dec);
 	require(header == record_decoder_read_header(side.dec));
 	for (bool done = !header; !done;) {
@@ -1226,7 +1240,8 @@ START_TEST(test_batch_matches_next)
 		for (int flips = 1 + (int)(rng() % 3); flips > 0; flips--)
 			input.data[header_end + rng() % (input.len - header_end)] ^= (uint8_t)(1 + rng() % 255);
 	}
-	require_batches_match(input.data, len, batches[(size_t)_i % (sizeof batches / sizeof batches[0])]);
+	require_batches_match(input.data, len, batches[(size_t)_i % (sizeof batches / sizeof batches[0])],
+	    _i % 2 == 0);
 }
 END_TEST
 
@@ -1253,7 +1268,7 @@ START_TEST(test_batch_matches_next_on_captures)
 		while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
 			builder_bytes(&input, chunk, got);
 		fclose(f);
-		require_batches_match(input.data, input.len, 256);
+		require_batches_match(input.data, input.len, 256, i % 2 == 0);
 	}
 }
 END_TEST
@@ -1295,7 +1310,7 @@ record_decoder_suite(void)
 	tc = tcase_create("records");
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, NULL, teardown);
-	tcase_add_test(tc, test_pointer_cache_fifo);
+	tcase_add_loop_test(tc, test_pointer_cache_fifo, 0, 2);
 	tcase_add_test(tc, test_object_record_native);
 	tcase_add_test(tc, test_misc_records);
 	tcase_add_test(tc, test_segments);
