@@ -102,8 +102,9 @@ free_cstr_list(char **list)
  * (10^8 records: 1.28 s with branches, 1.06 s with masks).  So each
  * interval of POINTER_TIMING_BYTES of the stream is timed in the thread's
  * cpu time (what the decoder's thread spends, on whatever else it does
- * too, but not while it waits); the way of the faster last interval is
- * kept, and the other tried again for one interval in POINTER_PROBE_EVERY.
+ * too, but not while it waits); the way whose intervals cost less (a
+ * running mean, as one interval can be slowed by a neighbour) is kept,
+ * and the other tried again for one interval in POINTER_PROBE_EVERY.
  * A clock_gettime takes about 1.3 us here: 0.2% of an interval.
  */
 #define POINTER_TIMING_BYTES (1u << 20)
@@ -130,7 +131,9 @@ time_pointer_paths(struct record_decoder *dec)
 	uint64_t now = thread_cpu_ns();
 	if (t->start_ns != 0 && now > t->start_ns) {
 		/* +1: a cost of 0 means none measured. */
-		t->cost[dec->branchless] = (now - t->start_ns) * 1024 / (offset - t->start_offset) + 1;
+		uint64_t cost = (now - t->start_ns) * 1024 / (offset - t->start_offset) + 1;
+		uint64_t *mean = &t->cost[dec->branchless];
+		*mean = *mean == 0 ? cost : (3 * *mean + cost) / 4;
 		t->intervals++;
 		if (t->cost[0] == 0 || t->cost[1] == 0) {
 			dec->branchless = t->cost[1] == 0;	/* branches first, then masks */

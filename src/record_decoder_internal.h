@@ -139,7 +139,7 @@ struct record_decoder {
 		uint64_t start_ns;		/* the thread's cpu time when the interval began; 0: none */
 		uint64_t start_offset;		/* the stream offset then */
 		uint64_t intervals;
-		uint64_t cost[2];		/* cpu ns a KiB, the last interval of each way; 0: none */
+		uint64_t cost[2];		/* cpu ns a KiB, each way's running mean; 0: none */
 	} pointer_timing;
 	uint64_t counts[RECORD_TYPE_COUNT];
 	char error[200];
