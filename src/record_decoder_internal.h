@@ -140,6 +140,9 @@ struct record_decoder {
 		uint64_t start_offset;		/* the stream offset then */
 		uint64_t intervals;
 		uint64_t cost[2];		/* cpu ns a KiB, each way's running mean; 0: none */
+		uint64_t next_probe;		/* the interval that tries the other way */
+		unsigned probe_every;
+		bool probing;			/* this interval tries it */
 	} pointer_timing;
 	uint64_t counts[RECORD_TYPE_COUNT];
 	char error[200];
