@@ -138,20 +138,22 @@ time_pointer_paths(struct record_decoder *dec)
 		uint64_t cost = (now - t->start_ns) * 1024 / (offset - t->start_offset) + 1;
 		uint64_t *mean = &t->cost[dec->branchless];
 		*mean = *mean == 0 ? cost : (3 * *mean + cost) / 4;
-		t->intervals++;
 		if (t->cost[0] == 0 || t->cost[1] == 0) {
 			dec->branchless = t->cost[1] == 0;	/* branches first, then masks */
-			t->probe_every = POINTER_PROBE_FIRST;
-			t->next_probe = t->intervals + t->probe_every;
+			t->probe_every = t->until_probe = POINTER_PROBE_FIRST;
 		} else {
 			bool faster = t->cost[1] < t->cost[0];
 			if (t->probing) {
-				bool won = faster == dec->branchless;
-				t->probe_every = won ? POINTER_PROBE_FIRST : t->probe_every * 2 > POINTER_PROBE_LAST ?
-				    POINTER_PROBE_LAST : t->probe_every * 2;
-				t->next_probe = t->intervals + t->probe_every;
+				/* A try that wins starts the count again; one that loses doubles it. */
+				if (faster == dec->branchless)
+					t->probe_every = POINTER_PROBE_FIRST;
+				else if (t->probe_every < POINTER_PROBE_LAST)
+					t->probe_every *= 2;
+				t->until_probe = t->probe_every;
+				t->probing = false;
+			} else {
+				t->probing = --t->until_probe == 0;
 			}
-			t->probing = t->intervals >= t->next_probe;
 			dec->branchless = t->probing ? !faster : faster;
 		}
 	}

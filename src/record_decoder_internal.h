@@ -138,10 +138,9 @@ struct record_decoder {
 	struct pointer_timing {
 		uint64_t start_ns;		/* the thread's cpu time when the interval began; 0: none */
 		uint64_t start_offset;		/* the stream offset then */
-		uint64_t intervals;
 		uint64_t cost[2];		/* cpu ns a KiB, each way's running mean; 0: none */
-		uint64_t next_probe;		/* the interval that tries the other way */
-		unsigned probe_every;
+		unsigned probe_every;		/* intervals from one try of the other way to the next */
+		unsigned until_probe;		/* intervals left before the next try */
 		bool probing;			/* this interval tries it */
 	} pointer_timing;
 	uint64_t counts[RECORD_TYPE_COUNT];
