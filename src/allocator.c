@@ -1,7 +1,7 @@
 /* allocator: memray's allocator ids, their names and kinds (see allocator.h). */
 #include "allocator.h"
 
-const uint8_t allocator_kinds[ALLOCATOR_MAX + 1] = {
+const uint8_t allocator_kinds[UINT8_MAX + 1] = {
 	[ALLOC_PYMALLOC_FREE] = SIMPLE_DEALLOCATOR,
 	[ALLOC_PYMALLOC_MALLOC] = SIMPLE_ALLOCATOR,
 	[ALLOC_PYMALLOC_CALLOC] = SIMPLE_ALLOCATOR,
