@@ -69,7 +69,7 @@ store_streaming_done(void)
 }
 
 /*
- * A record as the ring holds it.  Nearly all that cross are allocation
+ * A record as the ring holds it (struct record_slot, record_queue.h).  Nearly all that cross are allocation
  * records, whose fields (but a native stack's) fit in 32 bytes, where a
  * struct record takes 88: such a record crosses compact, the others whole
  * in the batch's `whole` array, which the slot names.  With --threads 2
@@ -79,20 +79,10 @@ store_streaming_done(void)
  * default shape, 2,000,000 live and a threshold of 100000 as long
  * (1.00-1.01x).
  */
-struct slot {
-	uint64_t address;
-	uint64_t size;
-	uint32_t stack;
-	uint32_t thread;
-	uint32_t offset_delta;		/* the record's offset less the batch's first one */
-	uint8_t allocator;
-	bool compact;
-	uint16_t whole;			/* not compact: its index in whole */
-};
-_Static_assert(sizeof(struct slot) == 32, "two slots to a cache line");
-_Static_assert(offsetof(struct slot, thread) == 20 && offsetof(struct slot, offset_delta) == 24 &&
-    offsetof(struct slot, allocator) == 28 && offsetof(struct slot, compact) == 29 &&
-    offsetof(struct slot, whole) == 30, "store_slot's words");
+_Static_assert(sizeof(struct record_slot) == 32, "two slots to a cache line");
+_Static_assert(offsetof(struct record_slot, thread) == 20 && offsetof(struct record_slot, offset_delta) == 24 &&
+    offsetof(struct record_slot, allocator) == 28 && offsetof(struct record_slot, compact) == 29 &&
+    offsetof(struct record_slot, whole) == 30, "store_slot's words");
 
 /*
  * Stream slot s into dst: on x86-64 its four words composed in registers.
@@ -102,7 +92,7 @@ _Static_assert(offsetof(struct slot, thread) == 20 && offsetof(struct slot, offs
  * the samples of hand_over (as it was) fell on one such load.
  */
 static inline void
-store_slot(struct slot *dst, const struct slot *s)
+store_slot(struct record_slot *dst, const struct record_slot *s)
 {
 #if defined(__x86_64__) && defined(__SSE2__)
 	long long *words = (long long *)dst;
@@ -119,8 +109,9 @@ store_slot(struct slot *dst, const struct slot *s)
 _Static_assert(BATCH_RECORDS <= UINT16_MAX + 1, "whole indices fit a slot");
 
 struct batch {
-	struct slot slots[BATCH_RECORDS];
+	struct record_slot slots[BATCH_RECORDS];
 	struct record whole[BATCH_RECORDS];	/* the records not compact, in order */
+	uint16_t whole_at[BATCH_RECORDS];	/* the slot of each */
 	size_t n, n_whole;
 	uint64_t first_offset;		/* of the batch's first record */
 	/* The strings of the records (names, files, line tables), copied out of the decoder. */
@@ -161,18 +152,20 @@ struct record_queue {
 	struct record current;
 	/*
 	 * With one, the held batch's slots not yet taken (none without), and
-	 * that batch's first_offset (a copy, so that record_queue_next_compact
+	 * that batch's first_offset (a copy, so that record_queue_next_ref
 	 * need not find the batch: about 4 instructions a record).  A compact
-	 * slot is read once, as it is taken: record_queue_next_compact hands
-	 * its fields over in registers, record_queue_next_ref fills them into
-	 * `compact`, whose constant fields are set once (init_compact).
+	 * slot is read once, as it is taken: record_queue_compact_run hands
+	 * the consumer the slots themselves, record_queue_next_ref fills them
+	 * into `compact`, whose constant fields are set once (init_compact).
 	 * (Before, chunks of 32 records were filled ahead, so that the
 	 * consumer did not read back wide what it had just stored narrow: 24
 	 * instructions a record that reading each slot once saves; see
-	 * ChangeLog.)
+	 * ChangeLog.)  next_whole: the held batch's whole records before it
+	 * are behind the cursor (record_queue_compact_run).
 	 */
-	const struct slot *cursor, *cursor_end;
+	const struct record_slot *cursor, *cursor_end;
 	uint64_t first_offset;
+	size_t next_whole;
 	struct record compact;
 };
 
@@ -282,7 +275,7 @@ fits_compact(const struct batch *b, const struct record *rec)
 static inline void
 hand_over_compact(struct batch *b, const struct record *rec)
 {
-	struct slot slot = {
+	struct record_slot slot = {
 		.address = rec->u.alloc.address, .size = rec->u.alloc.size,
 		.stack = rec->u.alloc.stack, .thread = rec->u.alloc.thread,
 		.offset_delta = (uint32_t)(rec->offset - b->first_offset),
@@ -297,7 +290,8 @@ static void
 hand_over_whole(struct batch *b, const struct record *rec)
 {
 	store_streaming(&b->whole[b->n_whole], rec, sizeof *rec);
-	store_slot(&b->slots[b->n++], &(struct slot){ .whole = (uint16_t)b->n_whole++ });
+	b->whole_at[b->n_whole] = (uint16_t)b->n;
+	store_slot(&b->slots[b->n++], &(struct record_slot){ .whole = (uint16_t)b->n_whole++ });
 }
 
 /*
@@ -417,7 +411,7 @@ free_ring(struct record_queue *q)
 
 /* Copy into `into` what compact slot `slot` of b says that varies from record to record. */
 static inline void
-fill_compact(const struct batch *b, const struct slot *slot, struct record *into)
+fill_compact(const struct batch *b, const struct record_slot *slot, struct record *into)
 {
 	into->offset = b->first_offset + slot->offset_delta;
 	into->u.alloc.address = slot->address;
@@ -481,7 +475,7 @@ record_queue_free(struct record_queue *q)
 static inline struct record *
 record_in(struct batch *b, size_t i, struct record *into)
 {
-	const struct slot *slot = &b->slots[i];
+	const struct record_slot *slot = &b->slots[i];
 
 	if (!slot->compact)
 		return &b->whole[slot->whole];
@@ -548,6 +542,7 @@ next_batch(struct record_queue *q)
 	q->cursor = b->slots;
 	q->cursor_end = b->slots + b->n;
 	q->first_offset = b->first_offset;
+	q->next_whole = 0;
 	return take_ref(q);	/* every batch has a record */
 }
 
@@ -570,21 +565,25 @@ record_queue_next_ref(struct record_queue *q)
 	return q->cursor != q->cursor_end ? take_ref(q) : next_past_batch(q);
 }
 
-bool
-record_queue_next_compact(struct record_queue *q, struct alloc_event *ev, uint64_t *offset)
+size_t
+record_queue_compact_run(struct record_queue *q, const struct record_slot **run,
+    uint64_t *base_offset)
 {
-	const struct slot *slot = q->cursor;
+	const struct record_slot *end = q->cursor_end;
 
-	if (slot == q->cursor_end || !slot->compact)
-		return false;
-	q->cursor = slot + 1;
-	*offset = q->first_offset + slot->offset_delta;
-	ev->address = slot->address;
-	ev->size = slot->size;
-	ev->stack = slot->stack;
-	ev->thread = slot->thread;
-	ev->allocator = slot->allocator;
-	return true;
+	if (q->cursor == end || !q->cursor->compact)
+		return 0;
+	/* The run ends at the first whole record past the cursor, if any (whole_at is in order). */
+	const struct batch *b = &q->ring[q->read_slot];
+	size_t at = (size_t)(q->cursor - b->slots);
+	while (q->next_whole < b->n_whole && b->whole_at[q->next_whole] < at)
+		q->next_whole++;
+	if (q->next_whole < b->n_whole)
+		end = b->slots + b->whole_at[q->next_whole];
+	*run = q->cursor;
+	*base_offset = q->first_offset;
+	q->cursor = end;
+	return (size_t)(end - *run);
 }
 
 bool
@@ -593,7 +592,7 @@ record_queue_peek(const struct record_queue *q, size_t ahead, struct record_glim
 	/* The slots not taken yet: none without a reader thread. */
 	if ((size_t)(q->cursor_end - q->cursor) < ahead)
 		return false;
-	const struct slot *slot = q->cursor - 1 + ahead;
+	const struct record_slot *slot = q->cursor - 1 + ahead;
 	if (slot->compact) {
 		*glimpse = (struct record_glimpse){
 			.type = REC_ALLOCATION, .offset = q->first_offset + slot->offset_delta,

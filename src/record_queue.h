@@ -78,18 +78,35 @@ enum record_type record_queue_next(struct record_queue *q, struct record *rec);
 struct record *record_queue_next_ref(struct record_queue *q);
 
 /*
- * With a reader thread, the next record if it crossed the ring compact:
- * an allocation record with no native stack, no generation, no mmap piece
- * or munmap changes and no capture error before it (nearly all of them).
- * Sets ev's address, size, stack, thread and allocator and *offset, and
- * leaves ev's other fields alone: the caller sets them once, as every
- * such record has them (native_id, generation and n_changes 0, piece
- * NO_PIECE).  False if the next record is another, or not at hand yet
- * (or there is no reader thread): record_queue_next_ref then takes it.
- * The fields come from the ring into registers: no record is filled in
- * memory and read back.
+ * A slot of the ring.  An allocation record with no native stack, no
+ * generation, no mmap piece or munmap changes and no capture error
+ * before it (nearly all of them) crosses in one, compact: these fields
+ * are all it says.  Any other record crosses whole, beside.
  */
-bool record_queue_next_compact(struct record_queue *q, struct alloc_event *ev, uint64_t *offset);
+struct record_slot {
+	uint64_t address;
+	uint64_t size;
+	uint32_t stack;
+	uint32_t thread;
+	uint32_t offset_delta;		/* the record's offset less the run's base offset */
+	uint8_t allocator;
+	/* The queue's own: */
+	bool compact;
+	uint16_t whole;			/* not compact: its index among the whole ones */
+};
+
+/*
+ * With a reader thread, the next records if they crossed the ring
+ * compact, as many as follow one another in the batch at hand: returns
+ * how many, sets *run to the first and *base_offset, and takes them.
+ * They stay valid until the next call that takes a record.  0 if the
+ * next record is another, or not at hand yet (or there is no reader
+ * thread): record_queue_next_ref then takes it.  A consumer that loops
+ * over the run reads each record's fields once, from the ring, and pays
+ * the queue's bookkeeping once a run, not once a record.
+ */
+size_t record_queue_compact_run(struct record_queue *q, const struct record_slot **run,
+    uint64_t *base_offset);
 
 /* What record_queue_peek tells of a record ahead. */
 struct record_glimpse {
@@ -103,7 +120,7 @@ struct record_glimpse {
 
 /*
  * The record `ahead` places after the one taken last (by
- * record_queue_next_ref or record_queue_next_compact), if the queue
+ * record_queue_next_ref, or the last of a record_queue_compact_run), if the queue
  * already holds it (with a reader thread, in the batch being read): a
  * look ahead for hints.  False if it does not.
  */

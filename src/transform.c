@@ -602,6 +602,74 @@ take_allocation(struct pipeline *p, const struct alloc_event *ev, bool after_cap
 	return true;
 }
 
+/*
+ * A hint for the report of the allocation record `ahead` records past
+ * run[0..n) (0: run[0]): in the run, or else in the queue past it.
+ */
+static inline __attribute__((always_inline)) void
+hint_in_run(const struct pipeline *p, const struct record_slot *run, size_t n, size_t ahead,
+    enum report_prefetch_stage stage)
+{
+	struct record_glimpse glimpse;
+
+	if (ahead < n)
+		report_prefetch(p->report, run[ahead].address, run[ahead].allocator,
+		    run[ahead].thread, stage);
+	else if (record_queue_peek(p->queue, ahead - n + 1, &glimpse) &&
+	    glimpse.type == REC_ALLOCATION)
+		report_prefetch(p->report, glimpse.address, glimpse.allocator, glimpse.thread, stage);
+}
+
+/*
+ * With a reader thread, the allocation records that crossed the ring
+ * compact, as many as follow one another (record_queue_compact_run):
+ * what take_allocation does for each, in a loop over the ring's slots.
+ * The report's progress is published once, after the run, which only
+ * keeps the capture's versions a little longer.  Instructions of the
+ * report's thread (callgrind, two threads, peak mode) against a call of
+ * the queue for each record: 3,228 M -> 3,168 M (-1.9%) on keepall
+ * (bench/workload.py), -0.4% on 10^7 records of the default shape.
+ * False if the stream cannot be reported (fatal).
+ */
+static bool
+take_compact_run(struct pipeline *p, bool statistics)
+{
+	const struct record_slot *run;
+	uint64_t base_offset;
+	size_t n = record_queue_compact_run(p->queue, &run, &base_offset);
+
+	if (n == 0)
+		return true;
+	if (progress_due(n))	/* --progress: cheap unless it is time to draw */
+		progress_draw(record_queue_input_offset(p->queue));
+	/* What no compact record has: a native stack, a generation, a piece. */
+	struct alloc_event ev = { .piece = NO_PIECE };
+	for (size_t i = 0; i < n; i++) {
+		const struct record_slot *slot = &run[i];
+		if (slot->thread == NO_THREAD) {
+			error("allocation record before any context switch (byte %" PRIu64 ")",
+			    base_offset + slot->offset_delta);
+			return false;
+		}
+		uint64_t seq = report_records(p->report);
+		if (report_takes_hints(p->report)) {
+			hint_in_run(p, run + i, n - i, PREFETCH_FAR, REPORT_PREFETCH_FAR);
+			hint_in_run(p, run + i, n - i, PREFETCH_NEAR, REPORT_PREFETCH_NEAR);
+		}
+		ev.address = slot->address;
+		ev.size = slot->size;
+		ev.stack = slot->stack;
+		ev.thread = slot->thread;
+		ev.allocator = slot->allocator;
+		if (report_allocation(p->report, &ev))
+			p->mark = seq + 1;
+		if (statistics)
+			stats_allocation(stats_for(p, slot->thread), &ev, seq);
+	}
+	publish_progress(p, report_records(p->report));
+	return true;
+}
+
 /* Returns false if the record stream cannot be reported (fatal). */
 static bool
 read_records(struct pipeline *p)
@@ -609,26 +677,16 @@ read_records(struct pipeline *p)
 	const struct capture_follower *f = &p->follower;
 	const bool statistics = p->opts->writer->statistics != NULL;
 
-	struct alloc_event compact = { .piece = NO_PIECE };
 	for (;;) {
-		const struct alloc_event *ev;
-		bool after_capture_error = false;
-		uint64_t offset;
-		struct record *rec = NULL;
-		if (p->source == FROM_READER_THREAD &&
-		    record_queue_next_compact(p->queue, &compact, &offset)) {
-			ev = &compact;
-		} else {
-			rec = next_for_report(p);
-			ev = &rec->u.alloc;
-			after_capture_error = rec->after_capture_error;
-			offset = rec->offset;
-		}
+		if (p->source == FROM_READER_THREAD && !take_compact_run(p, statistics))
+			return false;
+		struct record *rec = next_for_report(p);
 		if (progress_due(1))	/* --progress: cheap unless it is time to draw */
 			progress_draw(record_queue_input_offset(p->queue));
 		/* Nearly every record: a test, not the switch's jump through a table. */
-		if (rec == NULL || rec->type == REC_ALLOCATION) {
-			if (!take_allocation(p, ev, after_capture_error, offset, statistics))
+		if (rec->type == REC_ALLOCATION) {
+			if (!take_allocation(p, &rec->u.alloc, rec->after_capture_error, rec->offset,
+			    statistics))
 				return false;
 			continue;
 		}

@@ -450,19 +450,19 @@ keep_some(void *ctx, struct record *rec)
 }
 
 /*
- * The record that record_queue_next_compact gave as ev at offset: an
+ * The record a slot of a record_queue_compact_run stands for: an
  * allocation with none of the fields a compact record does not carry.
  */
 static struct record
-compact_record(const struct alloc_event *ev, uint64_t offset)
+compact_record(const struct record_slot *slot, uint64_t base_offset)
 {
-	struct record rec = { .type = REC_ALLOCATION, .offset = offset };
+	struct record rec = { .type = REC_ALLOCATION, .offset = base_offset + slot->offset_delta };
 
-	rec.u.alloc.address = ev->address;
-	rec.u.alloc.size = ev->size;
-	rec.u.alloc.stack = ev->stack;
-	rec.u.alloc.thread = ev->thread;
-	rec.u.alloc.allocator = ev->allocator;
+	rec.u.alloc.address = slot->address;
+	rec.u.alloc.size = slot->size;
+	rec.u.alloc.stack = slot->stack;
+	rec.u.alloc.thread = slot->thread;
+	rec.u.alloc.allocator = slot->allocator;
 	return rec;
 }
 
@@ -471,17 +471,19 @@ compact_record(const struct alloc_event *ev, uint64_t offset)
  * records the hook keeps, as the hook left them, in order, the others
  * not at all; the hook saw every record once, REC_END included.  Taken
  * with record_queue_next_ref alone (loops 0 and 1), or with
- * record_queue_next_compact first (2 and 3): with a reader thread, it
+ * record_queue_compact_run first (2 and 3): with a reader thread, it
  * takes the allocations that crossed compact (no mmap or munmap, no
- * generation, no capture error), the same as next_ref would give them;
- * without one, none.
+ * generation, no capture error), runs of them, the same as next_ref
+ * would give them; without one, none.
  */
 START_TEST(test_hook)
 {
 	struct capture_builder b = { 0 };
 	struct reader direct, queued;
 	struct record expected, compact;
-	struct alloc_event ev;
+	const struct record_slot *run = NULL;
+	size_t run_len = 0, longest_run = 0;
+	uint64_t run_base = 0;
 	uint64_t n = 0, kept = 0, allocations = 0, compacts = 0;
 	bool threaded = _i % 2 == 1, try_compact = _i >= 2;
 
@@ -497,9 +499,13 @@ START_TEST(test_hook)
 			record_decoder_next(direct.dec, &expected);
 			n++;
 		} while (expected.type == REC_FRAME_POP || expected.type == REC_CODE_OBJECT);
-		uint64_t offset;
-		if (try_compact && record_queue_next_compact(q, &ev, &offset)) {
-			compact = compact_record(&ev, offset);
+		if (try_compact && run_len == 0) {
+			run_len = record_queue_compact_run(q, &run, &run_base);
+			longest_run = run_len > longest_run ? run_len : longest_run;
+		}
+		if (run_len > 0) {
+			compact = compact_record(run++, run_base);
+			run_len--;
 			got = &compact;
 			compacts++;
 		} else {
@@ -538,10 +544,12 @@ START_TEST(test_hook)
 	ck_assert_uint_eq(h.seen, n);
 	ck_assert_uint_lt(kept, n / 2);
 	ck_assert_uint_eq(allocations, ROUNDS * 3 / 2);
-	if (threaded && try_compact)
+	if (threaded && try_compact) {
 		ck_assert_uint_gt(compacts, allocations / 4);
-	else
+		ck_assert_uint_gt(longest_run, 1);
+	} else {
 		ck_assert_uint_eq(compacts, 0);
+	}
 	record_queue_free(q);
 	reader_close(&queued);
 	reader_close(&direct);
