@@ -124,7 +124,7 @@ struct batch {
 struct record_queue {
 	struct record_decoder *dec;
 	struct byte_source *src;
-	struct record_queue_hook hook;	/* apply NULL: none */
+	void *follower;			/* NULL: none (record_queue_follow) */
 	bool threaded;
 	pthread_t reader;
 	/*
@@ -306,7 +306,7 @@ fill_batch(struct record_queue *q, struct batch *b, struct record *pending, bool
 	bool ended = false;
 	/*
 	 * Decoded here, then streamed into the batch (hand_over_compact,
-	 * hand_over_whole).  The fields the decoder leaves (for the hook) are
+	 * hand_over_whole).  The fields the decoder leaves (for the follower) are
 	 * set once, not left undefined.
 	 */
 	struct record decoded = { 0 }, *rec = &decoded;
@@ -321,7 +321,7 @@ fill_batch(struct record_queue *q, struct batch *b, struct record *pending, bool
 		} else {
 			rec->type = record_decoder_next(q->dec, rec);
 			/* Kept back: the next record takes its place. */
-			if (q->hook.apply != NULL && !q->hook.apply(q->hook.ctx, rec))
+			if (q->follower != NULL && !record_queue_follow(q->follower, rec))
 				continue;
 		}
 		if (b->n == 0)
@@ -433,14 +433,13 @@ init_compact(struct record *into)
 
 struct record_queue *
 record_queue_new(struct record_decoder *dec, struct byte_source *src, bool threaded,
-    const struct record_queue_hook *hook)
+    void *follower)
 {
 	struct record_queue *q = xcalloc(1, sizeof *q);
 
 	q->dec = dec;
 	q->src = src;
-	if (hook != NULL)
-		q->hook = *hook;
+	q->follower = follower;
 	/* No thread to be had (EAGAIN): the records are the same without one. */
 	q->threaded = threaded && start_reader(q);
 	if (!q->threaded) {
@@ -553,7 +552,7 @@ next_past_batch(struct record_queue *q)
 	if (!q->threaded) {
 		do
 			q->current.type = record_decoder_next(q->dec, &q->current);
-		while (q->hook.apply != NULL && !q->hook.apply(q->hook.ctx, &q->current));
+		while (q->follower != NULL && !record_queue_follow(q->follower, &q->current));
 		return &q->current;
 	}
 	return next_batch(q);

@@ -5,8 +5,8 @@
  * storage (the record then goes to the next batch), a name larger than
  * that storage, a stream cut short (REC_ERROR and the decoder's error
  * afterwards), a queue freed before the end, the records in batches
- * (record_queue_next_batch, as --info reads them), and a hook that works
- * on the records as they are decoded and keeps some back.
+ * (record_queue_next_batch, as --info reads them), and a follower that
+ * works on the records as they are decoded and keeps some back.
  */
 #include <check.h>
 #include <inttypes.h>
@@ -160,7 +160,7 @@ same_record(const struct record *a, const struct record *b)
 	case REC_FRAME_POP:
 		return a->u.pop.count == b->u.pop.count;
 	case REC_ALLOCATION:
-		/* What is decoded: the hook fills in the rest (test_hook). */
+		/* What is decoded: the follower fills in the rest (test_follower). */
 		return a->u.alloc.address == b->u.alloc.address && a->u.alloc.size == b->u.alloc.size &&
 		    a->u.alloc.native_id == b->u.alloc.native_id &&
 		    a->u.alloc.allocator == b->u.alloc.allocator;
@@ -397,49 +397,51 @@ START_TEST(test_peek)
 END_TEST
 
 /*
- * A hook that sees every record once, in order: it keeps back frame pops
+ * The follower (record_queue_follow, which a program that links the
+ * queue defines: this test's, here) sees every record once, in order:
+ * it keeps back frame pops
  * and code objects, and writes what it counts into fields the consumer
  * then reads.  It makes some allocations mmaps with a piece and some
  * munmaps with changes, kept in its own array, which the next munmap
  * overwrites: the queue must carry a copy.
  */
-struct counting_hook {
+struct counting_follower {
 	uint64_t seen;
 	struct mapping_change changes[3];
 };
 
-/* The allocator the hook gives the record it saw `seen` records in, and a munmap's changes. */
+/* The allocator the follower gives the record it saw `seen` records in, and a munmap's changes. */
 static uint8_t
-hook_allocator(uint64_t seen, uint8_t decoded)
+follower_allocator(uint64_t seen, uint8_t decoded)
 {
 	return seen % 5 == 1 ? ALLOC_MMAP : seen % 5 == 2 ? ALLOC_MUNMAP : decoded;
 }
 
 static struct mapping_change
-hook_change(uint64_t seen, uint32_t i)
+follower_change(uint64_t seen, uint32_t i)
 {
 	return (struct mapping_change){ seen + i, (uint32_t)seen, i, INTERVAL_SHRUNK };
 }
 
-static bool
-keep_some(void *ctx, struct record *rec)
+bool
+record_queue_follow(void *follower, struct record *rec)
 {
-	struct counting_hook *h = ctx;
+	struct counting_follower *h = follower;
 	uint64_t seen = h->seen++;
 
 	if (rec->type == REC_ALLOCATION) {
-		/* The fields a hook fills in, some in a compact slot, some not (a generation). */
+		/* The fields a follower fills in, some in a compact slot, some not (a generation). */
 		rec->u.alloc.stack = (uint32_t)seen;
 		rec->u.alloc.thread = (uint32_t)seen * 3;
 		rec->u.alloc.generation = seen % 3 == 0 ? (uint32_t)seen : 0;
 		rec->after_capture_error = seen % 7 == 0;
-		rec->u.alloc.allocator = hook_allocator(seen, rec->u.alloc.allocator);
+		rec->u.alloc.allocator = follower_allocator(seen, rec->u.alloc.allocator);
 		if (rec->u.alloc.allocator == ALLOC_MMAP)
 			rec->u.alloc.piece = (uint32_t)seen;
 		if (rec->u.alloc.allocator == ALLOC_MUNMAP) {
 			rec->u.alloc.n_changes = (uint32_t)(seen % 4);
 			for (uint32_t i = 0; i < rec->u.alloc.n_changes; i++)
-				h->changes[i] = hook_change(seen, i);
+				h->changes[i] = follower_change(seen, i);
 			rec->u.alloc.changes = h->changes;
 		}
 	} else {
@@ -467,16 +469,16 @@ compact_record(const struct record_slot *slot, uint64_t base_offset)
 }
 
 /*
- * With a hook, with and without a reader thread: the consumer gets the
- * records the hook keeps, as the hook left them, in order, the others
- * not at all; the hook saw every record once, REC_END included.  Taken
+ * With a follower, with and without a reader thread: the consumer gets the
+ * records the follower keeps, as it left them, in order, the others
+ * not at all; the follower saw every record once, REC_END included.  Taken
  * with record_queue_next_ref alone (loops 0 and 1), or with
  * record_queue_compact_run first (2 and 3): with a reader thread, it
  * takes the allocations that crossed compact (no mmap or munmap, no
  * generation, no capture error), runs of them, the same as next_ref
  * would give them; without one, none.
  */
-START_TEST(test_hook)
+START_TEST(test_follower)
 {
 	struct capture_builder b = { 0 };
 	struct reader direct, queued;
@@ -490,9 +492,8 @@ START_TEST(test_hook)
 	build_capture(&b, true);
 	reader_open(&direct, &b);
 	reader_open(&queued, &b);
-	struct counting_hook h = { 0 };
-	const struct record_queue_hook hook = { keep_some, &h };
-	struct record_queue *q = record_queue_new(queued.dec, queued.src, threaded, &hook);
+	struct counting_follower h = { 0 };
+	struct record_queue *q = record_queue_new(queued.dec, queued.src, threaded, &h);
 	const struct record *got;
 	do {
 		do {
@@ -514,7 +515,7 @@ START_TEST(test_hook)
 		ck_assert_int_eq(got->type, expected.type);
 		if (got->type == REC_ALLOCATION) {
 			uint64_t seen = n - 1;
-			expected.u.alloc.allocator = hook_allocator(seen, expected.u.alloc.allocator);
+			expected.u.alloc.allocator = follower_allocator(seen, expected.u.alloc.allocator);
 			ck_assert(same_record(got, &expected));
 			if (got->u.alloc.allocator == ALLOC_MMAP)
 				ck_assert_uint_eq(got->u.alloc.piece, (uint32_t)seen);
@@ -522,7 +523,7 @@ START_TEST(test_hook)
 				ck_assert_uint_eq(got->u.alloc.n_changes, seen % 4);
 				for (uint32_t i = 0; i < got->u.alloc.n_changes; i++) {
 					const struct mapping_change *c = &got->u.alloc.changes[i];
-					struct mapping_change want = hook_change(seen, i);
+					struct mapping_change want = follower_change(seen, i);
 					ck_assert(c->removed == want.removed && c->piece == want.piece &&
 					    c->new_piece == want.new_piece && c->kind == want.kind);
 				}
@@ -571,7 +572,7 @@ main(void)
 	tcase_add_test(tc, test_glimpse_of);
 	tcase_add_loop_test(tc, test_peek, 0, 2);	/* 0: without a reader thread, 1: with */
 	/* 0, 2: without a reader thread, 1, 3: with; 2, 3 take compact records first */
-	tcase_add_loop_test(tc, test_hook, 0, 4);
+	tcase_add_loop_test(tc, test_follower, 0, 4);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
