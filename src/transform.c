@@ -496,18 +496,23 @@ peek(const struct pipeline *p, size_t ahead, struct record_glimpse *glimpse)
 	return true;
 }
 
+/* A hint for the report of the record `ahead` places after its own, if at hand. */
+static inline __attribute__((always_inline)) void
+hint_ahead(const struct pipeline *p, size_t ahead, enum report_prefetch_stage stage)
+{
+	struct record_glimpse glimpse;
+
+	if (peek(p, ahead, &glimpse) && glimpse.type == REC_ALLOCATION)
+		report_prefetch(p->report, glimpse.address, glimpse.allocator, glimpse.thread, stage);
+}
+
 static void
 prefetch_ahead(const struct pipeline *p)
 {
 	if (!report_takes_hints(p->report))
 		return;
-	struct record_glimpse far, near;
-
-	if (peek(p, PREFETCH_FAR, &far) && far.type == REC_ALLOCATION)
-		report_prefetch(p->report, far.address, far.allocator, far.thread, REPORT_PREFETCH_FAR);
-	if (peek(p, PREFETCH_NEAR, &near) && near.type == REC_ALLOCATION)
-		report_prefetch(p->report, near.address, near.allocator, near.thread,
-		    REPORT_PREFETCH_NEAR);
+	hint_ahead(p, PREFETCH_FAR, REPORT_PREFETCH_FAR);
+	hint_ahead(p, PREFETCH_NEAR, REPORT_PREFETCH_NEAR);
 }
 
 /*
@@ -573,51 +578,61 @@ consider_lookahead(struct pipeline *p, uint64_t seq)
 		p->source = FROM_LOOKAHEAD;
 }
 
+/* An allocation record at offset that came before any context switch: fatal, false. */
+static bool
+before_any_thread(uint64_t offset)
+{
+	error("allocation record before any context switch (byte %" PRIu64 ")", offset);
+	return false;
+}
+
+/* Allocation record ev, the report's seq-th, into the report and the statistics. */
+static inline __attribute__((always_inline)) void
+report_one(struct pipeline *p, const struct alloc_event *ev, uint64_t seq, bool statistics)
+{
+	if (report_allocation(p->report, ev))
+		p->mark = seq + 1;
+	if (statistics)
+		stats_allocation(stats_for(p, ev->thread), ev, seq);
+}
+
 /* An allocation record for the report; false if it cannot be reported (fatal). */
 static inline __attribute__((always_inline)) bool
 take_allocation(struct pipeline *p, const struct alloc_event *ev, bool after_capture_error,
     uint64_t offset, bool statistics)
 {
 	const struct capture_follower *f = &p->follower;
-	uint32_t thread = ev->thread;
 
 	if (after_capture_error) {
 		error("%s (byte %" PRIu64 ")", f->problem, f->problem_offset);
 		return false;
 	}
-	if (thread == NO_THREAD) {
-		error("allocation record before any context switch (byte %" PRIu64 ")", offset);
-		return false;
-	}
+	if (ev->thread == NO_THREAD)
+		return before_any_thread(offset);
 	uint64_t seq = report_records(p->report);
 	if (p->source != FROM_DECODER)	/* records ahead to look at */
 		prefetch_ahead(p);
 	else
 		consider_lookahead(p, seq);
-	if (report_allocation(p->report, ev))
-		p->mark = seq + 1;
+	report_one(p, ev, seq, statistics);
 	publish_progress(p, seq + 1);
-	if (statistics)
-		stats_allocation(stats_for(p, thread), ev, seq);
 	return true;
 }
 
 /*
- * A hint for the report of the allocation record `ahead` records past
- * run[0..n) (0: run[0]): in the run, or else in the queue past it.
+ * A hint for the report of the record `ahead` places past run[0] (run
+ * holds n): in the run, or else in the queue, whose cursor the taken run
+ * has passed.
  */
 static inline __attribute__((always_inline)) void
 hint_in_run(const struct pipeline *p, const struct record_slot *run, size_t n, size_t ahead,
     enum report_prefetch_stage stage)
 {
-	struct record_glimpse glimpse;
-
 	if (ahead < n)
 		report_prefetch(p->report, run[ahead].address, run[ahead].allocator,
 		    run[ahead].thread, stage);
-	else if (record_queue_peek(p->queue, ahead - n + 1, &glimpse) &&
-	    glimpse.type == REC_ALLOCATION)
-		report_prefetch(p->report, glimpse.address, glimpse.allocator, glimpse.thread, stage);
+	else
+		hint_ahead(p, ahead - n + 1, stage);
 }
 
 /*
@@ -646,11 +661,8 @@ take_compact_run(struct pipeline *p, bool statistics)
 	struct alloc_event ev = { .piece = NO_PIECE };
 	for (size_t i = 0; i < n; i++) {
 		const struct record_slot *slot = &run[i];
-		if (slot->thread == NO_THREAD) {
-			error("allocation record before any context switch (byte %" PRIu64 ")",
-			    base_offset + slot->offset_delta);
-			return false;
-		}
+		if (slot->thread == NO_THREAD)
+			return before_any_thread(base_offset + slot->offset_delta);
 		uint64_t seq = report_records(p->report);
 		if (report_takes_hints(p->report)) {
 			hint_in_run(p, run + i, n - i, PREFETCH_FAR, REPORT_PREFETCH_FAR);
@@ -661,10 +673,7 @@ take_compact_run(struct pipeline *p, bool statistics)
 		ev.stack = slot->stack;
 		ev.thread = slot->thread;
 		ev.allocator = slot->allocator;
-		if (report_allocation(p->report, &ev))
-			p->mark = seq + 1;
-		if (statistics)
-			stats_allocation(stats_for(p, slot->thread), &ev, seq);
+		report_one(p, &ev, seq, statistics);
 	}
 	publish_progress(p, report_records(p->report));
 	return true;
