@@ -413,7 +413,7 @@ child_node(struct capture *cap, const struct stack_node *want)
 	return *cached;
 }
 
-static void
+static inline __attribute__((always_inline)) void
 push_frame(struct capture *cap, const struct record *rec)
 {
 	struct thread *t = &cap->threads[cap->current];
@@ -612,7 +612,7 @@ apply_other(struct capture *cap, const struct record *rec)
  * the other records, each paid that function's entry and exit, and the
  * stack trie's cache (child_node) a call of its own.
  */
-bool
+__attribute__((always_inline)) inline bool
 capture_apply(struct capture *cap, const struct record *rec)
 {
 	if (rec->type != REC_FRAME_PUSH && rec->type != REC_FRAME_POP)

@@ -850,27 +850,32 @@ next_slow(struct record_decoder *dec, struct record *rec)
  * ALL_ALLOCATIONS file, with no SEGMENT record owed, each starting at
  * least REFILL_THRESHOLD bytes before the end of the buffer, more than a
  * hot record reads: no refill, no end of data, no record skipped, no
- * bounds check.  Up to n of them into recs, with the cursor and the hot
- * state in registers; it stops at a record of another
+ * bounds check.  Up to n of them, with the cursor and the hot state in
+ * registers: into recs[0..n), or (feed) each decoded into recs[0] and
+ * handed to record_decoder_take(taker, recs) at once, until it returns
+ * false (record_decoder_feed).  It stops at a record of another
  * kind, or one it does not complete (see struct cursor), which has
- * changed nothing and is left to next_slow.  Returns how many it took.
- * native: dec->header.native_traces, and branchless: dec->branchless,
- * made constants by the caller.
+ * changed nothing and is left to next_slow.  Returns how many it took
+ * (feed: whether it took any).
+ * native: dec->header.native_traces, branchless: dec->branchless, and
+ * feed, made constants by the caller.
  */
 ALWAYS_INLINE size_t
-next_fast(struct record_decoder *dec, struct record *recs, size_t n, bool native, bool branchless)
+next_fast(struct record_decoder *dec, struct record *recs, size_t n, bool feed, void *taker,
+    bool native, bool branchless)
 {
 	if (dec->fast_end < REFILL_THRESHOLD)
 		return 0;	/* fast_end 0: no fast path */
-	const uint8_t *p = dec->buf + dec->pos;
+	const uint8_t *first = dec->buf + dec->pos, *p = first;
 	const uint8_t *last = dec->buf + dec->fast_end - REFILL_THRESHOLD;
 	/* A record's offset is its address plus bias (one register less than buf and buf_offset). */
 	uint64_t bias = dec->buf_offset - (uint64_t)(uintptr_t)dec->buf;
 	struct hot_state st = dec->hot;
 	uint64_t counts[3] = { 0 };	/* REC_ALLOCATION, REC_FRAME_PUSH, REC_FRAME_POP */
-	struct record *rec = recs, *end = recs + n;
+	size_t i = 0;		/* not kept when feeding: a register less */
 
-	for (; rec < end && p <= last; rec++) {
+	while ((feed || i < n) && p <= last) {
+		struct record *rec = feed ? recs : recs + i;
 		/* Read before rec is written to: a store through rec may alias the buffer's bytes. */
 		uint8_t type = *p;
 		struct cursor c = { p + 1, p + REFILL_THRESHOLD, .fits = true };
@@ -881,12 +886,18 @@ next_fast(struct record_decoder *dec, struct record *recs, size_t n, bool native
 			break;
 		counts[rec->type]++;
 		p = c.p;
+		if (feed) {
+			if (!record_decoder_take(taker, rec))
+				break;
+		} else {
+			i++;
+		}
 	}
 	dec->hot = st;
 	dec->pos = (size_t)(p - dec->buf);
 	for (int t = 0; t < 3; t++)
 		dec->counts[t] += counts[t];
-	return (size_t)(rec - recs);
+	return feed ? p != first : i;
 }
 
 /*
@@ -928,32 +939,26 @@ record_decoder_next(struct record_decoder *dec, struct record *rec)
 
 /*
  * next_fast made for captures with and without native traces, with each
- * way of taking pointers: functions of their own, so that each loop has
- * all the registers.
+ * way of taking pointers, into an array or to a taker: functions of
+ * their own, so that each loop has all the registers.
  */
-static __attribute__((noinline)) size_t
-next_fast_native(struct record_decoder *dec, struct record *recs, size_t n)
-{
-	return next_fast(dec, recs, n, true, false);
-}
-
-static __attribute__((noinline)) size_t
-next_fast_native_branchless(struct record_decoder *dec, struct record *recs, size_t n)
-{
-	return next_fast(dec, recs, n, true, true);
-}
-
-static __attribute__((noinline)) size_t
-next_fast_plain(struct record_decoder *dec, struct record *recs, size_t n)
-{
-	return next_fast(dec, recs, n, false, false);
-}
-
-static __attribute__((noinline)) size_t
-next_fast_plain_branchless(struct record_decoder *dec, struct record *recs, size_t n)
-{
-	return next_fast(dec, recs, n, false, true);
-}
+#define NEXT_FAST_VARIANT(name, native, branchless)                                   \
+	static __attribute__((noinline)) size_t                                       \
+	name(struct record_decoder *dec, struct record *recs, size_t n)               \
+	{                                                                             \
+		return next_fast(dec, recs, n, false, NULL, native, branchless);          \
+	}                                                                             \
+	static __attribute__((noinline)) size_t                                       \
+	name##_feed(struct record_decoder *dec, void *taker)                          \
+	{                                                                             \
+		/* The fields the decoder leaves are set once, not left undefined. */  \
+		struct record rec = { 0 };                                            \
+		return next_fast(dec, &rec, SIZE_MAX, true, taker, native, branchless);   \
+	}
+NEXT_FAST_VARIANT(next_fast_native, true, false)
+NEXT_FAST_VARIANT(next_fast_native_branchless, true, true)
+NEXT_FAST_VARIANT(next_fast_plain, false, false)
+NEXT_FAST_VARIANT(next_fast_plain_branchless, false, true)
 
 size_t
 record_decoder_next_batch(struct record_decoder *dec, struct record *recs, size_t n)
@@ -974,6 +979,15 @@ record_decoder_next_batch(struct record_decoder *dec, struct record *recs, size_
 			break;
 	}
 	return i;
+}
+
+bool
+record_decoder_feed(struct record_decoder *dec, void *taker)
+{
+	if (dec->header.native_traces)
+		return (dec->branchless ? next_fast_native_branchless_feed : next_fast_native_feed)(dec,
+		    taker);
+	return (dec->branchless ? next_fast_plain_branchless_feed : next_fast_plain_feed)(dec, taker);
 }
 
 const char *

@@ -264,7 +264,7 @@ keep_strings(struct batch *b, struct record *rec)
  * Whether rec crosses in a compact slot, which keeps all that it says
  * (not an mmap's piece nor a munmap's changes).
  */
-static bool
+static inline __attribute__((always_inline)) bool
 fits_compact(const struct batch *b, const struct record *rec)
 {
 	return rec->type == REC_ALLOCATION && !rec->after_capture_error &&
@@ -297,19 +297,73 @@ hand_over_whole(struct batch *b, const struct record *rec)
 }
 
 /*
+ * Put rec, followed, into b: compact if it fits (nearly every record: an
+ * allocation, with no strings), else whole with its strings.  False if
+ * its strings do not fit beside b's (b is left as it was).
+ */
+static inline __attribute__((always_inline)) bool
+hand_over(struct batch *b, struct record *rec)
+{
+	if (b->n == 0)
+		b->first_offset = rec->offset;
+	if (fits_compact(b, rec)) {
+		hand_over_compact(b, rec);
+		return true;
+	}
+	if (!keep_strings(b, rec))
+		return false;
+	hand_over_whole(b, rec);
+	return true;
+}
+
+/*
+ * What fill_batch hands the decoder's loop (record_decoder_feed): the
+ * batch, and where to leave a record whose strings do not fit in it.
+ */
+struct batch_feed {
+	const struct record_queue *q;
+	struct batch *b;
+	struct record *pending;
+	bool has_pending;
+};
+
+/*
+ * A hot record, from inside the decoder's loop: followed and handed over.
+ * Returns whether the loop goes on: not once the batch is full, or a
+ * record is left pending.  always_inline: four loops call it
+ * (record_decoder.c), and gcc would otherwise keep it, and fits_compact,
+ * out of line.
+ */
+__attribute__((always_inline)) inline bool
+record_decoder_take(void *taker, struct record *rec)
+{
+	struct batch_feed *feed = taker;
+
+	/* Kept back: the next record takes its place. */
+	if (feed->q->follower != NULL && !record_queue_follow(feed->q->follower, rec))
+		return true;
+	if (!hand_over(feed->b, rec)) {
+		*feed->pending = *rec;
+		feed->has_pending = true;
+		return false;
+	}
+	return feed->b->n < BATCH_RECORDS;
+}
+
+/*
  * Decode into b until it is full, or the stream ends (returns true).  A
  * record whose strings did not fit is left in *pending (its strings still
- * in the decoder's buffer, as the decoder is not called again before it
- * is copied into the next batch).
+ * in the decoder's buffer or the follower's, as neither is called again
+ * before it is copied into the next batch).
  */
 static bool
 fill_batch(struct record_queue *q, struct batch *b, struct record *pending, bool *has_pending)
 {
 	bool ended = false;
 	/*
-	 * Decoded here, then streamed into the batch (hand_over_compact,
-	 * hand_over_whole).  The fields the decoder leaves (for the follower) are
-	 * set once, not left undefined.
+	 * Decoded here when the decoder's loop does not take the record (see
+	 * record_decoder_feed).  The fields the decoder leaves (for the
+	 * follower) are set once, not left undefined.
 	 */
 	struct record decoded = { 0 }, *rec = &decoded;
 
@@ -321,24 +375,24 @@ fill_batch(struct record_queue *q, struct batch *b, struct record *pending, bool
 			*rec = *pending;
 			*has_pending = false;
 		} else {
+			/* Nearly every record: from the decoder's loop into the batch (record_decoder_take). */
+			struct batch_feed feed = { q, b, pending, false };
+			if (record_decoder_feed(q->dec, &feed)) {
+				*has_pending = feed.has_pending;
+				if (*has_pending)
+					break;
+				continue;	/* full, or the next record is not the loop's */
+			}
 			rec->type = record_decoder_next(q->dec, rec);
 			/* Kept back: the next record takes its place. */
 			if (q->follower != NULL && !record_queue_follow(q->follower, rec))
 				continue;
 		}
-		if (b->n == 0)
-			b->first_offset = rec->offset;
-		/* Nearly every record: an allocation, with no strings. */
-		if (fits_compact(b, rec)) {
-			hand_over_compact(b, rec);
-			continue;
-		}
-		if (!keep_strings(b, rec)) {
+		if (!hand_over(b, rec)) {
 			*pending = *rec;
 			*has_pending = true;
 			break;
 		}
-		hand_over_whole(b, rec);
 		ended = rec->type == REC_END || rec->type == REC_ERROR;
 	}
 	store_streaming_done();

@@ -417,7 +417,7 @@ follow_mapping(struct capture_follower *f, struct record *rec, enum allocator_ki
  * record stamped with the capture's state.  Returns whether read_records
  * needs the record: not the capture's own (frames, threads, code objects).
  */
-static inline bool
+static inline __attribute__((always_inline)) bool
 follow_record(struct capture_follower *f, struct record *rec)
 {
 	rec->after_capture_error = f->failed;
@@ -450,7 +450,7 @@ follow_record(struct capture_follower *f, struct record *rec)
 }
 
 /* The queue's follower (record_queue.h), in the reader thread. */
-bool
+__attribute__((always_inline)) inline bool
 record_queue_follow(void *follower, struct record *rec)
 {
 	return follow_record(follower, rec);

@@ -1120,19 +1120,81 @@ require_same_record(const struct record *a, const struct record *b)
 	}
 }
 
+/* A hot record handed over by record_decoder_feed: the fields its type has, as b's. */
+static void
+require_same_hot_record(const struct record *a, const struct record *b)
+{
+	require_uint_eq(a->type, b->type);
+	require_uint_eq(a->offset, b->offset);
+	switch (a->type) {
+	case REC_ALLOCATION:
+		require_uint_eq(a->u.alloc.address, b->u.alloc.address);
+		require_uint_eq(a->u.alloc.size, b->u.alloc.size);
+		require_uint_eq(a->u.alloc.allocator, b->u.alloc.allocator);
+		require_uint_eq(a->u.alloc.native_id, b->u.alloc.native_id);
+		break;
+	case REC_FRAME_PUSH:
+		require_uint_eq(a->u.push.code_id, b->u.push.code_id);
+		require_uint_eq((uint64_t)a->u.push.instruction_offset,
+		    (uint64_t)b->u.push.instruction_offset);
+		require_uint_eq(a->u.push.is_entry, b->u.push.is_entry);
+		break;
+	case REC_FRAME_POP:
+		require_uint_eq(a->u.pop.count, b->u.pop.count);
+		break;
+	default:
+		require(false);		/* only hot records are fed */
+	}
+}
+
+/* record_decoder_feed's taker here: up to max records into recs. */
+struct collector {
+	struct record *recs;
+	size_t n, max;
+};
+
+bool
+record_decoder_take(void *taker, struct record *rec)
+{
+	struct collector *c = taker;
+
+	c->recs[c->n++] = *rec;
+	return c->n < c->max;
+}
+
+/*
+ * Up to max records, as record_queue's reader thread takes them: fed while
+ * the fast path goes, else one from record_decoder_next.  Returns how many;
+ * *fed: whether they were fed.
+ */
+static size_t
+feed_batch(struct record_decoder *d, struct record *recs, size_t max, bool *fed)
+{
+	struct collector c = { recs, 0, max };
+
+	*fed = record_decoder_feed(d, &c);
+	require(*fed == (c.n > 0));
+	if (*fed)
+		return c.n;
+	recs[0].type = record_decoder_next(d, &recs[0]);
+	return 1;
+}
+
 /*
  * Decode data one record at a time (dec) and in batches of batch (a side
- * decoder): the same records, counts, end and error.  One takes pointers
- * with branches, the other with masks (batch_masks: the batches), so that
- * both ways are checked against each other.
+ * decoder: record_decoder_next_batch, or with feed record_decoder_feed and
+ * record_decoder_next in turn): the same records, counts, end and error.
+ * One takes pointers with branches, the other with masks (batch_masks:
+ * the batches), so that both ways are checked against each other.
  */
 static void
-require_batches_match(const uint8_t *data, size_t len, size_t batch, bool batch_masks)
+require_batches_match(const uint8_t *data, size_t len, size_t batch, bool batch_masks, bool feed)
 {
 	enum { MAX_BATCH = 300 };
 	struct side_decoder side;
 	struct record one, recs[MAX_BATCH];
 	size_t n = 0, at = 0;
+	bool fed = false;
 
 	ck_assert_uint_le(batch, MAX_BATCH);
 	open_bytes(data, len);
@@ -1144,7 +1206,10 @@ require_batches_match(const uint8_t *data, size_t len, size_t batch, bool batch_
 	for (bool done = !header; !done;) {
 		if (at == n) {
 			memset(recs, 0xA5, sizeof recs);
-			n = record_decoder_next_batch(side.dec, recs, batch);
+			if (feed)
+				n = feed_batch(side.dec, recs, batch, &fed);
+			else
+				n = record_decoder_next_batch(side.dec, recs, batch);
 			require(n >= 1 && n <= batch);
 			for (size_t i = 0; i + 1 < n; i++)
 				require(recs[i].type != REC_END && recs[i].type != REC_ERROR);
@@ -1152,7 +1217,10 @@ require_batches_match(const uint8_t *data, size_t len, size_t batch, bool batch_
 		}
 		enum record_type type = next(&one);
 		require_uint_eq(type, one.type);
-		require_same_record(&one, &recs[at++]);
+		if (fed)
+			require_same_hot_record(&recs[at++], &one);
+		else
+			require_same_record(&one, &recs[at++]);
 		done = one.type == REC_END || one.type == REC_ERROR;
 	}
 	require(at == n);
@@ -1182,7 +1250,7 @@ enum { BATCH_CASES = 60 };
 
 /*
  * Random records, the hot ones among the others, some of them damaged or
- * cut short: decoded in batches as one at a time.  A batch stops at any
+ * cut short: decoded in batches (or fed) as one at a time.  A batch stops at any
  * record the fast path does not take, so that the records after it go
  * through both paths.
  */
@@ -1241,11 +1309,11 @@ START_TEST(test_batch_matches_next)
 			input.data[header_end + rng() % (input.len - header_end)] ^= (uint8_t)(1 + rng() % 255);
 	}
 	require_batches_match(input.data, len, batches[(size_t)_i % (sizeof batches / sizeof batches[0])],
-	    _i % 2 == 0);
+	    _i % 2 == 0, _i / 2 % 2 == 1);
 }
 END_TEST
 
-/* Every capture of tests/data, in batches of 256, as one at a time. */
+/* Every capture of tests/data, in batches of 256 and fed, as one at a time. */
 START_TEST(test_batch_matches_next_on_captures)
 {
 	static const char *const captures[] = {
@@ -1268,7 +1336,8 @@ START_TEST(test_batch_matches_next_on_captures)
 		while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
 			builder_bytes(&input, chunk, got);
 		fclose(f);
-		require_batches_match(input.data, input.len, 256, i % 2 == 0);
+		require_batches_match(input.data, input.len, 256, i % 2 == 0, false);
+		require_batches_match(input.data, input.len, 256, i % 2 == 1, true);
 	}
 }
 END_TEST
