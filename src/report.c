@@ -108,13 +108,16 @@ struct nursery_slot {
 	uint32_t member;		/* NONE: empty; FREED: empty, and address is not live */
 };
 /*
- * 4096 slots, 64 KiB: a live set of a thousand blocks hardly touches the
- * index, and a larger one sends it only the blocks that outlive a few
- * thousand allocations.  Against 64 slots: 13% fewer instructions with
- * 1000 blocks live, 2.3% on a real capture; with 100,000 live, 2.7% fewer
- * but 13% more L1 misses, as fast.
+ * 16384 slots, 256 KiB: a live set of a few thousand blocks hardly
+ * touches the index, and a larger one sends it only the blocks that
+ * outlive many thousand allocations.  Against 64 slots, 4096 took 13%
+ * fewer instructions with 1000 blocks live, 2.3% on a real capture; with
+ * 100,000 live, 2.7% fewer but 13% more L1 misses, as fast.  16384 since
+ * the young ring holds 1024 (YOUNG_MAX): with 8192 slots a young block's
+ * slot is wanted by another address more often (see keep_young), 4.8%
+ * more instructions on the default generated shape.
  */
-#define NURSERY_BITS 12
+#define NURSERY_BITS 14
 /* Dead members unlinked together (see deferred); 128 was no faster (bench/compare: 1.057). */
 #define DEFERRED_UNLINKS 32
 #define FREED (NONE - 1)
@@ -139,9 +142,16 @@ struct nursery_slot {
  * young: a real program's tables live a hundred or so allocations, and
  * on its capture where the heap grows (3 M allocations) 128 took 9.5%
  * fewer instructions than 64 with filing, 256 10.9%, 64 without 2.3%;
- * the generated shapes within 1% either way.
+ * the generated shapes within 1% either way.  1024 (with a nursery of
+ * 16384 slots, not 4096) since a program's objects often outlive 128
+ * allocations: bench/workload.py's captures (report thread, callgrind,
+ * --threads 2) json 2,008 M -> 1,619 M instructions (-19%), keepall
+ * -13.7%, keep2000 -14.0%, the generated default and churn shapes -1%
+ * and -3.5%; 2048 gained 0.4-1% more.  It costs L1 misses (simulated:
+ * 2.3 times as many on keepall), which the instructions outweigh:
+ * paired wall time 0.84 (json), 0.93 (keepall), 0.90 (keep2000).
  */
-#define YOUNG_MAX 128
+#define YOUNG_MAX 1024
 #define YOUNG_MARK (FREED - YOUNG_MAX)
 
 struct young {

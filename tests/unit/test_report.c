@@ -324,12 +324,14 @@ END_TEST
  * checked against a model that knows every live block: the rows at the
  * peak (peak mode) or at the end (leaks mode) are each group's live
  * blocks, counted and summed, shown as the earliest of them (F1).  The
- * frees mostly hit the middle of a group's list.  About 17,000 blocks
+ * frees mostly hit the middle of a group's list.  About 68,000 blocks
  * are live at a time, four times the slots of the report's nursery, so
- * most are found through the live index.  Every 1000 records the leaks
+ * most are found through the live index.  Every 4000 records the leaks
  * rows are checked as they stand.
  */
-#define MODEL_BLOCKS 40000
+#define MODEL_BLOCKS 160000
+/* Each block picked five times on average: the live set settles at 3/7 of them. */
+#define MODEL_RECORDS (5 * MODEL_BLOCKS)
 #define MODEL_STACKS 3
 
 struct model_block {
@@ -434,13 +436,13 @@ START_TEST(test_representative_random_frees)
 	r = report_new(mode, 0, false);
 	memset(blocks, 0, sizeof blocks);
 	rng_seed(seed);
-	for (uint64_t seq = 0; seq < 200000; seq++) {
+	for (uint64_t seq = 0; seq < MODEL_RECORDS; seq++) {
 		current = model_step(blocks, seq, current, true, young);
 		if (current >= peak) {
 			peak = current;
 			peak_seq = seq;
 		}
-		if (mode == REPORT_LEAKS && seq % 1000 == 999) {
+		if (mode == REPORT_LEAKS && seq % 4000 == 3999) {
 			model_rows(blocks, expected);
 			check_against_model(expected, MODEL_STACKS);
 		}
