@@ -905,14 +905,17 @@ note_peak(struct report *r)
 	return r->mode == REPORT_LEAKS;
 }
 
-/* Peak and leaks modes: the live set, and memray's current/peak (see track_live). */
+/*
+ * Peak and leaks modes: the live set, and memray's current/peak (see
+ * track_live), for ev, of allocator kind `kind`.
+ */
 static __attribute__((noinline)) bool
-track_live_all(struct report *r, const struct alloc_event *ev)
+track_live_all(struct report *r, const struct alloc_event *ev, enum allocator_kind kind)
 {
 	struct nursery_slot *slot;
 	uint32_t m, old;
 
-	switch (allocator_kind(ev->allocator)) {
+	switch (kind) {
 	case SIMPLE_ALLOCATOR:
 		r->current += ev->size;
 		if (r->keeps_young) {
@@ -968,10 +971,11 @@ track_live_all(struct report *r, const struct alloc_event *ev)
 static inline bool
 track_live(struct report *r, const struct alloc_event *ev)
 {
-	if (allocator_kind(ev->allocator) == SIMPLE_DEALLOCATOR &&
-	    free_young(r, nursery_slot(r, ev->address), ev->address))
+	enum allocator_kind kind = allocator_kind(ev->allocator);
+
+	if (kind == SIMPLE_DEALLOCATOR && free_young(r, nursery_slot(r, ev->address), ev->address))
 		return note_peak(r);
-	return track_live_all(r, ev);
+	return track_live_all(r, ev, kind);
 }
 
 static struct recent_ring *

@@ -326,7 +326,7 @@ END_TEST
  * blocks, counted and summed, shown as the earliest of them (F1).  The
  * frees mostly hit the middle of a group's list.  About 68,000 blocks
  * are live at a time, four times the slots of the report's nursery, so
- * most are found through the live index.  Every 4000 records the leaks
+ * most are found through the live index.  Every 1000 records the leaks
  * rows are checked as they stand.
  */
 #define MODEL_BLOCKS 160000
@@ -442,7 +442,7 @@ START_TEST(test_representative_random_frees)
 			peak = current;
 			peak_seq = seq;
 		}
-		if (mode == REPORT_LEAKS && seq % 4000 == 3999) {
+		if (mode == REPORT_LEAKS && seq % 1000 == 999) {
 			model_rows(blocks, expected);
 			check_against_model(expected, MODEL_STACKS);
 		}
