@@ -729,6 +729,59 @@ START_TEST(test_leaks_replace_live_address)
 }
 END_TEST
 
+/*
+ * A block that outlives the young ring (1024 allocations) while every
+ * later allocation reuses one freed address: the ring fills behind it
+ * with dead blocks, and the allocation that finds it the oldest must
+ * file it as a member, not take its place.
+ */
+START_TEST(test_leaks_block_outlives_young_ring)
+{
+	const struct report_row *row;
+
+	r = report_new(REPORT_LEAKS, 0, false);
+	malloc_at(0xA0, 100, 1);
+	for (int i = 0; i < 3000; i++) {
+		malloc_at(0xB0, 8, 2);
+		free_at(0xB0);
+	}
+	ck_assert_uint_eq(report_live_allocations(r), 1);
+	ck_assert_uint_eq(rows(&row), 1);
+	check_row(&row[0], 1, 1, 100, 0, ALLOC_MALLOC, 1);
+	free_at(0xA0);
+	ck_assert_uint_eq(report_current_bytes(r), 0);
+	ck_assert_uint_eq(rows(&row), 0);
+}
+END_TEST
+
+/*
+ * Once threads are tracked (-f timeline --thread) every block is a
+ * member, even one at an address freed last: each thread's live blocks
+ * and bytes are counted as they come and go.
+ */
+START_TEST(test_thread_live_at_reused_address)
+{
+	uint64_t bytes, allocations;
+
+	r = report_new(REPORT_PEAK, 0, false);
+	report_track_threads(r);
+	malloc_at(0xA0, 10, 1);
+	free_at(0xA0);
+	malloc_at(0xA0, 30, 1);
+	report_thread_live(r, 1, &bytes, &allocations);
+	ck_assert_uint_eq(bytes, 30);
+	ck_assert_uint_eq(allocations, 1);
+	malloc_at(0xB0, 5, 1);
+	report_thread_live(r, 1, &bytes, &allocations);
+	ck_assert_uint_eq(bytes, 35);
+	ck_assert_uint_eq(allocations, 2);
+	free_at(0xA0);
+	report_thread_live(r, 1, &bytes, &allocations);
+	ck_assert_uint_eq(bytes, 5);
+	ck_assert_uint_eq(allocations, 1);
+}
+END_TEST
+
 /* ---- temporary ------------------------------------------------------- */
 
 START_TEST(test_temporary_basic)
@@ -1253,6 +1306,8 @@ report_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_leaks);
 	tcase_add_test(tc, test_leaks_replace_live_address);
+	tcase_add_test(tc, test_leaks_block_outlives_young_ring);
+	tcase_add_test(tc, test_thread_live_at_reused_address);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("temporary");
