@@ -11,13 +11,16 @@
 
 struct mapping_change;
 
+/* The thread of an allocation record before the capture's first context switch (an error). */
+#define NO_THREAD UINT32_MAX
+
 struct alloc_event {
 	uint64_t address;
 	uint64_t size;
 	uint64_t native_id;
 	/* Not decoded: the capture's state at the record. */
 	uint32_t stack;		/* capture stack id; 0 for deallocators */
-	uint32_t thread;	/* capture thread index */
+	uint32_t thread;	/* capture thread index; NO_THREAD before any context switch */
 	uint32_t generation;	/* memory-map generation (native captures) */
 	uint8_t allocator;
 	/*

@@ -27,8 +27,6 @@
 #include "frame.h"
 #include "record_decoder.h"
 
-#define NO_THREAD UINT32_MAX
-
 struct capture;
 
 struct capture *capture_new(const struct capture_header *header);

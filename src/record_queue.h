@@ -84,10 +84,10 @@ enum record_type record_queue_next(struct record_queue *q, struct record *rec);
 struct record *record_queue_next_ref(struct record_queue *q);
 
 /*
- * A slot of the ring.  An allocation record with no native stack, no
- * generation, no mmap piece or munmap changes and no capture error
- * before it (nearly all of them) crosses in one, compact: these fields
- * are all it says.  Any other record crosses whole, beside.
+ * A slot of the ring.  An allocation record with a thread, no native
+ * stack, no generation, no mmap piece or munmap changes and no capture
+ * error before it (nearly all of them) crosses in one, compact: these
+ * fields are all it says.  Any other record crosses whole, beside.
  */
 struct record_slot {
 	uint64_t address;

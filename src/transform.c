@@ -664,12 +664,12 @@ take_compact_run(struct pipeline *p, bool statistics)
 		progress_draw(record_queue_input_offset(p->queue));
 	/* What no compact record has: a native stack, a generation, a piece. */
 	struct alloc_event ev = { .piece = NO_PIECE };
+	/* Asked once a run: the live set crosses the line hints need only slowly. */
+	const bool hints = report_takes_hints(p->report);
 	for (size_t i = 0; i < n; i++) {
 		const struct record_slot *slot = &run[i];
-		if (slot->thread == NO_THREAD)
-			return before_any_thread(base_offset + slot->offset_delta);
 		uint64_t seq = report_records(p->report);
-		if (report_takes_hints(p->report)) {
+		if (hints) {
 			hint_in_run(p, run + i, n - i, PREFETCH_FAR, REPORT_PREFETCH_FAR);
 			hint_in_run(p, run + i, n - i, PREFETCH_NEAR, REPORT_PREFETCH_NEAR);
 		}

@@ -54,6 +54,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "allocator.h"
+#include "capture_builder.h"
 #include "message.h"
 #include "support.h"
 #include "transform.h"
@@ -577,6 +579,57 @@ START_TEST(test_fuzzer_regressions)
 }
 END_TEST
 
+/*
+ * Allocation records before any context switch: memray cannot place
+ * them, and neither can we (exit 1, the first one's byte), the same with
+ * a reader thread, where they must not cross the ring as compact slots,
+ * whose loop does not look for a missing thread.
+ */
+START_TEST(test_allocation_before_context_switch)
+{
+	struct capture_builder b = { 0 };
+	char why[512];
+
+	builder_header(&b, &(struct capture_header_fields){
+		.version = 13, .python_version = 0x030B02F0, .n_allocations = 3,
+		.start_time = UINT64_C(1700000000000), .end_time = UINT64_C(1700000001000),
+		.command_line = "python3 x.py", .pid = 1, .main_tid = 1, .python_allocator = 1,
+		.libdest = "/usr/lib/python3.11",
+	});
+	/*
+	 * A MEMORY record first: the consumer waits for it, by which time
+	 * the allocations after it are in the ring too, for a compact run.
+	 */
+	builder_u8(&b, 0x02);
+	builder_varint(&b, 1 << 20);		/* rss */
+	builder_varint(&b, 1);			/* ms since the start */
+	size_t first_record = b.len;
+	for (int i = 0; i < 3; i++) {
+		builder_u8(&b, 0x80 | ALLOC_MALLOC);	/* ALLOCATION, pointer cache slot 0 */
+		builder_varint(&b, 16);		/* size */
+	}
+	builder_u8(&b, 0x01);			/* TRAILER */
+	for (unsigned pick = 0; pick < 3; pick++) {
+		int status = run_child(b.data, b.len, modes[pick], "csv", 1);
+		size_t len;
+		char *messages = memory_file_text(message_fd, &len);
+		char expected[128];
+		snprintf(expected, sizeof expected,
+		    "allocation record before any context switch (byte %zu)", first_record);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1, "%s: status %d",
+		    mode_names[pick], status);
+		ck_assert_msg(strstr(messages, expected) != NULL, "%s: %s", mode_names[pick], messages);
+		free(messages);
+		const char *verdict = judge(status, "csv", why, sizeof why);
+		if (verdict == NULL)
+			verdict = same_with_reader_thread(status, b.data, b.len, modes[pick], "csv", why,
+			    sizeof why);
+		ck_assert_msg(verdict == NULL, "%s: %s", mode_names[pick], verdict);
+	}
+	builder_free(&b);
+}
+END_TEST
+
 static Suite *
 damage_suite(void)
 {
@@ -589,6 +642,7 @@ damage_suite(void)
 	tcase_add_test(tc, test_flipped_bytes);
 	tcase_add_test(tc, test_header_region);
 	tcase_add_test(tc, test_fuzzer_regressions);
+	tcase_add_test(tc, test_allocation_before_context_switch);
 	suite_add_tcase(s, tc);
 	return s;
 }
