@@ -587,14 +587,19 @@ interval_list_add(struct interval_list *list, uint64_t start, uint64_t end, uint
 	insert(list, &(struct entry){ start, list->added++, end, owner });
 }
 
+/* Range j of a leaf, copied out. */
+static struct interval_cut
+leaf_range(const struct interval_node *leaf, uint32_t j)
+{
+	return (struct interval_cut){ leaf->order[j], leaf->start[j], leaf->end[j], leaf->id[j] };
+}
+
 static void
 add_cut(struct interval_list *list, size_t *n_cuts, const struct interval_node *leaf, uint32_t j,
     struct interval_path *path)
 {
 	list->cuts = xgrowarray(list->cuts, &list->cuts_cap, *n_cuts + 1, sizeof *list->cuts, 16);
-	list->cuts[(*n_cuts)++] = (struct interval_cut){
-		leaf->order[j], leaf->start[j], leaf->end[j], leaf->id[j],
-	};
+	list->cuts[(*n_cuts)++] = leaf_range(leaf, j);
 	/* The first cut's path is kept: when it is the only one, no second search finds it. */
 	if (*n_cuts == 1) {
 		path->at[0] = j;
@@ -635,27 +640,36 @@ find_cuts(struct interval_list *list, uint32_t t, unsigned height, uint64_t star
  * recursion searches on from that node, the path above it set.  On
  * bench's --mmap-share 50 shape (10^6 records, --threads 2) the reader
  * thread took 742.1 M -> 703.3 M instructions (-5.2%).
+ *
+ * Where the loop reaches a leaf, the one range there is the only cut:
+ * true, with path leading to it and no cut listed.  Taken from there,
+ * with no list, no copy of its path and back: the reader thread took
+ * 638.3 M -> 616.5 M instructions (-3.4%).
  */
-static void
+static bool
 find_all_cuts(struct interval_list *list, uint64_t start, uint64_t end, size_t *n_cuts,
     struct interval_path *path)
 {
 	uint32_t t = list->root;
 	unsigned h = list->height;
 
-	for (; h > 0; h--) {
+	for (;; h--) {
 		const struct interval_node *x = &list->nodes[t];
-		uint32_t c = count_starting_before(x, false, end);
+		uint32_t c = count_starting_before(x, h == 0, end);
 		if (c == 0 || x->reach[c - 1] <= start)
-			return;		/* nothing overlaps */
+			return false;	/* nothing overlaps */
 		uint32_t j = c - 1;
 		if (x->end[j] <= start || (j > 0 && x->reach[j - 1] > start))
 			break;
 		path->node[h] = t;
 		path->at[h] = j;
+		/* An empty range cuts nothing (as find_cuts skips it). */
+		if (h == 0)
+			return x->start[j] < x->end[j];
 		t = x->id[j];
 	}
 	find_cuts(list, t, h, start, end, n_cuts, path);
+	return false;
 }
 
 static int
@@ -668,6 +682,38 @@ by_vector_order(const void *a, const void *b)
 	return (x->start > y->start) - (x->start < y->start);
 }
 
+/*
+ * Cut [start, end) out of range c, at path, as memray's
+ * IntervalTree::removeInterval does; returns the bytes it loses.
+ */
+static uint64_t
+cut(struct interval_list *list, const struct interval_cut *c, const struct interval_path *path,
+    uint64_t start, uint64_t end, interval_observer observe, void *ctx)
+{
+	uint64_t lo = c->start > start ? c->start : start;
+	uint64_t hi = c->end < end ? c->end : end;
+
+	if (lo == c->start && hi == c->end) {
+		observe(ctx, c->owner, INTERVAL_DROPPED, hi - lo);
+		drop(list, path);
+	} else if (lo == c->start) {
+		observe(ctx, c->owner, INTERVAL_SHRUNK, hi - lo);
+		shrink_start(list, path, hi);
+	} else if (hi == c->end) {
+		observe(ctx, c->owner, INTERVAL_SHRUNK, hi - lo);
+		shrink_end(list, path, lo);
+	} else {
+		struct entry second = {
+			hi, c->order, c->end, observe(ctx, c->owner, INTERVAL_SPLIT, hi - lo),
+		};
+		if (!split_in_place(list, path, lo, &second)) {
+			shrink_end(list, path, lo);
+			insert(list, &second);
+		}
+	}
+	return hi - lo;
+}
+
 uint64_t
 interval_list_remove(struct interval_list *list, uint64_t start, uint64_t end,
     interval_observer observe, void *ctx)
@@ -678,39 +724,23 @@ interval_list_remove(struct interval_list *list, uint64_t start, uint64_t end,
 	if (start >= end || list->root == NIL)
 		return 0;
 	struct interval_path path;
-	find_all_cuts(list, start, end, &n_cuts, &path);
+	if (find_all_cuts(list, start, end, &n_cuts, &path)) {
+		struct interval_cut only = leaf_range(&list->nodes[path.node[0]], path.at[0]);
+
+		return cut(list, &only, &path, start, end, observe, ctx);
+	}
 	if (n_cuts > 1)
 		qsort(list->cuts, n_cuts, sizeof *list->cuts, by_vector_order);
-	/* Each cut as memray's IntervalTree::removeInterval makes it, in its order. */
+	/* Each cut in memray's order. */
 	for (size_t i = 0; i < n_cuts; i++) {
 		const struct interval_cut *c = &list->cuts[i];
-		uint64_t lo = c->start > start ? c->start : start;
-		uint64_t hi = c->end < end ? c->end : end;
 
 		/* A cut changes the tree: the paths found before lead elsewhere. */
 		if (n_cuts == 1)
 			path = list->first_cut;
 		else
 			find_path(list, c->start, c->order, &path);
-		removed += hi - lo;
-		if (lo == c->start && hi == c->end) {
-			observe(ctx, c->owner, INTERVAL_DROPPED, hi - lo);
-			drop(list, &path);
-		} else if (lo == c->start) {
-			observe(ctx, c->owner, INTERVAL_SHRUNK, hi - lo);
-			shrink_start(list, &path, hi);
-		} else if (hi == c->end) {
-			observe(ctx, c->owner, INTERVAL_SHRUNK, hi - lo);
-			shrink_end(list, &path, lo);
-		} else {
-			struct entry second = {
-				hi, c->order, c->end, observe(ctx, c->owner, INTERVAL_SPLIT, hi - lo),
-			};
-			if (!split_in_place(list, &path, lo, &second)) {
-				shrink_end(list, &path, lo);
-				insert(list, &second);
-			}
-		}
+		removed += cut(list, c, &path, start, end, observe, ctx);
 	}
 	return removed;
 }
@@ -737,7 +767,7 @@ collect_all(const struct interval_list *list, uint32_t t, unsigned height,
 		if (height > 0)
 			collect_all(list, x->id[j], height - 1, out, n);
 		else
-			out[(*n)++] = (struct interval_cut){ x->order[j], x->start[j], x->end[j], x->id[j] };
+			out[(*n)++] = leaf_range(x, j);
 	}
 }
 
