@@ -641,31 +641,18 @@ hint_in_run(const struct pipeline *p, const struct record_slot *run, size_t n, s
 }
 
 /*
- * With a reader thread, the allocation records that crossed the ring
- * compact, as many as follow one another (record_queue_compact_run):
- * what take_allocation does for each, in a loop over the ring's slots.
- * The report's progress is published once, after the run, which only
- * keeps the capture's versions a little longer.  Instructions of the
- * report's thread (callgrind, two threads, peak mode) against a call of
- * the queue for each record: 3,228 M -> 3,168 M (-1.9%) on keepall
- * (bench/workload.py), -0.4% on 10^7 records of the default shape.
- * False if the stream cannot be reported (fatal).
+ * The records of a compact run (see take_compact_run), each into the
+ * report (given hints if `hints`) and the statistics (if `statistics`):
+ * a loop for each pair of constants, so that neither is asked once a
+ * record.
  */
-static bool
-take_compact_run(struct pipeline *p, bool statistics)
+static inline __attribute__((always_inline)) void
+report_compact_run(struct pipeline *p, const struct record_slot *run, size_t n, bool hints,
+    bool statistics)
 {
-	const struct record_slot *run;
-	uint64_t base_offset;
-	size_t n = record_queue_compact_run(p->queue, &run, &base_offset);
-
-	if (n == 0)
-		return true;
-	if (progress_due(n))	/* --progress: cheap unless it is time to draw */
-		progress_draw(record_queue_input_offset(p->queue));
 	/* What no compact record has: a native stack, a generation, a piece. */
 	struct alloc_event ev = { .piece = NO_PIECE };
-	/* Asked once a run: the live set crosses the line hints need only slowly. */
-	const bool hints = report_takes_hints(p->report);
+
 	for (size_t i = 0; i < n; i++) {
 		const struct record_slot *slot = &run[i];
 		uint64_t seq = report_records(p->report);
@@ -680,8 +667,39 @@ take_compact_run(struct pipeline *p, bool statistics)
 		ev.allocator = slot->allocator;
 		report_one(p, &ev, seq, statistics, true);
 	}
+}
+
+/*
+ * With a reader thread, the allocation records that crossed the ring
+ * compact, as many as follow one another (record_queue_compact_run):
+ * what take_allocation does for each, in a loop over the ring's slots.
+ * The report's progress is published once, after the run, which only
+ * keeps the capture's versions a little longer.  Instructions of the
+ * report's thread (callgrind, two threads, peak mode) against a call of
+ * the queue for each record: 3,228 M -> 3,168 M (-1.9%) on keepall
+ * (bench/workload.py), -0.4% on 10^7 records of the default shape.
+ * Whether the report takes hints is asked once a run: the live set
+ * crosses the line only slowly.
+ */
+static void
+take_compact_run(struct pipeline *p, bool statistics)
+{
+	const struct record_slot *run;
+	uint64_t base_offset;
+	size_t n = record_queue_compact_run(p->queue, &run, &base_offset);
+
+	if (n == 0)
+		return;
+	if (progress_due(n))	/* --progress: cheap unless it is time to draw */
+		progress_draw(record_queue_input_offset(p->queue));
+	const bool hints = report_takes_hints(p->report);
+	if (statistics)
+		report_compact_run(p, run, n, hints, true);
+	else if (hints)
+		report_compact_run(p, run, n, true, false);
+	else
+		report_compact_run(p, run, n, false, false);
 	publish_progress(p, report_records(p->report));
-	return true;
 }
 
 /* Returns false if the record stream cannot be reported (fatal). */
@@ -692,8 +710,8 @@ read_records(struct pipeline *p)
 	const bool statistics = p->opts->writer->statistics != NULL;
 
 	for (;;) {
-		if (p->source == FROM_READER_THREAD && !take_compact_run(p, statistics))
-			return false;
+		if (p->source == FROM_READER_THREAD)
+			take_compact_run(p, statistics);
 		struct record *rec = next_for_report(p);
 		if (progress_due(1))	/* --progress: cheap unless it is time to draw */
 			progress_draw(record_queue_input_offset(p->queue));
