@@ -838,6 +838,18 @@ file_all_young(struct report *r)
 		file_oldest_young(r);
 }
 
+/* ev becomes the newest young block (the ring has room): returns its young mark. */
+static inline uint32_t
+push_young(struct report *r, const struct alloc_event *ev)
+{
+	uint32_t i = (r->young_front + r->young_len) % YOUNG_MAX;
+
+	r->young[i] = (struct young){ *ev, r->seq, true };
+	r->young_len++;
+	r->n_young++;
+	return YOUNG_MARK + i;
+}
+
 /*
  * A simple allocation, made young.  What was live at its address is
  * replaced (a young block dies, a member is detached) as track_live does;
@@ -863,11 +875,7 @@ keep_young(struct report *r, const struct alloc_event *ev)
 		file_oldest_young(r);
 	if (is_young_mark(slot->member))
 		file_young_through(r, slot->member - YOUNG_MARK);
-	uint32_t i = (r->young_front + r->young_len) % YOUNG_MAX;
-	r->young[i] = (struct young){ *ev, r->seq, true };
-	r->young_len++;
-	r->n_young++;
-	file_live(r, slot, ev->address, YOUNG_MARK + i);
+	file_live(r, slot, ev->address, push_young(r, ev));
 }
 
 /*
@@ -891,12 +899,8 @@ keep_young_at_freed(struct report *r, const struct alloc_event *ev)
 		r->young_front = (r->young_front + 1) % YOUNG_MAX;
 		r->young_len--;
 	}
-	uint32_t i = (r->young_front + r->young_len) % YOUNG_MAX;
-	r->young[i] = (struct young){ *ev, r->seq, true };
-	r->young_len++;
-	r->n_young++;
+	slot->member = push_young(r, ev);
 	r->current += ev->size;
-	slot->member = YOUNG_MARK + i;
 	return true;
 }
 
