@@ -1283,9 +1283,12 @@ report_aggregated(struct report *r, const struct alloc_event *ev, uint64_t n_all
 	r->seq++;
 }
 
-/* always_inline: gcc kept it out of the loop once track_live grew its fast path. */
+/*
+ * always_inline: link-time optimization puts it in transform.c's loops,
+ * where gcc had kept it out of line once track_live grew its fast path.
+ */
 __attribute__((always_inline)) inline bool
-report_allocation_in_loop(struct report *r, const struct alloc_event *ev)
+report_allocation(struct report *r, const struct alloc_event *ev)
 {
 	bool mark = true;
 
@@ -1295,12 +1298,6 @@ report_allocation_in_loop(struct report *r, const struct alloc_event *ev)
 		mark = track_live(r, ev);
 	r->seq++;
 	return mark;
-}
-
-bool
-report_allocation(struct report *r, const struct alloc_event *ev)
-{
-	return report_allocation_in_loop(r, ev);
 }
 
 static int

@@ -54,17 +54,11 @@ void report_free(struct report *r);
  * Account for the next allocation record.  Returns true when the state
  * after this record is the one to report so far (a new peak; in leaks and
  * temporary modes, every record): the caller then marks the capture.
+ * Link-time optimization inlines it into the program's loops over the
+ * records, where the free of a young block then costs no call (see
+ * track_live).
  */
 bool report_allocation(struct report *r, const struct alloc_event *ev);
-/*
- * The same, for the report's loop over a batch's records (transform.c's
- * take_compact_run), into which link-time optimization inlines it:
- * there the free of a young block costs no call (see track_live).  The
- * loop that takes one record at a time calls report_allocation, as the
- * fast path inlined there took more instructions than it saved (json
- * capture, one thread: +5%).
- */
-bool report_allocation_in_loop(struct report *r, const struct alloc_event *ev);
 
 /*
  * Hints, for a caller that sees allocation records ahead: what

@@ -588,14 +588,12 @@ before_any_thread(uint64_t offset)
 
 /*
  * Allocation record ev, the report's seq-th, into the report and the
- * statistics.  in_loop: from take_compact_run's loop (see
- * report_allocation_in_loop).
+ * statistics.
  */
 static inline __attribute__((always_inline)) void
-report_one(struct pipeline *p, const struct alloc_event *ev, uint64_t seq, bool statistics,
-    bool in_loop)
+report_one(struct pipeline *p, const struct alloc_event *ev, uint64_t seq, bool statistics)
 {
-	if (in_loop ? report_allocation_in_loop(p->report, ev) : report_allocation(p->report, ev))
+	if (report_allocation(p->report, ev))
 		p->mark = seq + 1;
 	if (statistics)
 		stats_allocation(stats_for(p, ev->thread), ev, seq);
@@ -619,7 +617,7 @@ take_allocation(struct pipeline *p, const struct alloc_event *ev, bool after_cap
 		prefetch_ahead(p);
 	else
 		consider_lookahead(p, seq);
-	report_one(p, ev, seq, statistics, false);
+	report_one(p, ev, seq, statistics);
 	publish_progress(p, seq + 1);
 	return true;
 }
@@ -665,7 +663,7 @@ report_compact_run(struct pipeline *p, const struct record_slot *run, size_t n, 
 		ev.stack = slot->stack;
 		ev.thread = slot->thread;
 		ev.allocator = slot->allocator;
-		report_one(p, &ev, seq, statistics, true);
+		report_one(p, &ev, seq, statistics);
 	}
 }
 
