@@ -896,6 +896,7 @@ keep_young_at_freed(struct report *r, const struct alloc_event *ev)
 	if (r->young_len == YOUNG_MAX) {
 		if (r->young[r->young_front].alive)
 			return false;
+		/* Dead, it only leaves the ring; file_oldest_young's call here cost json +2.5%. */
 		r->young_front = (r->young_front + 1) % YOUNG_MAX;
 		r->young_len--;
 	}

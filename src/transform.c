@@ -586,10 +586,7 @@ before_any_thread(uint64_t offset)
 	return false;
 }
 
-/*
- * Allocation record ev, the report's seq-th, into the report and the
- * statistics.
- */
+/* Allocation record ev, the report's seq-th, into the report and the statistics. */
 static inline __attribute__((always_inline)) void
 report_one(struct pipeline *p, const struct alloc_event *ev, uint64_t seq, bool statistics)
 {
