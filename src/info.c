@@ -85,7 +85,7 @@ info_run(int fd, FILE *out, bool threaded)
 	}
 	/* The records are counted by the decoder: only the last one's type matters. */
 	enum record_type last;
-	queue = record_queue_new(dec, src, threaded, NULL);
+	queue = record_queue_new(dec, src, threaded ? QUEUE_READER_THREAD : QUEUE_DIRECT, NULL);
 	do {
 		size_t n = record_queue_next_batch(queue, recs, INFO_BATCH);
 		last = recs[n - 1].type;

@@ -1,4 +1,4 @@
-/* record_queue: records decoded ahead by a reader thread (see record_queue.h). */
+/* record_queue: records decoded into batches, ahead by a reader thread or not (see record_queue.h). */
 
 #include "record_queue.h"
 
@@ -46,15 +46,20 @@
  * x86-64, a plain copy.
  */
 static inline void
-store_streaming(void *dst, const void *src, size_t size)
+store_streaming(void *dst, const void *src, size_t size, bool streamed)
 {
 #if defined(__x86_64__) && defined(__SSE2__)
+	if (!streamed) {
+		memcpy(dst, src, size);
+		return;
+	}
 	for (size_t i = 0; i < size / sizeof(long long); i++) {
 		long long word;
 		memcpy(&word, (const char *)src + i * sizeof word, sizeof word);
 		_mm_stream_si64((long long *)dst + i, word);
 	}
 #else
+	(void)streamed;
 	memcpy(dst, src, size);
 #endif
 }
@@ -94,10 +99,15 @@ _Static_assert(offsetof(struct record_slot, thread) == 20 &&
  * the samples of hand_over (as it was) fell on one such load.
  */
 static inline void
-store_slot(struct record_slot *dst, const struct record_slot *s)
+store_slot(struct record_slot *dst, const struct record_slot *s, bool streamed)
 {
 #if defined(__x86_64__) && defined(__SSE2__)
 	long long *words = (long long *)dst;
+
+	if (!streamed) {
+		*dst = *s;
+		return;
+	}
 
 	_mm_stream_si64(words, (long long)s->address);
 	_mm_stream_si64(words + 1, (long long)s->size);
@@ -105,6 +115,7 @@ store_slot(struct record_slot *dst, const struct record_slot *s)
 	_mm_stream_si64(words + 3, (long long)(s->offset_delta | (uint64_t)s->allocator << 32 |
 	    (uint64_t)s->compact << 40 | (uint64_t)s->whole << 48));
 #else
+	(void)streamed;
 	*dst = *s;
 #endif
 }
@@ -121,13 +132,19 @@ struct batch {
 	size_t strings_len, strings_cap;
 	uint64_t input_offset;		/* byte_source_input_offset after its last record */
 	bool last;			/* its last record is REC_END or REC_ERROR */
+	/*
+	 * Filled by a reader thread: stored past the caches (store_streaming).
+	 * Else the caches keep it for the consumer, who reads it next: a
+	 * batch written past them would be read back from memory.
+	 */
+	bool streamed;
 };
 
 struct record_queue {
 	struct record_decoder *dec;
 	struct byte_source *src;
 	void *follower;			/* NULL: none (record_queue_follow) */
-	bool threaded;
+	enum queue_mode mode;
 	pthread_t reader;
 	/*
 	 * Shared, under lock: the ring's batches are ring[0..RING_BATCHES)
@@ -141,7 +158,10 @@ struct record_queue {
 	unsigned published;
 	bool stop;			/* record_queue_free: the reader must end */
 	bool reader_done;		/* it has published the stream's last record */
-	struct batch *ring;
+	struct batch *ring;		/* RING_BATCHES of them with a reader thread, else one */
+	/* QUEUE_BATCHES: a record left for the next batch (see fill_batch). */
+	struct record pending;
+	bool has_pending;
 	/* The consumer's: the batch it reads, if holding one (its next record: see cursor). */
 	unsigned read_slot;
 	bool holding;
@@ -289,16 +309,17 @@ hand_over_compact(struct batch *b, const struct record *rec)
 		.allocator = rec->u.alloc.allocator, .compact = true,
 	};
 
-	store_slot(&b->slots[b->n++], &slot);
+	store_slot(&b->slots[b->n++], &slot, b->streamed);
 }
 
 /* Put rec, whose strings b keeps, into b's `whole` array and next slot, streamed. */
 static void
 hand_over_whole(struct batch *b, const struct record *rec)
 {
-	store_streaming(&b->whole[b->n_whole], rec, sizeof *rec);
+	store_streaming(&b->whole[b->n_whole], rec, sizeof *rec, b->streamed);
 	b->whole_at[b->n_whole] = (uint16_t)b->n;
-	store_slot(&b->slots[b->n++], &(struct record_slot){ .whole = (uint16_t)b->n_whole++ });
+	store_slot(&b->slots[b->n++], &(struct record_slot){ .whole = (uint16_t)b->n_whole++ },
+	    b->streamed);
 }
 
 /*
@@ -400,7 +421,8 @@ fill_batch(struct record_queue *q, struct batch *b, struct record *pending, bool
 		}
 		ended = rec->type == REC_END || rec->type == REC_ERROR;
 	}
-	store_streaming_done();
+	if (b->streamed)
+		store_streaming_done();
 	b->input_offset = byte_source_input_offset(q->src);
 	b->last = ended;
 	return ended;
@@ -435,25 +457,18 @@ reader_main(void *arg)
 	return NULL;
 }
 
-/* Start the reader with every signal blocked, so that none is handled in it. */
-static bool
-start_reader(struct record_queue *q)
+/* The ring's batches: RING_BATCHES for a reader thread (streamed), else one. */
+static void
+alloc_ring(struct record_queue *q, bool streamed)
 {
-	sigset_t all, old;
+	unsigned n = streamed ? RING_BATCHES : 1;
 
-	q->ring = xcalloc(RING_BATCHES, sizeof *q->ring);
-	for (unsigned i = 0; i < RING_BATCHES; i++) {
+	q->ring = xcalloc(n, sizeof *q->ring);
+	for (unsigned i = 0; i < n; i++) {
 		q->ring[i].strings = xmalloc(BATCH_STRINGS);
 		q->ring[i].strings_cap = BATCH_STRINGS;
+		q->ring[i].streamed = streamed;
 	}
-	pthread_mutex_init(&q->lock, NULL);
-	pthread_cond_init(&q->not_full, NULL);
-	pthread_cond_init(&q->not_empty, NULL);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int err = pthread_create(&q->reader, NULL, reader_main, q);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return err == 0;
 }
 
 static void
@@ -461,13 +476,35 @@ free_ring(struct record_queue *q)
 {
 	if (q->ring == NULL)
 		return;
-	for (unsigned i = 0; i < RING_BATCHES; i++)
+	unsigned n = q->ring[0].streamed ? RING_BATCHES : 1;
+	for (unsigned i = 0; i < n; i++)
 		free(q->ring[i].strings);
 	free(q->ring);
 	q->ring = NULL;
+}
+
+/*
+ * Start the reader, with every signal blocked so that none is handled in
+ * it; false (and nothing to free) if it cannot be.
+ */
+static bool
+start_reader(struct record_queue *q)
+{
+	sigset_t all, old;
+
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->not_full, NULL);
+	pthread_cond_init(&q->not_empty, NULL);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int err = pthread_create(&q->reader, NULL, reader_main, q);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err == 0)
+		return true;
 	pthread_cond_destroy(&q->not_empty);
 	pthread_cond_destroy(&q->not_full);
 	pthread_mutex_destroy(&q->lock);
+	return false;
 }
 
 /* Copy into `into` what compact slot `slot` of b says that varies from record to record. */
@@ -493,7 +530,7 @@ init_compact(struct record *into)
 }
 
 struct record_queue *
-record_queue_new(struct record_decoder *dec, struct byte_source *src, bool threaded,
+record_queue_new(struct record_decoder *dec, struct byte_source *src, enum queue_mode mode,
     void *follower)
 {
 	struct record_queue *q = xcalloc(1, sizeof *q);
@@ -501,14 +538,28 @@ record_queue_new(struct record_decoder *dec, struct byte_source *src, bool threa
 	q->dec = dec;
 	q->src = src;
 	q->follower = follower;
+	q->mode = mode;
+	if (mode == QUEUE_DIRECT)
+		return q;
+	init_compact(&q->compact);
+	alloc_ring(q, mode == QUEUE_READER_THREAD);
 	/* No thread to be had (EAGAIN): the records are the same without one. */
-	q->threaded = threaded && start_reader(q);
-	if (!q->threaded) {
+	if (mode == QUEUE_READER_THREAD && !start_reader(q)) {
 		free_ring(q);
-	} else {
-		init_compact(&q->compact);
+		alloc_ring(q, false);
+		q->mode = QUEUE_BATCHES;
 	}
 	return q;
+}
+
+void
+record_queue_start_batches(struct record_queue *q, void *follower)
+{
+	/* Nothing decoded is held: the next record comes from the first batch (next_past_batch). */
+	init_compact(&q->compact);
+	alloc_ring(q, false);
+	q->follower = follower;
+	q->mode = QUEUE_BATCHES;
 }
 
 void
@@ -516,14 +567,17 @@ record_queue_free(struct record_queue *q)
 {
 	if (q == NULL)
 		return;
-	if (q->threaded) {
+	if (q->mode == QUEUE_READER_THREAD) {
 		pthread_mutex_lock(&q->lock);
 		q->stop = true;
 		pthread_cond_signal(&q->not_full);
 		pthread_mutex_unlock(&q->lock);
 		pthread_join(q->reader, NULL);
-		free_ring(q);
+		pthread_cond_destroy(&q->not_empty);
+		pthread_cond_destroy(&q->not_full);
+		pthread_mutex_destroy(&q->lock);
 	}
+	free_ring(q);
 	free(q);
 }
 
@@ -568,18 +622,15 @@ next_slot(const struct record_queue *q)
 }
 
 /*
- * The next record from the ring when the batch being read has none left
- * (or none is held yet): release it, take the next one, waiting for the
- * reader if need be.  Apart from record_queue_next_ref, which stays small.
+ * The reader thread's next batch, once the consumer has taken the last
+ * record of the one it holds (if any): that one released, the next one,
+ * waited for if need be.
  */
-static __attribute__((noinline)) struct record *
-next_batch(struct record_queue *q)
+static struct batch *
+take_published_batch(struct record_queue *q)
 {
 	struct batch *b = &q->ring[q->read_slot];
 
-	/* The stream's last record, REC_END or REC_ERROR, repeats; the batch stays held. */
-	if (q->holding && b->last)
-		return record_at(b, b->n - 1, &q->current);
 	if (q->holding) {
 		pthread_mutex_lock(&q->lock);
 		if (--q->published == RING_BATCHES / 2)
@@ -597,6 +648,27 @@ next_batch(struct record_queue *q)
 		while (q->published < RING_BATCHES / 2 && !q->reader_done)
 			pthread_cond_wait(&q->not_empty, &q->lock);
 	pthread_mutex_unlock(&q->lock);
+	return b;
+}
+
+/*
+ * The next record from the ring when the batch being read has none left
+ * (or none is held yet): the next batch, the reader thread's or (without
+ * one) decoded here into the ring's only one.  Apart from
+ * record_queue_next_ref, which stays small.
+ */
+static __attribute__((noinline)) struct record *
+next_batch(struct record_queue *q)
+{
+	struct batch *b = &q->ring[q->read_slot];
+
+	/* The stream's last record, REC_END or REC_ERROR, repeats; the batch stays held. */
+	if (q->holding && b->last)
+		return record_at(b, b->n - 1, &q->current);
+	if (q->mode == QUEUE_READER_THREAD)
+		b = take_published_batch(q);
+	else
+		fill_batch(q, b, &q->pending, &q->has_pending);
 	q->holding = true;
 	q->input_offset = b->input_offset;
 	q->cursor = b->slots;
@@ -606,11 +678,11 @@ next_batch(struct record_queue *q)
 	return take_ref(q);	/* every batch has a record */
 }
 
-/* The next record when the held batch has none left (or there is no reader thread). */
+/* The next record when the held batch has none left (or there are no batches). */
 static __attribute__((noinline)) struct record *
 next_past_batch(struct record_queue *q)
 {
-	if (!q->threaded) {
+	if (q->mode == QUEUE_DIRECT) {
 		do
 			q->current.type = record_decoder_next(q->dec, &q->current);
 		while (q->follower != NULL && !record_queue_follow(q->follower, &q->current));
@@ -654,7 +726,7 @@ record_queue_compact_run(struct record_queue *q, const struct record_slot **run,
 bool
 record_queue_peek(const struct record_queue *q, size_t ahead, struct record_glimpse *glimpse)
 {
-	/* The slots not taken yet: none without a reader thread. */
+	/* The slots not taken yet: none without batches. */
 	if ((size_t)(q->cursor_end - q->cursor) < ahead)
 		return false;
 	const struct record_slot *slot = q->cursor - 1 + ahead;
@@ -692,7 +764,7 @@ record_queue_next(struct record_queue *q, struct record *rec)
 size_t
 record_queue_next_batch(struct record_queue *q, struct record *recs, size_t n)
 {
-	if (!q->threaded)
+	if (q->mode == QUEUE_DIRECT)
 		return record_decoder_next_batch(q->dec, recs, n);
 	if (n == 0)
 		return 0;
@@ -713,5 +785,5 @@ record_queue_next_batch(struct record_queue *q, struct record *recs, size_t n)
 uint64_t
 record_queue_input_offset(const struct record_queue *q)
 {
-	return q->threaded ? q->input_offset : byte_source_input_offset(q->src);
+	return q->mode != QUEUE_DIRECT ? q->input_offset : byte_source_input_offset(q->src);
 }

@@ -1,16 +1,17 @@
 /*
- * record_queue: the records of a record_decoder, decoded ahead by a
- * reader thread while the caller consumes them.
+ * record_queue: the records of a record_decoder, decoded into batches,
+ * by a reader thread while the caller consumes them, or by the caller's
+ * own thread each time it has taken a batch's last.
  *
  *   byte_source -> record_decoder -> [reader thread] -> batches -> consumer
  *
- * With a reader thread, records are decoded into fixed-size batches (their
- * strings copied into the batch's own storage; most allocation records in
- * a compact form, 32 bytes, that the consumer's side fills back into
- * struct records) that pass to the consumer
- * through a bounded ring of a few batches: the reader waits when the ring
- * is full, so memory stays flat however long the capture.  Without one,
- * each record is decoded when it is asked for.  Either way the
+ * Records are decoded into fixed-size batches (their strings copied into
+ * the batch's own storage; most allocation records in a compact form, 32
+ * bytes, that the consumer can read as they are: record_queue_compact_run)
+ * that pass to the consumer through a bounded ring of a few batches (one
+ * without a reader thread): the reader waits when the ring is full, so
+ * memory stays flat however long the capture.  A queue may also hand over
+ * each record as it is decoded, with no batches.  Every way, the
  * consumer sees the same records in the same order, and the decoder's
  * state (error, counts, offsets) is what it would be: the reader stops at
  * the record that ends the stream.
@@ -52,15 +53,29 @@ struct record_queue;
  */
 bool record_queue_follow(void *follower, struct record *rec);
 
+/* How the records reach the consumer. */
+enum queue_mode {
+	QUEUE_DIRECT,		/* each decoded as it is asked for, with no batches */
+	QUEUE_BATCHES,		/* in batches, each decoded as the consumer needs it */
+	QUEUE_READER_THREAD	/* in batches decoded ahead by a reader thread */
+};
+
 /*
- * Records of dec (reading src), by a reader thread if threaded and one can
- * be started (else in the caller's thread, the same records), each handed
- * to record_queue_follow first if follower is not NULL.  The follower,
- * like dec, is the reader's until the queue has returned REC_END or
- * REC_ERROR.
+ * Records of dec (reading src), the way mode says (QUEUE_BATCHES if a
+ * reader thread cannot be started: the same records), each handed to
+ * record_queue_follow first if follower is not NULL.  The follower, like
+ * dec, is the reader's until the queue has returned REC_END or REC_ERROR.
  */
 struct record_queue *record_queue_new(struct record_decoder *dec, struct byte_source *src,
-    bool threaded, void *follower);
+    enum queue_mode mode, void *follower);
+
+/*
+ * From the next record on, a QUEUE_DIRECT queue hands its records over
+ * in batches (QUEUE_BATCHES), each given to record_queue_follow(follower)
+ * first: for a consumer that has followed the records so far itself, and
+ * finds that it now wants records ahead (record_queue_peek).
+ */
+void record_queue_start_batches(struct record_queue *q, void *follower);
 
 /*
  * Stop the reader thread if it still runs (after at most the batch it is
@@ -102,12 +117,12 @@ struct record_slot {
 };
 
 /*
- * With a reader thread, the next records if they crossed the ring
- * compact, as many as follow one another in the batch at hand: returns
- * how many, sets *run to the first and *base_offset, and takes them.
- * They stay valid until the next call that takes a record.  0 if the
- * next record is another, or not at hand yet (or there is no reader
- * thread): record_queue_next_ref then takes it.  A consumer that loops
+ * With batches, the next records if they crossed the ring compact, as
+ * many as follow one another in the batch at hand: returns how many, sets
+ * *run to the first and *base_offset, and takes them.  They stay valid
+ * until the next call that takes a record.  0 if the next record is
+ * another, or not at hand yet (or there are no batches):
+ * record_queue_next_ref then takes it.  A consumer that loops
  * over the run reads each record's fields once, from the ring, and pays
  * the queue's bookkeeping once a run, not once a record.
  */
@@ -127,8 +142,8 @@ struct record_glimpse {
 /*
  * The record `ahead` places after the one taken last (by
  * record_queue_next_ref, or the last of a record_queue_compact_run), if the queue
- * already holds it (with a reader thread, in the batch being read): a
- * look ahead for hints.  False if it does not.
+ * already holds it (in the batch being read): a look ahead for hints.
+ * False if it does not.
  */
 bool record_queue_peek(const struct record_queue *q, size_t ahead,
     struct record_glimpse *glimpse);
@@ -145,8 +160,8 @@ size_t record_queue_next_batch(struct record_queue *q, struct record *recs, size
 
 /*
  * How far into the input (byte_source_input_offset) the records returned
- * so far reach, for --progress: with a reader thread, the offset at the
- * end of the batch being consumed.
+ * so far reach, for --progress: with batches, the offset at the end of
+ * the batch being consumed.
  */
 uint64_t record_queue_input_offset(const struct record_queue *q);
 

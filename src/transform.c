@@ -37,30 +37,6 @@ struct capture_follower {
 	uint64_t problem_offset;
 };
 
-/*
- * One thread, once the report takes hints (report_takes_hints): the
- * records the report is given, decoded and followed up to LOOKAHEAD
- * ahead of it, so that it can be told of them as a reader thread's
- * batches tell it (prefetch_ahead).  Only records the report is given
- * wait here, and none carries strings; a munmap's changes live in the
- * follower's mappings until the next munmap, so nothing is decoded past
- * one until the report has it.
- */
-#define LOOKAHEAD 16
-
-/* Allocation records between two asks of report_takes_hints, until the lookahead starts. */
-#define LOOKAHEAD_ASK_EVERY 4096
-
-struct lookahead {
-	bool stopped;			/* the newest waiting is a munmap, REC_END or REC_ERROR */
-	size_t front, len;
-	/*
-	 * A ring, oldest at front; the report's record is the slot before
-	 * front, free to refill once the report asks for the next one.
-	 */
-	struct record waiting[LOOKAHEAD];
-};
-
 struct pipeline {
 	const struct transform_options *opts;
 	struct byte_source *src;
@@ -68,14 +44,13 @@ struct pipeline {
 	struct record_queue *queue;	/* the records of dec, decoded ahead with --threads */
 	struct capture *cap;
 	struct capture_follower follower;
-	/* Where the report's records come from (next_for_report). */
-	enum {
-		FROM_READER_THREAD,	/* followed there, in batches: records ahead to look at */
-		FROM_DECODER,		/* decoded and followed when the report wants them */
-		FROM_LOOKAHEAD,		/* decoded and followed ahead, into `ahead` */
-	} source;
-	bool may_look_ahead;		/* the capture's state may run ahead of the report */
-	struct lookahead ahead;		/* FROM_LOOKAHEAD */
+	/*
+	 * Where the report's records come from: batches that the queue fills
+	 * (a reader thread, or this one), followed as they are decoded, or
+	 * the decoder, one record at a time, followed here (next_for_report).
+	 */
+	bool from_batches;
+	bool may_batch;			/* the capture's state may run ahead of the report */
 	uint64_t mark;			/* the capture's state to render: after this many allocation records */
 	struct report *report;
 	struct native_symbols *symbols;	/* native captures */
@@ -465,36 +440,16 @@ publish_progress(struct pipeline *p, uint64_t read)
 }
 
 /*
- * With a reader thread, the batch at hand holds the records ahead: the
- * report is told of the allocation records PREFETCH_FAR and PREFETCH_NEAR
- * ahead (report_prefetch).  Where the report's tables outgrow the caches,
- * the waits for several records then overlap: with --threads 2 on
+ * With batches, the batch at hand holds the records ahead: the report is
+ * told of the allocation records PREFETCH_FAR and PREFETCH_NEAR ahead
+ * (report_prefetch).  Where the report's tables outgrow the caches, the
+ * waits for several records then overlap: with --threads 2 on
  * 10^7-record captures (wall time, least of 5 interleaved),
  * --temporary-allocation-threshold 100000 took 0.85x the time, 2,000,000
- * live blocks 0.89x.  Distances of 16, 8 and 20 were no better.  Without
- * a reader thread there is nothing to look ahead at.
+ * live blocks 0.89x.  Distances of 16, 8 and 20 were no better.
  */
 #define PREFETCH_FAR 8
 #define PREFETCH_NEAR 4
-_Static_assert(PREFETCH_FAR < LOOKAHEAD, "one thread looks as far ahead");
-
-/*
- * The record `ahead` places after the report's, if it is at hand; false
- * if not.  Inline: the glimpse is then fields in registers, not a struct
- * filled in memory and read back.
- */
-static inline __attribute__((always_inline)) bool
-peek(const struct pipeline *p, size_t ahead, struct record_glimpse *glimpse)
-{
-	const struct lookahead *la = &p->ahead;
-
-	if (p->source == FROM_READER_THREAD)
-		return record_queue_peek(p->queue, ahead, glimpse);
-	if (ahead > la->len)
-		return false;
-	*glimpse = record_glimpse_of(&la->waiting[(la->front + ahead - 1) % LOOKAHEAD]);
-	return true;
-}
 
 /* A hint for the report of the record `ahead` places after its own, if at hand. */
 static inline __attribute__((always_inline)) void
@@ -502,7 +457,8 @@ hint_ahead(const struct pipeline *p, size_t ahead, enum report_prefetch_stage st
 {
 	struct record_glimpse glimpse;
 
-	if (peek(p, ahead, &glimpse) && glimpse.type == REC_ALLOCATION)
+	/* Inline: the glimpse is then fields in registers, not a struct filled in memory and read back. */
+	if (record_queue_peek(p->queue, ahead, &glimpse) && glimpse.type == REC_ALLOCATION)
 		report_prefetch(p->report, glimpse.address, glimpse.allocator, glimpse.thread, stage);
 }
 
@@ -516,66 +472,42 @@ prefetch_ahead(const struct pipeline *p)
 }
 
 /*
- * The next record for the report, decoded and followed here (one
- * thread).  Inlined, as follow_record was in read_records before.
+ * One thread: the records come one at a time, followed here, until the
+ * report takes hints (report_takes_hints, asked every BATCH_ASK_EVERY
+ * allocation records), then in batches that this thread fills as the
+ * report needs them, followed in the queue: the report then takes
+ * compact runs, and hints of the records ahead, as from a reader
+ * thread's batches.  With --temporary-allocation-threshold 100000 (10^7
+ * records, paired wall time) that took 0.67x the time of records kept
+ * 16 ahead in a ring of their own for hints (the way before).  Batches
+ * from the start cost where the report is cheap, as every record is
+ * stored and read back: 1.05x to 1.27x the time (json, keepall, a native
+ * capture, --mmap-share 50).
+ */
+#define BATCH_ASK_EVERY 4096
+
+/* Every BATCH_ASK_EVERY allocation records (seq): whether to go on in batches. */
+static void
+consider_batches(struct pipeline *p, uint64_t seq)
+{
+	if ((seq & (BATCH_ASK_EVERY - 1)) == 0 && p->may_batch && report_takes_hints(p->report)) {
+		record_queue_start_batches(p->queue, &p->follower);
+		p->from_batches = true;
+	}
+}
+
+/*
+ * The report's next record: from the batches, followed already, or
+ * decoded and followed here (follow_record inlined).
  */
 static inline __attribute__((always_inline)) struct record *
-next_followed(struct pipeline *p)
+next_for_report(struct pipeline *p)
 {
 	for (;;) {
 		struct record *rec = record_queue_next_ref(p->queue);
-		if (follow_record(&p->follower, rec))
+		if (p->from_batches || follow_record(&p->follower, rec))
 			return rec;
 	}
-}
-
-/* Whether decoding past rec would change what rec says, or there is nothing past it. */
-static bool
-stops_lookahead(const struct record *rec)
-{
-	return rec->type == REC_END || rec->type == REC_ERROR ||
-	    (rec->type == REC_ALLOCATION &&
-	    allocator_kind(rec->u.alloc.allocator) == RANGED_DEALLOCATOR);
-}
-
-/* The report's next record, through the lookahead (one thread, with hints). */
-static struct record *
-next_looked_ahead(struct pipeline *p)
-{
-	struct lookahead *la = &p->ahead;
-
-	while (la->len < LOOKAHEAD && !la->stopped) {
-		struct record *rec = next_followed(p);
-		la->waiting[(la->front + la->len++) % LOOKAHEAD] = *rec;
-		la->stopped = stops_lookahead(rec);
-	}
-	struct record *current = &la->waiting[la->front];
-	la->front = (la->front + 1) % LOOKAHEAD;
-	la->len--;
-	/* The munmap that stopped the decoding has left: it may go on (REC_END and REC_ERROR end it). */
-	if (la->len == 0 && current->type == REC_ALLOCATION)
-		la->stopped = false;
-	return current;
-}
-
-/* The report's next record. */
-static struct record *
-next_for_report(struct pipeline *p)
-{
-	if (p->source == FROM_READER_THREAD)
-		return record_queue_next_ref(p->queue);
-	if (p->source == FROM_DECODER)
-		return next_followed(p);
-	return next_looked_ahead(p);
-}
-
-/* Every LOOKAHEAD_ASK_EVERY allocation records (seq): whether to start the lookahead. */
-static void
-consider_lookahead(struct pipeline *p, uint64_t seq)
-{
-	if ((seq & (LOOKAHEAD_ASK_EVERY - 1)) == 0 && p->source == FROM_DECODER &&
-	    p->may_look_ahead && report_takes_hints(p->report))
-		p->source = FROM_LOOKAHEAD;
 }
 
 /* An allocation record at offset that came before any context switch: fatal, false. */
@@ -610,10 +542,10 @@ take_allocation(struct pipeline *p, const struct alloc_event *ev, bool after_cap
 	if (ev->thread == NO_THREAD)
 		return before_any_thread(offset);
 	uint64_t seq = report_records(p->report);
-	if (p->source != FROM_DECODER)	/* records ahead to look at */
+	if (p->from_batches)	/* records ahead to look at */
 		prefetch_ahead(p);
 	else
-		consider_lookahead(p, seq);
+		consider_batches(p, seq);
 	report_one(p, ev, seq, statistics);
 	publish_progress(p, seq + 1);
 	return true;
@@ -705,7 +637,7 @@ read_records(struct pipeline *p)
 	const bool statistics = p->opts->writer->statistics != NULL;
 
 	for (;;) {
-		if (p->source == FROM_READER_THREAD)
+		if (p->from_batches)
 			take_compact_run(p, statistics);
 		struct record *rec = next_for_report(p);
 		if (progress_due(1))	/* --progress: cheap unless it is time to draw */
@@ -810,25 +742,21 @@ transform_run(int fd, FILE *out, const struct transform_options *opts)
 	}
 	/*
 	 * From here until read_records returns, dec, src and the capture are
-	 * the queue's (record_queue.h).  The main thread asks the capture
-	 * nothing before then, but with an aggregated file (whose records
-	 * name their threads) or -f timeline --thread (the threads' names as
-	 * they stand at each sample): then there is no reader thread.
+	 * the queue's (record_queue.h).  The report asks the capture nothing
+	 * before then, but with an aggregated file (whose records name their
+	 * threads) or -f timeline --thread (the threads' names as they stand
+	 * at each sample): then the capture must not run ahead of the report,
+	 * and the records come one at a time (no batches, no reader thread).
 	 */
 	p.follower.cap = p.cap;
 	p.follower.follows_mappings = opts->mode != REPORT_TEMPORARY && !aggregated;
 	live_mappings_init(&p.follower.mappings);
 	capture_follow_report(p.cap, &p.follower.report);
-	/* -f timeline --thread: a sample names the threads selected by their names then. */
-	p.may_look_ahead = !aggregated && !(opts->writer->sample != NULL && opts->n_threads > 0);
-	bool threaded = opts->cpu_threads > 1 && p.may_look_ahead;
-	/*
-	 * One thread: follow_record inlined in read_records, not called through
-	 * the queue (bench/compare: a hook through a function pointer, as the
-	 * queue had, took 1.4-3.6% more CPU time).
-	 */
-	p.source = threaded ? FROM_READER_THREAD : FROM_DECODER;
-	p.queue = record_queue_new(p.dec, p.src, threaded, threaded ? &p.follower : NULL);
+	p.may_batch = !aggregated && !(opts->writer->sample != NULL && opts->n_threads > 0);
+	/* One thread: see consider_batches. */
+	p.from_batches = p.may_batch && opts->cpu_threads > 1;
+	p.queue = record_queue_new(p.dec, p.src, p.from_batches ? QUEUE_READER_THREAD : QUEUE_DIRECT,
+	    p.from_batches ? &p.follower : NULL);
 	if (!read_records(&p))
 		goto done;
 	/* The state to render: at the last mark, or, for an aggregated file, at its end. */
