@@ -124,6 +124,7 @@ _Static_assert(BATCH_RECORDS <= UINT16_MAX + 1, "whole indices fit a slot");
 struct batch {
 	struct record_slot slots[BATCH_RECORDS];
 	struct record whole[BATCH_RECORDS];	/* the records not compact, in order */
+	struct slot_native natives[BATCH_RECORDS];	/* of the compact slots, with native stacks */
 	uint16_t whole_at[BATCH_RECORDS];	/* the slot of each */
 	size_t n, n_whole;
 	uint64_t first_offset;		/* of the batch's first record */
@@ -138,6 +139,7 @@ struct batch {
 	 * batch written past them would be read back from memory.
 	 */
 	bool streamed;
+	bool native;			/* the capture has native stacks: natives[] */
 };
 
 struct record_queue {
@@ -282,7 +284,8 @@ keep_strings(struct batch *b, struct record *rec)
 
 /*
  * Whether rec crosses in a compact slot, which keeps all that it says
- * (not an mmap's piece nor a munmap's changes).  A record with no
+ * (not an mmap's piece nor a munmap's changes; a native stack and
+ * generation only in natives[], with native stacks).  A record with no
  * thread (an error the consumer reports) crosses whole, so that a loop
  * over compact slots need not look for one: the report thread's
  * instructions (callgrind, --threads 2) on bench/workload.py's json
@@ -292,8 +295,9 @@ static inline __attribute__((always_inline)) bool
 fits_compact(const struct batch *b, const struct record *rec)
 {
 	return rec->type == REC_ALLOCATION && !rec->after_capture_error &&
-	    rec->u.alloc.thread != NO_THREAD && rec->u.alloc.native_id == 0 &&
-	    rec->u.alloc.generation == 0 &&
+	    rec->u.alloc.thread != NO_THREAD &&
+	    (b->native ? rec->u.alloc.native_id <= UINT32_MAX :
+	    rec->u.alloc.native_id == 0 && rec->u.alloc.generation == 0) &&
 	    !allocator_is_ranged(allocator_kind(rec->u.alloc.allocator)) &&
 	    rec->offset - b->first_offset <= UINT32_MAX;
 }
@@ -309,6 +313,10 @@ hand_over_compact(struct batch *b, const struct record *rec)
 		.allocator = rec->u.alloc.allocator, .compact = true,
 	};
 
+	if (b->native) {
+		struct slot_native native = { (uint32_t)rec->u.alloc.native_id, rec->u.alloc.generation };
+		store_streaming(&b->natives[b->n], &native, sizeof native, b->streamed);
+	}
 	store_slot(&b->slots[b->n++], &slot, b->streamed);
 }
 
@@ -468,6 +476,7 @@ alloc_ring(struct record_queue *q, bool streamed)
 		q->ring[i].strings = xmalloc(BATCH_STRINGS);
 		q->ring[i].strings_cap = BATCH_STRINGS;
 		q->ring[i].streamed = streamed;
+		q->ring[i].native = record_decoder_header(q->dec)->native_traces;
 	}
 }
 
@@ -517,6 +526,11 @@ fill_compact(const struct batch *b, const struct record_slot *slot, struct recor
 	into->u.alloc.stack = slot->stack;
 	into->u.alloc.thread = slot->thread;
 	into->u.alloc.allocator = slot->allocator;
+	if (b->native) {
+		const struct slot_native *native = &b->natives[slot - b->slots];
+		into->u.alloc.native_id = native->native_id;
+		into->u.alloc.generation = native->generation;
+	}
 }
 
 /* Set the fields of `into` that are the same in every compact record. */
@@ -698,8 +712,7 @@ record_queue_next_ref(struct record_queue *q)
 }
 
 size_t
-record_queue_compact_run(struct record_queue *q, const struct record_slot **run,
-    uint64_t *base_offset)
+record_queue_compact_run(struct record_queue *q, struct compact_run *run)
 {
 	const struct record_slot *end = q->cursor_end;
 
@@ -717,10 +730,11 @@ record_queue_compact_run(struct record_queue *q, const struct record_slot **run,
 		q->next_whole++;
 	if (q->next_whole < b->n_whole)
 		end = b->slots + b->whole_at[q->next_whole];
-	*run = q->cursor;
-	*base_offset = q->first_offset;
+	run->slots = q->cursor;
+	run->natives = b->native ? &b->natives[at] : NULL;
+	run->base_offset = q->first_offset;
 	q->cursor = end;
-	return (size_t)(end - *run);
+	return (size_t)(end - run->slots);
 }
 
 bool

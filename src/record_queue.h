@@ -99,10 +99,11 @@ enum record_type record_queue_next(struct record_queue *q, struct record *rec);
 struct record *record_queue_next_ref(struct record_queue *q);
 
 /*
- * A slot of the ring.  An allocation record with a thread, no native
- * stack, no generation, no mmap piece or munmap changes and no capture
- * error before it (nearly all of them) crosses in one, compact: these
- * fields are all it says.  Any other record crosses whole, beside.
+ * A slot of the ring.  An allocation record with a thread, no mmap piece
+ * or munmap changes and no capture error before it (nearly all of them)
+ * crosses in one, compact: these fields are all it says, but for a
+ * capture with native stacks, its struct slot_native.  Any other record
+ * crosses whole, beside.
  */
 struct record_slot {
 	uint64_t address;
@@ -117,17 +118,34 @@ struct record_slot {
 };
 
 /*
+ * What a compact record of a capture with native stacks (its header's
+ * native_traces) says beside its slot, in an array of its own, so that a
+ * capture without them carries none.  One whose native stack id takes
+ * more than 32 bits crosses whole.
+ */
+struct slot_native {
+	uint32_t native_id;
+	uint32_t generation;
+};
+
+/* Records that crossed the ring compact, in a row (record_queue_compact_run). */
+struct compact_run {
+	const struct record_slot *slots;
+	const struct slot_native *natives;	/* natives[i] is slots[i]'s; NULL: no native stacks */
+	uint64_t base_offset;			/* of the slots' offset_delta */
+};
+
+/*
  * With batches, the next records if they crossed the ring compact, as
  * many as follow one another in the batch at hand: returns how many, sets
- * *run to the first and *base_offset, and takes them.  They stay valid
- * until the next call that takes a record.  0 if the next record is
- * another, or not at hand yet (or there are no batches):
- * record_queue_next_ref then takes it.  A consumer that loops
- * over the run reads each record's fields once, from the ring, and pays
- * the queue's bookkeeping once a run, not once a record.
+ * *run, and takes them.  They stay valid until the next call that takes
+ * a record.  0 if the next record is another, or not at hand yet (or
+ * there are no batches): record_queue_next_ref then takes it.  A
+ * consumer that loops over the run reads each record's fields once, from
+ * the ring, and pays the queue's bookkeeping once a run, not once a
+ * record.
  */
-size_t record_queue_compact_run(struct record_queue *q, const struct record_slot **run,
-    uint64_t *base_offset);
+size_t record_queue_compact_run(struct record_queue *q, struct compact_run *run);
 
 /* What record_queue_peek tells of a record ahead. */
 struct record_glimpse {

@@ -43,13 +43,18 @@ enum {
 #define HUGE_NAME 200000
 #define ROUNDS 4000
 
-/* A capture of ROUNDS rounds of names, code objects and frame pops; trailer if whole. */
+/*
+ * A capture of ROUNDS rounds of names, code objects and frame pops;
+ * trailer if whole.  native: its header says it has native stacks (its
+ * allocations' native stack ids are all 0: the follower of test_follower
+ * gives them others).
+ */
 static void
-build_capture(struct capture_builder *b, bool whole)
+build_native_capture(struct capture_builder *b, bool whole, bool native)
 {
-	static const struct capture_header_fields fields = {
+	const struct capture_header_fields fields = {
 		.version = 13, .python_version = 0x030B07F0, .command_line = "test", .libdest = "",
-		.python_allocator = 1,
+		.python_allocator = 1, .native_traces = native,
 	};
 	char *name = malloc(HUGE_NAME + 1);
 
@@ -85,6 +90,8 @@ build_capture(struct capture_builder *b, bool whole)
 		/* A malloc at a new address (8 bytes on), and every other round a free of it. */
 		builder_u8(b, TYPE_ALLOCATION | 15 << 3 | ALLOC_MALLOC);
 		builder_svarint(b, 1);
+		if (native)
+			builder_svarint(b, 0);	/* the native stack id's change */
 		builder_varint(b, 1 + i % 300);
 		if (i % 2 == 0)
 			builder_u8(b, TYPE_ALLOCATION | 0 << 3 | ALLOC_FREE);
@@ -97,6 +104,12 @@ build_capture(struct capture_builder *b, bool whole)
 		b->len -= 3;	/* "cut sh", no NUL */
 	}
 	free(name);
+}
+
+static void
+build_capture(struct capture_builder *b, bool whole)
+{
+	build_native_capture(b, whole, false);
 }
 
 /* A decoder over the bytes (through a temporary file), its header read. */
@@ -407,12 +420,21 @@ END_TEST
  * and code objects, and writes what it counts into fields the consumer
  * then reads.  It makes some allocations mmaps with a piece and some
  * munmaps with changes, kept in its own array, which the next munmap
- * overwrites: the queue must carry a copy.
+ * overwrites: the queue must carry a copy.  With native stacks, it gives
+ * some allocations native stack ids, one of them past 32 bits.
  */
 struct counting_follower {
 	uint64_t seen;
+	bool native;
 	struct mapping_change changes[3];
 };
+
+/* The native stack id the follower gives the record it saw `seen` records in, if native. */
+static uint64_t
+follower_native_id(uint64_t seen)
+{
+	return seen % 4 == 0 ? seen : seen % 4 == 1 ? seen << 32 : 0;
+}
 
 /* The allocator the follower gives the record it saw `seen` records in, and a munmap's changes. */
 static uint8_t
@@ -438,6 +460,8 @@ record_queue_follow(void *follower, struct record *rec)
 		rec->u.alloc.stack = (uint32_t)seen;
 		rec->u.alloc.thread = (uint32_t)seen * 3;
 		rec->u.alloc.generation = seen % 3 == 0 ? (uint32_t)seen : 0;
+		if (h->native)
+			rec->u.alloc.native_id = follower_native_id(seen);
 		rec->after_capture_error = seen % 7 == 0;
 		rec->u.alloc.allocator = follower_allocator(seen, rec->u.alloc.allocator);
 		if (rec->u.alloc.allocator == ALLOC_MMAP)
@@ -456,19 +480,24 @@ record_queue_follow(void *follower, struct record *rec)
 }
 
 /*
- * The record a slot of a record_queue_compact_run stands for: an
+ * The record slot i of a record_queue_compact_run stands for: an
  * allocation with none of the fields a compact record does not carry.
  */
 static struct record
-compact_record(const struct record_slot *slot, uint64_t base_offset)
+compact_record(const struct compact_run *run, size_t i)
 {
-	struct record rec = { .type = REC_ALLOCATION, .offset = base_offset + slot->offset_delta };
+	const struct record_slot *slot = &run->slots[i];
+	struct record rec = { .type = REC_ALLOCATION, .offset = run->base_offset + slot->offset_delta };
 
 	rec.u.alloc.address = slot->address;
 	rec.u.alloc.size = slot->size;
 	rec.u.alloc.stack = slot->stack;
 	rec.u.alloc.thread = slot->thread;
 	rec.u.alloc.allocator = slot->allocator;
+	if (run->natives != NULL) {
+		rec.u.alloc.native_id = run->natives[i].native_id;
+		rec.u.alloc.generation = run->natives[i].generation;
+	}
 	return rec;
 }
 
@@ -480,24 +509,25 @@ compact_record(const struct record_slot *slot, uint64_t base_offset)
  * record_queue_compact_run first (3 to 5): with batches, it takes the
  * allocations that crossed compact (no mmap or munmap, no generation, no
  * capture error), runs of them, the same as next_ref would give them;
- * without, none.
+ * without, none.  Loops 6 to 11 do the same with a capture that has
+ * native stacks, where a generation and a native stack id of 32 bits
+ * cross compact too.
  */
 START_TEST(test_follower)
 {
 	struct capture_builder b = { 0 };
 	struct reader direct, queued;
 	struct record expected, compact;
-	const struct record_slot *run = NULL;
-	size_t run_len = 0, longest_run = 0;
-	uint64_t run_base = 0;
-	uint64_t n = 0, kept = 0, allocations = 0, compacts = 0;
+	struct compact_run run = { 0 };
+	size_t run_len = 0, run_at = 0, longest_run = 0;
+	uint64_t n = 0, kept = 0, allocations = 0, compacts = 0, native_compacts = 0;
 	enum queue_mode mode = modes[_i % 3];
-	bool try_compact = _i >= 3;
+	bool try_compact = _i % 6 >= 3, native = _i >= 6;
 
-	build_capture(&b, true);
+	build_native_capture(&b, true, native);
 	reader_open(&direct, &b);
 	reader_open(&queued, &b);
-	struct counting_follower h = { 0 };
+	struct counting_follower h = { .native = native };
 	struct record_queue *q = record_queue_new(queued.dec, queued.src, mode, &h);
 	const struct record *got;
 	do {
@@ -506,14 +536,17 @@ START_TEST(test_follower)
 			n++;
 		} while (expected.type == REC_FRAME_POP || expected.type == REC_CODE_OBJECT);
 		if (try_compact && run_len == 0) {
-			run_len = record_queue_compact_run(q, &run, &run_base);
+			run_len = record_queue_compact_run(q, &run);
+			run_at = 0;
 			longest_run = run_len > longest_run ? run_len : longest_run;
+			ck_assert(run_len == 0 || (run.natives != NULL) == native);
 		}
 		if (run_len > 0) {
-			compact = compact_record(run++, run_base);
+			compact = compact_record(&run, run_at++);
 			run_len--;
 			got = &compact;
 			compacts++;
+			native_compacts += got->u.alloc.native_id != 0;
 		} else {
 			got = record_queue_next_ref(q);
 		}
@@ -521,6 +554,8 @@ START_TEST(test_follower)
 		if (got->type == REC_ALLOCATION) {
 			uint64_t seen = n - 1;
 			expected.u.alloc.allocator = follower_allocator(seen, expected.u.alloc.allocator);
+			if (native)
+				expected.u.alloc.native_id = follower_native_id(seen);
 			ck_assert(same_record(got, &expected));
 			if (got->u.alloc.allocator == ALLOC_MMAP)
 				ck_assert_uint_eq(got->u.alloc.piece, (uint32_t)seen);
@@ -559,6 +594,8 @@ START_TEST(test_follower)
 		 */
 		ck_assert_uint_gt(compacts, allocations / 8);
 		ck_assert_uint_gt(longest_run, 1);
+		if (native)
+			ck_assert_uint_gt(native_compacts, compacts / 4);
 	} else {
 		ck_assert_uint_eq(compacts, 0);
 	}
@@ -583,8 +620,8 @@ main(void)
 	tcase_add_test(tc, test_direct);
 	tcase_add_test(tc, test_glimpse_of);
 	tcase_add_loop_test(tc, test_peek, 0, 3);
-	/* 3 to 5 take compact records first. */
-	tcase_add_loop_test(tc, test_follower, 0, 6);
+	/* 3 to 5 and 9 to 11 take compact records first; 6 to 11 have native stacks. */
+	tcase_add_loop_test(tc, test_follower, 0, 12);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
