@@ -71,4 +71,17 @@ allocator_is_ranged(enum allocator_kind kind)
 	return kind == RANGED_ALLOCATOR || kind == RANGED_DEALLOCATOR;
 }
 
+/*
+ * allocator_is_ranged(allocator_kind(id)) for a valid id (1 to
+ * ALLOCATOR_MAX), without the table: mmap and munmap are the last two
+ * (a compare where a record is handed from thread to thread).
+ */
+static inline bool
+allocator_id_is_ranged(uint8_t id)
+{
+	_Static_assert(ALLOC_MMAP == ALLOCATOR_MAX - 1 && ALLOC_MUNMAP == ALLOCATOR_MAX,
+	    "the ranged allocators are the last ids");
+	return id >= ALLOC_MMAP;
+}
+
 #endif

@@ -127,7 +127,7 @@ struct batch {
 	struct slot_native natives[BATCH_RECORDS];	/* of the compact slots, with native stacks */
 	uint16_t whole_at[BATCH_RECORDS];	/* the slot of each */
 	size_t n, n_whole;
-	uint64_t first_offset;		/* of the batch's first record */
+	uint64_t first_offset;		/* the base of its slots' offset_delta (fill_batch) */
 	/* The strings of the records (names, files, line tables), copied out of the decoder. */
 	char *strings;
 	size_t strings_len, strings_cap;
@@ -298,7 +298,7 @@ fits_compact(const struct batch *b, const struct record *rec)
 	    rec->u.alloc.thread != NO_THREAD &&
 	    (b->native ? rec->u.alloc.native_id <= UINT32_MAX :
 	    rec->u.alloc.native_id == 0 && rec->u.alloc.generation == 0) &&
-	    !allocator_is_ranged(allocator_kind(rec->u.alloc.allocator)) &&
+	    !allocator_id_is_ranged(rec->u.alloc.allocator) &&
 	    rec->offset - b->first_offset <= UINT32_MAX;
 }
 
@@ -338,8 +338,6 @@ hand_over_whole(struct batch *b, const struct record *rec)
 static inline __attribute__((always_inline)) bool
 hand_over(struct batch *b, struct record *rec)
 {
-	if (b->n == 0)
-		b->first_offset = rec->offset;
 	if (fits_compact(b, rec)) {
 		hand_over_compact(b, rec);
 		return true;
@@ -355,7 +353,7 @@ hand_over(struct batch *b, struct record *rec)
  * batch, and where to leave a record whose strings do not fit in it.
  */
 struct batch_feed {
-	const struct record_queue *q;
+	void *follower;			/* the queue's (a copy: one load less a record) */
 	struct batch *b;
 	struct record *pending;
 	bool has_pending;
@@ -374,7 +372,7 @@ record_decoder_take(void *taker, struct record *rec)
 	struct batch_feed *feed = taker;
 
 	/* Kept back: the next record takes its place. */
-	if (feed->q->follower != NULL && !record_queue_follow(feed->q->follower, rec))
+	if (feed->follower != NULL && !record_queue_follow(feed->follower, rec))
 		return true;
 	if (!hand_over(feed->b, rec)) {
 		*feed->pending = *rec;
@@ -404,13 +402,15 @@ fill_batch(struct record_queue *q, struct batch *b, struct record *pending, bool
 	b->n = 0;
 	b->n_whole = 0;
 	b->strings_len = 0;
+	/* At or before the offset of every record the batch takes (the follower may keep some back). */
+	b->first_offset = *has_pending ? pending->offset : record_decoder_offset(q->dec);
 	while (b->n < BATCH_RECORDS && !ended) {
 		if (*has_pending) {
 			*rec = *pending;
 			*has_pending = false;
 		} else {
 			/* Nearly every record: from the decoder's loop into the batch (record_decoder_take). */
-			struct batch_feed feed = { q, b, pending, false };
+			struct batch_feed feed = { q->follower, b, pending, false };
 			if (record_decoder_feed(q->dec, &feed)) {
 				*has_pending = feed.has_pending;
 				if (*has_pending)

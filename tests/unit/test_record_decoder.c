@@ -626,6 +626,15 @@ START_TEST(test_invalid_allocator)
 }
 END_TEST
 
+/* allocator_id_is_ranged, a compare, says what the kinds' table says of every valid id. */
+START_TEST(test_ranged_allocator_ids)
+{
+	for (unsigned id = 1; id <= ALLOCATOR_MAX; id++)
+		ck_assert_msg(allocator_id_is_ranged((uint8_t)id) ==
+		    allocator_is_ranged(allocator_kind((uint8_t)id)), "allocator %u", id);
+}
+END_TEST
+
 START_TEST(test_bad_varint)
 {
 	/* A FRAME_PUSH whose code id has eleven bytes. */
@@ -1372,6 +1381,7 @@ record_decoder_suite(void)
 	tcase_add_test(tc, test_record_cut_short_malloc);
 	tcase_add_test(tc, test_invalid_record_types);
 	tcase_add_test(tc, test_invalid_allocator);
+	tcase_add_test(tc, test_ranged_allocator_ids);
 	tcase_add_test(tc, test_bad_varint);
 	tcase_add_loop_test(tc, test_hot_records_mid_stream, 0, HOT_CASES);
 	suite_add_tcase(s, tc);

@@ -586,13 +586,8 @@ START_TEST(test_follower)
 	ck_assert_uint_lt(kept, n / 2);
 	ck_assert_uint_eq(allocations, ROUNDS * 3 / 2);
 	if (mode != QUEUE_DIRECT && try_compact) {
-		/*
-		 * About a third could: fewer, as a batch whose first record is
-		 * another (an offset this follower shifts 20 bits) takes none
-		 * compact, and where batches start differs from mode to mode
-		 * (a batch's strings grow with its records).
-		 */
-		ck_assert_uint_gt(compacts, allocations / 8);
+		/* About a third could (fewer, at the end of a run or a batch). */
+		ck_assert_uint_gt(compacts, allocations / 4);
 		ck_assert_uint_gt(longest_run, 1);
 		if (native)
 			ck_assert_uint_gt(native_compacts, compacts / 4);
