@@ -91,12 +91,28 @@ _Static_assert(offsetof(struct record_slot, thread) == 20 &&
     offsetof(struct record_slot, compact) == 29 &&
     offsetof(struct record_slot, whole) == 30, "store_slot's words");
 
+/* One word of a slot, streamed past the caches if `streamed`, else a plain store. */
+static inline void
+store_word(long long *dst, uint64_t word, bool streamed)
+{
+#if defined(__x86_64__) && defined(__SSE2__)
+	if (streamed) {
+		_mm_stream_si64(dst, (long long)word);
+		return;
+	}
+#else
+	(void)streamed;
+#endif
+	memcpy(dst, &word, sizeof word);
+}
+
 /*
- * Stream slot s into dst: on x86-64 its four words composed in registers.
- * A slot built on the stack (stores of 1 to 16 bytes) and read back by
- * words for store_streaming stalled the reader thread on every word, as a
- * load cannot take its bytes from several stores still in flight: 45% of
- * the samples of hand_over (as it was) fell on one such load.
+ * Store slot s into dst (streamed past the caches if `streamed`): on
+ * x86-64 its four words composed in registers.  A slot built on the
+ * stack (stores of 1 to 16 bytes) and read back by words, or by halves,
+ * stalled the thread on every slot, as a load cannot take its bytes from
+ * several stores still in flight: 45% of the samples of hand_over (as it
+ * was) fell on one such load.  Elsewhere (byte orders differ), a copy.
  */
 static inline void
 store_slot(struct record_slot *dst, const struct record_slot *s, bool streamed)
@@ -104,16 +120,11 @@ store_slot(struct record_slot *dst, const struct record_slot *s, bool streamed)
 #if defined(__x86_64__) && defined(__SSE2__)
 	long long *words = (long long *)dst;
 
-	if (!streamed) {
-		*dst = *s;
-		return;
-	}
-
-	_mm_stream_si64(words, (long long)s->address);
-	_mm_stream_si64(words + 1, (long long)s->size);
-	_mm_stream_si64(words + 2, (long long)(s->stack | (uint64_t)s->thread << 32));
-	_mm_stream_si64(words + 3, (long long)(s->offset_delta | (uint64_t)s->allocator << 32 |
-	    (uint64_t)s->compact << 40 | (uint64_t)s->whole << 48));
+	store_word(words, s->address, streamed);
+	store_word(words + 1, s->size, streamed);
+	store_word(words + 2, s->stack | (uint64_t)s->thread << 32, streamed);
+	store_word(words + 3, s->offset_delta | (uint64_t)s->allocator << 32 |
+	    (uint64_t)s->compact << 40 | (uint64_t)s->whole << 48, streamed);
 #else
 	(void)streamed;
 	*dst = *s;
