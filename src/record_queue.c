@@ -32,36 +32,44 @@
 #define BATCH_STRINGS 65536
 
 /*
- * Copy a record into the ring (size: whole words) with non-temporal stores, which go to
- * memory past the caches.  A plain store must first take the cache line
- * back from the consumer's core, which read it one lap of the ring ago,
- * and the reader thread spent as much time waiting on those transfers as
- * decoding: with --threads 2 on 10^7 records (wall time, least of 5
- * interleaved), the churn shape took 0.70x the time (raw) and 0.69x (lz4),
+ * One word into the ring: if `streamed` (a batch for a reader thread's
+ * consumer), with a non-temporal store, which goes to memory past the
+ * caches.  A plain store must first take the cache line back from the
+ * consumer's core, which read it one lap of the ring ago, and the reader
+ * thread spent as much time waiting on those transfers as decoding: with
+ * --threads 2 on 10^7 records (wall time, least of 5 interleaved), the
+ * churn shape took 0.70x the time (raw) and 0.69x (lz4),
  * --temporary-allocations 0.73x, --mmap-share 50 0.81x, the default shape
  * and 2,000,000 live blocks as long (1.01x, 1.02x) for 8% and 4% less cpu
- * time.  The consumer reads the records in order, which the processor
- * prefetches from memory by itself.  (Claiming the lines ahead with
- * prefetchw, the way before, left half of that wait.)  Elsewhere than
- * x86-64, a plain copy.
+ * time.  The consumer reads the records in order and asks for them ahead
+ * (transform.c, SLOTS_AHEAD).  (Claiming the lines ahead with prefetchw,
+ * the way before, left half of that wait.)  Else, and elsewhere than
+ * x86-64, a plain store: a batch that the consumer's own thread fills is
+ * read back from the caches.
  */
 static inline void
-store_streaming(void *dst, const void *src, size_t size, bool streamed)
+store_word(long long *dst, uint64_t word, bool streamed)
 {
 #if defined(__x86_64__) && defined(__SSE2__)
-	if (!streamed) {
-		memcpy(dst, src, size);
+	if (streamed) {
+		_mm_stream_si64(dst, (long long)word);
 		return;
-	}
-	for (size_t i = 0; i < size / sizeof(long long); i++) {
-		long long word;
-		memcpy(&word, (const char *)src + i * sizeof word, sizeof word);
-		_mm_stream_si64((long long *)dst + i, word);
 	}
 #else
 	(void)streamed;
-	memcpy(dst, src, size);
 #endif
+	memcpy(dst, &word, sizeof word);
+}
+
+/* Copy size bytes (whole words) into the ring, word by word (store_word). */
+static inline void
+store_in_ring(void *dst, const void *src, size_t size, bool streamed)
+{
+	for (size_t i = 0; i < size / sizeof(long long); i++) {
+		uint64_t word;
+		memcpy(&word, (const char *)src + i * sizeof word, sizeof word);
+		store_word((long long *)dst + i, word, streamed);
+	}
 }
 
 /* Make the streaming stores visible before the batch is handed over. */
@@ -90,21 +98,6 @@ _Static_assert(offsetof(struct record_slot, thread) == 20 &&
     offsetof(struct record_slot, allocator) == 28 &&
     offsetof(struct record_slot, compact) == 29 &&
     offsetof(struct record_slot, whole) == 30, "store_slot's words");
-
-/* One word of a slot, streamed past the caches if `streamed`, else a plain store. */
-static inline void
-store_word(long long *dst, uint64_t word, bool streamed)
-{
-#if defined(__x86_64__) && defined(__SSE2__)
-	if (streamed) {
-		_mm_stream_si64(dst, (long long)word);
-		return;
-	}
-#else
-	(void)streamed;
-#endif
-	memcpy(dst, &word, sizeof word);
-}
 
 /*
  * Store slot s into dst (streamed past the caches if `streamed`): on
@@ -145,7 +138,7 @@ struct batch {
 	uint64_t input_offset;		/* byte_source_input_offset after its last record */
 	bool last;			/* its last record is REC_END or REC_ERROR */
 	/*
-	 * Filled by a reader thread: stored past the caches (store_streaming).
+	 * Filled by a reader thread: stored past the caches (store_word).
 	 * Else the caches keep it for the consumer, who reads it next: a
 	 * batch written past them would be read back from memory.
 	 */
@@ -343,7 +336,7 @@ hand_over_compact(struct batch *b, const struct record *rec)
 
 	if (b->native) {
 		struct slot_native native = { (uint32_t)rec->u.alloc.native_id, rec->u.alloc.generation };
-		store_streaming(&b->natives[b->n], &native, sizeof native, b->streamed);
+		store_in_ring(&b->natives[b->n], &native, sizeof native, b->streamed);
 	}
 	store_slot(&b->slots[b->n++], &slot, b->streamed);
 }
@@ -352,7 +345,7 @@ hand_over_compact(struct batch *b, const struct record *rec)
 static void
 hand_over_whole(struct batch *b, const struct record *rec)
 {
-	store_streaming(&b->whole[b->n_whole], rec, sizeof *rec, b->streamed);
+	store_in_ring(&b->whole[b->n_whole], rec, sizeof *rec, b->streamed);
 	b->whole_at[b->n_whole] = (uint16_t)b->n;
 	store_slot(&b->slots[b->n++], &(struct record_slot){ .whole = (uint16_t)b->n_whole++ },
 	    b->streamed);

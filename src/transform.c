@@ -458,7 +458,6 @@ hint_ahead(const struct pipeline *p, size_t ahead, enum report_prefetch_stage st
 {
 	struct record_glimpse glimpse;
 
-	/* Inline: the glimpse is then fields in registers, not a struct filled in memory and read back. */
 	if (record_queue_peek(p->queue, ahead, &glimpse) && glimpse.type == REC_ALLOCATION)
 		report_prefetch(p->report, glimpse.address, glimpse.allocator, glimpse.thread, stage);
 }
@@ -483,7 +482,9 @@ prefetch_ahead(const struct pipeline *p)
  * 16 ahead in a ring of their own for hints (the way before).  Batches
  * from the start cost where the report is cheap, as every record is
  * stored and read back: 1.05x to 1.27x the time (json, keepall, a native
- * capture, --mmap-share 50).
+ * capture, --mmap-share 50) at e2acd23, still 1.02x to 1.03x (json, the
+ * native capture, --mmap-share 50) once native records crossed compact
+ * and slots were stored from registers (ab5b4ea).
  */
 #define BATCH_ASK_EVERY 4096
 
