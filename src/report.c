@@ -108,16 +108,23 @@ struct nursery_slot {
 	uint32_t member;		/* NONE: empty; FREED: empty, and address is not live */
 };
 /*
- * 16384 slots, 256 KiB: a live set of a few thousand blocks hardly
+ * 16384 slots, 256 KiB, at first: a live set of a few thousand blocks hardly
  * touches the index, and a larger one sends it only the blocks that
  * outlive many thousand allocations.  Against 64 slots, 4096 took 13%
  * fewer instructions with 1000 blocks live, 2.3% on a real capture; with
  * 100,000 live, 2.7% fewer but 13% more L1 misses, as fast.  16384 since
  * the young ring holds 1024 (YOUNG_MAX): with 8192 slots a young block's
  * slot is wanted by another address more often (see keep_young), 4.8%
- * more instructions on the default generated shape.
+ * more instructions on the default generated shape.  32768 slots (512
+ * KiB) since the default is two threads: paired wall time with two
+ * threads 0.95 (json), 0.97 (keepall), 0.96 (the default shape, 10^7),
+ * 0.99 (2,000,000 live) on an Intel Xeon VM, whose one thread also gained
+ * (json 0.95, the default shape 0.97); on an AMD EPYC VM, 0.97, 0.98 and
+ * 0.92 with two threads but 1.07 with one on the default shape, whose
+ * decoder shares that core's caches.  65536 slots: one thread 1.03 on
+ * the Intel VM (1.12 on the AMD one).
  */
-#define NURSERY_BITS 14
+#define NURSERY_BITS 15
 /* Dead members unlinked together (see deferred); 128 was no faster (bench/compare: 1.057). */
 #define DEFERRED_UNLINKS 32
 #define FREED (NONE - 1)

@@ -325,9 +325,9 @@ END_TEST
  * peak (peak mode) or at the end (leaks mode) are each group's live
  * blocks, counted and summed, shown as the earliest of them (F1).  The
  * frees mostly hit the middle of a group's list.  About 68,000 blocks
- * are live at a time, four times the slots of the report's nursery, so
- * most are found through the live index.  Every 1000 records the leaks
- * rows are checked as they stand.
+ * are live at a time, twice the slots of the report's nursery, so most
+ * are found through the live index.  Every 1000 records the leaks rows
+ * are checked as they stand.
  */
 #define MODEL_BLOCKS 160000
 /* Each block picked five times on average: the live set settles at 3/7 of them. */
