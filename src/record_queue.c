@@ -564,6 +564,15 @@ init_compact(struct record *into)
 	into->u.alloc.generation = 0;
 }
 
+/* Records from now on in batches: a ring for a reader thread (streamed), else of one. */
+static void
+use_batches(struct record_queue *q, bool streamed)
+{
+	init_compact(&q->compact);
+	alloc_ring(q, streamed);
+	q->mode = streamed ? QUEUE_READER_THREAD : QUEUE_BATCHES;
+}
+
 struct record_queue *
 record_queue_new(struct record_decoder *dec, struct byte_source *src, enum queue_mode mode,
     void *follower)
@@ -576,13 +585,11 @@ record_queue_new(struct record_decoder *dec, struct byte_source *src, enum queue
 	q->mode = mode;
 	if (mode == QUEUE_DIRECT)
 		return q;
-	init_compact(&q->compact);
-	alloc_ring(q, mode == QUEUE_READER_THREAD);
+	use_batches(q, mode == QUEUE_READER_THREAD);
 	/* No thread to be had (EAGAIN): the records are the same without one. */
 	if (mode == QUEUE_READER_THREAD && !start_reader(q)) {
 		free_ring(q);
-		alloc_ring(q, false);
-		q->mode = QUEUE_BATCHES;
+		use_batches(q, false);
 	}
 	return q;
 }
@@ -591,10 +598,8 @@ void
 record_queue_start_batches(struct record_queue *q, void *follower)
 {
 	/* Nothing decoded is held: the next record comes from the first batch (next_past_batch). */
-	init_compact(&q->compact);
-	alloc_ring(q, false);
 	q->follower = follower;
-	q->mode = QUEUE_BATCHES;
+	use_batches(q, false);
 }
 
 void

@@ -631,8 +631,8 @@ report_compact_run_native(struct pipeline *p, const struct compact_run *run, siz
 }
 
 /*
- * With a reader thread, the allocation records that crossed the ring
- * compact, as many as follow one another (record_queue_compact_run):
+ * With batches, the allocation records that crossed the ring compact, as
+ * many as follow one another (record_queue_compact_run):
  * what take_allocation does for each, in a loop over the ring's slots.
  * The report's progress is published once, after the run, which only
  * keeps the capture's versions a little longer.  Instructions of the

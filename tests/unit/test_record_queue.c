@@ -421,7 +421,7 @@ END_TEST
  * then reads.  It makes some allocations mmaps with a piece and some
  * munmaps with changes, kept in its own array, which the next munmap
  * overwrites: the queue must carry a copy.  With native stacks, it gives
- * some allocations native stack ids, one of them past 32 bits.
+ * about half the allocations native stack ids, half of those past 32 bits.
  */
 struct counting_follower {
 	uint64_t seen;
