@@ -852,8 +852,8 @@ next_slow(struct record_decoder *dec, struct record *rec)
  * hot record reads: no refill, no end of data, no record skipped, no
  * bounds check.  Up to n of them, with the cursor and the hot state in
  * registers: into recs[0..n), or (feed) each decoded into recs[0] and
- * handed to record_decoder_take(taker, recs) at once, until it returns
- * false (record_decoder_feed).  It stops at a record of another
+ * handed to record_decoder_take(taker, recs, native) at once, until it
+ * returns false (record_decoder_feed).  It stops at a record of another
  * kind, or one it does not complete (see struct cursor), which has
  * changed nothing and is left to next_slow.  Returns how many it took
  * (feed: whether it took any).
@@ -887,7 +887,7 @@ next_fast(struct record_decoder *dec, struct record *recs, size_t n, bool feed, 
 		counts[rec->type]++;
 		p = c.p;
 		if (feed) {
-			if (!record_decoder_take(taker, rec))
+			if (!record_decoder_take(taker, rec, native))
 				break;
 		} else {
 			i++;

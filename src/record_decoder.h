@@ -194,7 +194,9 @@ size_t record_decoder_next_batch(struct record_decoder *dec, struct record *recs
  * the decoding loop, until it returns false.  rec is valid during the
  * call, and the caller may keep a copy (it has no strings).  Returns
  * whether it handed over any record; if not, the next one is for
- * record_decoder_next.  The two may be called in turn.
+ * record_decoder_next.  The two may be called in turn.  native: the
+ * header's native_traces, a constant in each of the decoder's loops, so
+ * that the taker's tests of a record's native fields fold away.
  *
  * The program that calls record_decoder_feed defines record_decoder_take
  * (memray-transform's is record_queue.c's), a call that link-time
@@ -202,7 +204,7 @@ size_t record_decoder_next_batch(struct record_decoder *dec, struct record *recs
  * with record_decoder_next called once a record, the reader thread took
  * 29% more instructions (callgrind, keep2000, peak, --threads 2).
  */
-bool record_decoder_take(void *taker, struct record *rec);
+bool record_decoder_take(void *taker, struct record *rec, bool native);
 bool record_decoder_feed(struct record_decoder *dec, void *taker);
 
 /*

@@ -1156,17 +1156,22 @@ require_same_hot_record(const struct record *a, const struct record *b)
 	}
 }
 
-/* record_decoder_feed's taker here: up to max records into recs. */
+/*
+ * record_decoder_feed's taker here: up to max records into recs, each
+ * handed over with the header's native_traces as `native`.
+ */
 struct collector {
+	const struct record_decoder *dec;
 	struct record *recs;
 	size_t n, max;
 };
 
 bool
-record_decoder_take(void *taker, struct record *rec)
+record_decoder_take(void *taker, struct record *rec, bool native)
 {
 	struct collector *c = taker;
 
+	require(native == record_decoder_header(c->dec)->native_traces);
 	c->recs[c->n++] = *rec;
 	return c->n < c->max;
 }
@@ -1179,7 +1184,7 @@ record_decoder_take(void *taker, struct record *rec)
 static size_t
 feed_batch(struct record_decoder *d, struct record *recs, size_t max, bool *fed)
 {
-	struct collector c = { recs, 0, max };
+	struct collector c = { d, recs, 0, max };
 
 	*fed = record_decoder_feed(d, &c);
 	require(*fed == (c.n > 0));
