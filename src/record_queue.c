@@ -165,6 +165,7 @@ struct record_queue {
 	bool stop;			/* record_queue_free: the reader must end */
 	bool reader_done;		/* it has published the stream's last record */
 	struct batch *ring;		/* RING_BATCHES of them with a reader thread, else one */
+	unsigned n_batches;		/* the ring's (alloc_ring) */
 	/* QUEUE_BATCHES: a record left for the next batch (see fill_batch). */
 	struct record pending;
 	bool has_pending;
@@ -495,10 +496,9 @@ reader_main(void *arg)
 static void
 alloc_ring(struct record_queue *q, bool streamed)
 {
-	unsigned n = streamed ? RING_BATCHES : 1;
-
-	q->ring = xcalloc(n, sizeof *q->ring);
-	for (unsigned i = 0; i < n; i++) {
+	q->n_batches = streamed ? RING_BATCHES : 1;
+	q->ring = xcalloc(q->n_batches, sizeof *q->ring);
+	for (unsigned i = 0; i < q->n_batches; i++) {
 		q->ring[i].strings = xmalloc(BATCH_STRINGS);
 		q->ring[i].strings_cap = BATCH_STRINGS;
 		q->ring[i].streamed = streamed;
@@ -511,8 +511,7 @@ free_ring(struct record_queue *q)
 {
 	if (q->ring == NULL)
 		return;
-	unsigned n = q->ring[0].streamed ? RING_BATCHES : 1;
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < q->n_batches; i++)
 		free(q->ring[i].strings);
 	free(q->ring);
 	q->ring = NULL;
