@@ -3,7 +3,8 @@
  *
  * This part reads the buffer and the header of every format (10-13),
  * decodes the ALL_ALLOCATIONS records of formats 12-13 with their fast
- * path, and the records all formats share; record_decoder_legacy.c and
+ * path (which also takes the hot records of formats 10-11, in batches),
+ * and the records all formats share; record_decoder_legacy.c and
  * record_decoder_aggregated.c decode the rest (see
  * record_decoder_internal.h).
  */
@@ -42,14 +43,6 @@ decoder_bad(struct record_decoder *dec, const char *fmt, ...)
 	va_end(ap);
 	return PARSE_BAD;
 }
-
-/*
- * decoder_bad() in the parse of a hot record (is_hot_type), which
- * record_decoder_next's fast path inlines: there (c->fits) it leaves the
- * message to next_slow, so that the fast path makes no call (and needs
- * fewer registers).
- */
-#define bad_hot(dec, c, ...) ((c)->fits ? PARSE_BAD : decoder_bad((dec), __VA_ARGS__))
 
 /*
  * A list of non-empty strings ended by an empty one (header fields 18-19):
@@ -130,8 +123,9 @@ time_pointer_paths(struct record_decoder *dec)
 	uint64_t offset = dec->buf_offset + dec->pos;
 	struct pointer_timing *t = &dec->pointer_timing;
 
-	if (dec->pointer_path != POINTER_PATH_TIMED || offset - t->start_offset < POINTER_TIMING_BYTES)
-		return;
+	if (dec->legacy || dec->pointer_path != POINTER_PATH_TIMED ||
+	    offset - t->start_offset < POINTER_TIMING_BYTES)
+		return;	/* formats 10-11 cache no pointers */
 	uint64_t now = thread_cpu_ns();
 	if (t->start_ns != 0 && now > t->start_ns) {
 		/* +1: a cost of 0 means none measured. */
@@ -166,7 +160,7 @@ record_decoder_set_pointer_path(struct record_decoder *dec, enum pointer_path pa
 {
 	dec->pointer_path = path;
 	if (path != POINTER_PATH_TIMED)
-		dec->branchless = path == POINTER_PATH_MASKS;
+		dec->branchless = dec->legacy || path == POINTER_PATH_MASKS;
 }
 
 /*
@@ -390,6 +384,9 @@ record_decoder_read_header(struct record_decoder *dec)
 				dec->parse = decoder_parse_aggregated;
 			else
 				dec->parse = h.version >= 12 ? parse_record : decoder_parse_record_v11;
+			dec->legacy = dec->parse == decoder_parse_record_v11;
+			/* Formats 10-11 go one at a time by next_one_branchless (record_decoder_next). */
+			dec->branchless |= dec->legacy;
 			return true;
 		}
 		if (st == PARSE_BAD) {
@@ -839,14 +836,15 @@ static __attribute__((noinline)) enum record_type
 next_slow(struct record_decoder *dec, struct record *rec)
 {
 	enum record_type type = next_record(dec, rec);
-	bool fast = dec->parse == parse_record && !dec->finished && dec->segments_pending == 0;
+	bool fast = (dec->parse == parse_record || dec->legacy) && !dec->finished &&
+	    dec->segments_pending == 0;
 
 	dec->fast_end = fast ? dec->end : 0;
 	return type;
 }
 
 /*
- * The fast path: hot records (is_hot_type) of a format 12-13
+ * The fast path: hot records (is_hot_type, or is_hot_type_v11) of an
  * ALL_ALLOCATIONS file, with no SEGMENT record owed, each starting at
  * least REFILL_THRESHOLD bytes before the end of the buffer, more than a
  * hot record reads: no refill, no end of data, no record skipped, no
@@ -857,12 +855,13 @@ next_slow(struct record_decoder *dec, struct record *rec)
  * kind, or one it does not complete (see struct cursor), which has
  * changed nothing and is left to next_slow.  Returns how many it took
  * (feed: whether it took any).
- * native: dec->header.native_traces, branchless: dec->branchless, and
- * feed, made constants by the caller.
+ * native: dec->header.native_traces, branchless: dec->branchless,
+ * legacy: dec->legacy (formats 10-11: their hot records, is_hot_type_v11),
+ * and feed, made constants by the caller.
  */
 ALWAYS_INLINE size_t
 next_fast(struct record_decoder *dec, struct record *recs, size_t n, bool feed, void *taker,
-    bool native, bool branchless)
+    bool native, bool branchless, bool legacy)
 {
 	if (dec->fast_end < REFILL_THRESHOLD)
 		return 0;	/* fast_end 0: no fast path */
@@ -879,10 +878,11 @@ next_fast(struct record_decoder *dec, struct record *recs, size_t n, bool feed, 
 		/* Read before rec is written to: a store through rec may alias the buffer's bytes. */
 		uint8_t type = *p;
 		struct cursor c = { p + 1, p + REFILL_THRESHOLD, .fits = true };
-		if (!is_hot_type(type))
+		if (!(legacy ? is_hot_type_v11(type) : is_hot_type(type)))
 			break;
 		rec->offset = (uint64_t)(uintptr_t)p + bias;
-		if (parse_hot_record(dec, &st, &c, type, native, branchless, rec) != PARSE_OK)
+		if ((legacy ? parse_hot_record_v11(dec, &st, &c, type, rec) :
+		    parse_hot_record(dec, &st, &c, type, native, branchless, rec)) != PARSE_OK)
 			break;
 		counts[rec->type]++;
 		p = c.p;
@@ -922,10 +922,21 @@ next_one(struct record_decoder *dec, struct record *rec, bool branchless)
 	return next_slow(dec, rec);
 }
 
-/* next_one with masks: a function of its own, which leaves the other's registers alone. */
+/*
+ * next_one with masks, a function of its own, which leaves the other's
+ * registers alone.  Formats 10-11 come this way too (read_header sets
+ * branchless for them), to next_slow: their fast path takes batches
+ * only.  A test of their own in record_decoder_next, or an instance of
+ * next_one for them, made gcc keep six registers there, not three (3%
+ * more instructions, callgrind, one thread, json); a batch of one from
+ * their fast path cost more than next_slow (paired wall time 1.03, one
+ * thread, format 11).
+ */
 static __attribute__((noinline)) enum record_type
 next_one_branchless(struct record_decoder *dec, struct record *rec)
 {
+	if (dec->legacy)
+		return next_slow(dec, rec);
 	return next_one(dec, rec, true);
 }
 
@@ -939,26 +950,29 @@ record_decoder_next(struct record_decoder *dec, struct record *rec)
 
 /*
  * next_fast made for captures with and without native traces, with each
- * way of taking pointers, into an array or to a taker: functions of
- * their own, so that each loop has all the registers.
+ * way of taking pointers, and for formats 10-11 (which cache no
+ * pointers), into an array or to a taker: functions of their own, so
+ * that each loop has all the registers.
  */
-#define NEXT_FAST_VARIANT(name, native, branchless)                                   \
+#define NEXT_FAST_VARIANT(name, native, branchless, legacy)                           \
 	static __attribute__((noinline)) size_t                                       \
 	name(struct record_decoder *dec, struct record *recs, size_t n)               \
 	{                                                                             \
-		return next_fast(dec, recs, n, false, NULL, native, branchless);          \
+		return next_fast(dec, recs, n, false, NULL, native, branchless, legacy);  \
 	}                                                                             \
 	static __attribute__((noinline)) size_t                                       \
 	name##_feed(struct record_decoder *dec, void *taker)                          \
 	{                                                                             \
 		/* The fields the decoder leaves are set once, not left undefined. */  \
 		struct record rec = { 0 };                                            \
-		return next_fast(dec, &rec, SIZE_MAX, true, taker, native, branchless);   \
+		return next_fast(dec, &rec, SIZE_MAX, true, taker, native, branchless, legacy); \
 	}
-NEXT_FAST_VARIANT(next_fast_native, true, false)
-NEXT_FAST_VARIANT(next_fast_native_branchless, true, true)
-NEXT_FAST_VARIANT(next_fast_plain, false, false)
-NEXT_FAST_VARIANT(next_fast_plain_branchless, false, true)
+NEXT_FAST_VARIANT(next_fast_native, true, false, false)
+NEXT_FAST_VARIANT(next_fast_native_branchless, true, true, false)
+NEXT_FAST_VARIANT(next_fast_plain, false, false, false)
+NEXT_FAST_VARIANT(next_fast_plain_branchless, false, true, false)
+NEXT_FAST_VARIANT(next_fast_legacy_native, true, false, true)
+NEXT_FAST_VARIANT(next_fast_legacy_plain, false, false, true)
 
 size_t
 record_decoder_next_batch(struct record_decoder *dec, struct record *recs, size_t n)
@@ -966,7 +980,10 @@ record_decoder_next_batch(struct record_decoder *dec, struct record *recs, size_
 	size_t i = 0;
 
 	while (i < n) {
-		if (dec->header.native_traces)
+		if (dec->legacy)
+			i += (dec->header.native_traces ? next_fast_legacy_native : next_fast_legacy_plain)(dec,
+			    recs + i, n - i);
+		else if (dec->header.native_traces)
 			i += (dec->branchless ? next_fast_native_branchless : next_fast_native)(dec, recs + i,
 			    n - i);
 		else
@@ -984,10 +1001,19 @@ record_decoder_next_batch(struct record_decoder *dec, struct record *recs, size_
 bool
 record_decoder_feed(struct record_decoder *dec, void *taker)
 {
+	if (dec->legacy)
+		return (dec->header.native_traces ? next_fast_legacy_native_feed :
+		    next_fast_legacy_plain_feed)(dec, taker);
 	if (dec->header.native_traces)
 		return (dec->branchless ? next_fast_native_branchless_feed : next_fast_native_feed)(dec,
 		    taker);
 	return (dec->branchless ? next_fast_plain_branchless_feed : next_fast_plain_feed)(dec, taker);
+}
+
+bool
+record_decoder_fast_in_batches_only(const struct record_decoder *dec)
+{
+	return dec->legacy;
 }
 
 const char *

@@ -187,10 +187,10 @@ size_t record_decoder_next_batch(struct record_decoder *dec, struct record *recs
 
 /*
  * For a caller that takes the records one at a time as they are decoded
- * (record_queue's reader thread): the next records, as far as
- * record_decoder_next's fast path goes (allocations, frame pushes and
- * pops, until a record of another kind or near the end of the decoder's
- * buffer), each handed to record_decoder_take(taker, rec) from inside
+ * (record_queue's reader thread): the next records, as far as the
+ * decoder's fast path goes (allocations, frame pushes and pops of
+ * ALL_ALLOCATIONS files, until a record of another kind or near the end
+ * of the decoder's buffer), each handed to record_decoder_take(taker, rec) from inside
  * the decoding loop, until it returns false.  rec is valid during the
  * call, and the caller may keep a copy (it has no strings).  Returns
  * whether it handed over any record; if not, the next one is for
@@ -206,6 +206,13 @@ size_t record_decoder_next_batch(struct record_decoder *dec, struct record *recs
  */
 bool record_decoder_take(void *taker, struct record *rec, bool native);
 bool record_decoder_feed(struct record_decoder *dec, void *taker);
+
+/*
+ * Whether only batches (record_decoder_next_batch, record_decoder_feed)
+ * take the fast path, and record_decoder_next takes every record the
+ * slow way: formats 10-11 (see next_one_branchless).
+ */
+bool record_decoder_fast_in_batches_only(const struct record_decoder *dec);
 
 /*
  * How the fast paths take an allocation's pointer, a cache hit or a miss:

@@ -8,7 +8,8 @@
  *                                12-13 (and their fast path), the records
  *                                every format shares, the public API;
  *   record_decoder_legacy.c      the ALL_ALLOCATIONS records of formats
- *                                10-11;
+ *                                10-11 (their hot records here, for the
+ *                                fast path to inline);
  *   record_decoder_aggregated.c  the AGGREGATED_ALLOCATIONS records of
  *                                formats 10-13.
  * Here: the decoder's state, the cursor a record is parsed from, the
@@ -23,11 +24,13 @@
 #ifndef MT_RECORD_DECODER_INTERNAL_H
 #define MT_RECORD_DECODER_INTERNAL_H
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "allocator.h"
 #include "record_decoder.h"
 #include "u64map.h"
 #include "varint.h"
@@ -123,6 +126,7 @@ struct record_decoder {
 	uint64_t segments_pending;	/* SEGMENT records owed to a SEGMENT_HEADER */
 
 	/* Formats 10 and 11 (§2.1). */
+	bool legacy;			/* ALL_ALLOCATIONS records of formats 10-11 */
 	uint64_t last_python_frame_id;
 	int32_t last_python_line;
 	struct u64map entry_frames;	/* frame id -> is_entry */
@@ -289,6 +293,113 @@ take_cstr(struct cursor *c, const char **s)
 	return PARSE_OK;
 }
 
+/*
+ * decoder_bad() in the parse of a hot record, which the fast paths
+ * inline: there (c->fits) it leaves the message to next_slow, so that
+ * the fast path makes no call (and needs fewer registers).
+ */
+#define bad_hot(dec, c, ...) ((c)->fits ? PARSE_BAD : decoder_bad((dec), __VA_ARGS__))
+
+/*
+ * Formats 10-11 (§2.1): the record type in a type byte's low nibble,
+ * flags in the high one.
+ */
+enum {
+	TYPE_V11_TRAILER = 0,
+	TYPE_V11_ALLOCATION = 1,
+	TYPE_V11_ALLOCATION_WITH_NATIVE = 2,
+	TYPE_V11_FRAME_INDEX = 3,
+	TYPE_V11_FRAME_PUSH = 4,
+	TYPE_V11_FRAME_POP = 9,
+	TYPE_V11_MEMORY_RECORD = 11
+};
+
+/* Format 10-11 allocator ids, renumbered to today's: by the id in the flags (§2.1). */
+extern const uint8_t decoder_allocators_v11[16];
+
+static inline uint8_t
+decoder_allocator_from_v11(unsigned id)
+{
+	return id < 16 ? decoder_allocators_v11[id] : 0;
+}
+
+/*
+ * Whether a format 10-11 type byte is that of a hot record: ALLOCATION
+ * (with or without native), FRAME_PUSH or FRAME_POP, nearly every record
+ * (the fast path takes them).
+ */
+static inline bool
+is_hot_type_v11(uint8_t byte)
+{
+	return (1u << TYPE_V11_ALLOCATION | 1u << TYPE_V11_ALLOCATION_WITH_NATIVE |
+	    1u << TYPE_V11_FRAME_PUSH | 1u << TYPE_V11_FRAME_POP) >> (byte & 0x0f) & 1;
+}
+
+/*
+ * Formats 10-11 ALLOCATION and ALLOCATION_WITH_NATIVE: the allocator in
+ * the flags, a delta of the whole address (no cache, no >> 3), the size
+ * (always for the native form), then the native id delta.
+ */
+ALWAYS_INLINE enum parse
+parse_allocation_v11(struct record_decoder *dec, struct hot_state *st, struct cursor *c,
+    uint8_t flags, bool native, struct record *rec)
+{
+	int64_t address_delta, native_delta = 0;
+	uint64_t size = 0;
+	uint8_t allocator = decoder_allocator_from_v11(flags);
+	enum allocator_kind kind = allocator_kind(allocator);
+
+	if (kind == ALLOCATOR_INVALID)
+		return bad_hot(dec, c, "invalid allocator %u", flags);
+	TRY(take_svarint(dec, c, &address_delta));
+	if (native || kind != SIMPLE_DEALLOCATOR)
+		TRY(take_varint(dec, c, &size));
+	if (native)
+		TRY(take_svarint(dec, c, &native_delta));
+	uint64_t native_id = st->last_native_id + (uint64_t)native_delta;
+	bool dealloc = allocator_is_deallocator(kind);
+	if (native && !dealloc && native_id > dec->native_frames)
+		return bad_hot(dec, c, "native frame id %" PRIu64 " out of range", native_id);
+	st->last_data_ptr += (uint64_t)address_delta;
+	st->last_native_id = native_id;
+	rec->type = REC_ALLOCATION;
+	rec->u.alloc.address = st->last_data_ptr;
+	rec->u.alloc.size = size;
+	rec->u.alloc.allocator = allocator;
+	rec->u.alloc.native_id = native && !dealloc ? native_id : 0;
+	return PARSE_OK;
+}
+
+/*
+ * The rest of a format 10-11 hot record (is_hot_type_v11), whose type
+ * byte was read.  A FRAME_PUSH names a frame of an earlier FRAME_INDEX,
+ * which said whether it is an entry frame.
+ */
+ALWAYS_INLINE enum parse
+parse_hot_record_v11(struct record_decoder *dec, struct hot_state *st, struct cursor *c,
+    uint8_t byte, struct record *rec)
+{
+	uint8_t type = byte & 0x0f, flags = byte >> 4;
+
+	if (type == TYPE_V11_ALLOCATION || type == TYPE_V11_ALLOCATION_WITH_NATIVE)
+		return parse_allocation_v11(dec, st, c, flags, type == TYPE_V11_ALLOCATION_WITH_NATIVE, rec);
+	if (type == TYPE_V11_FRAME_POP) {
+		rec->type = REC_FRAME_POP;
+		rec->u.pop.count = flags + 1u;
+		return PARSE_OK;
+	}
+	int64_t delta;
+	uint32_t is_entry = 1;
+	TRY(take_svarint(dec, c, &delta));
+	dec->last_python_frame_id += (uint64_t)delta;
+	u64map_get(&dec->entry_frames, dec->last_python_frame_id, &is_entry);
+	rec->type = REC_FRAME_PUSH;
+	rec->u.push.code_id = dec->last_python_frame_id;
+	rec->u.push.instruction_offset = 0;
+	rec->u.push.is_entry = is_entry;
+	return PARSE_OK;
+}
+
 /* Records of formats 12-13 that the other formats and file kinds share (record_decoder.c). */
 enum parse decoder_parse_common(struct record_decoder *dec, struct cursor *c, uint8_t type,
     struct record *rec);
@@ -298,7 +409,6 @@ enum parse decoder_parse_code_object(struct record_decoder *dec, struct cursor *
     struct record *rec);
 
 /* Formats 10-11 (record_decoder_legacy.c). */
-uint8_t decoder_allocator_from_v11(unsigned id);
 enum parse decoder_parse_record_v11(struct record_decoder *dec, struct cursor *c,
     struct record *rec);
 

@@ -484,7 +484,11 @@ prefetch_ahead(const struct pipeline *p)
  * stored and read back: 1.05x to 1.27x the time (json, keepall, a native
  * capture, --mmap-share 50) at e2acd23, still 1.02x to 1.03x (json, the
  * native capture, --mmap-share 50) once native records crossed compact
- * and slots were stored from registers (ab5b4ea).
+ * and slots were stored from registers (ab5b4ea).  Formats 10-11 go in
+ * batches from the start, as only batches take their fast path
+ * (record_decoder_fast_in_batches_only): 0.59x to 0.67x the time on
+ * memray 1.18.0's captures of bench/workload.py (json, keepall, a native
+ * keep2000; paired wall time, medians of 7).
  */
 #define BATCH_ASK_EVERY 4096
 
@@ -492,7 +496,8 @@ prefetch_ahead(const struct pipeline *p)
 static void
 consider_batches(struct pipeline *p, uint64_t seq)
 {
-	if ((seq & (BATCH_ASK_EVERY - 1)) == 0 && p->may_batch && report_takes_hints(p->report)) {
+	if ((seq & (BATCH_ASK_EVERY - 1)) == 0 && p->may_batch &&
+	    (report_takes_hints(p->report) || record_decoder_fast_in_batches_only(p->dec))) {
 		record_queue_start_batches(p->queue, &p->follower);
 		p->from_batches = true;
 	}

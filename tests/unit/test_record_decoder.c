@@ -1356,6 +1356,161 @@ START_TEST(test_batch_matches_next_on_captures)
 }
 END_TEST
 
+/*
+ * The header of tests/data's format-11 capture, decompressed, into out:
+ * random records of formats 10-11 go after it.
+ */
+static void
+put_v11_header(struct capture_builder *out)
+{
+	const char *data = getenv("DATA");
+	char path[4096];
+
+	ck_assert_msg(data != NULL, "DATA is not set (run through make check)");
+	snprintf(path, sizeof path, "%s/v11-py3.11/threads-default/capture.bin", data);
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	struct byte_source *raw = byte_source_open(fileno(f));
+	uint8_t chunk[65536];
+	size_t got;
+	while ((got = byte_source_read(raw, chunk, sizeof chunk)) > 0)
+		builder_bytes(out, chunk, got);
+	byte_source_close(raw);
+	fclose(f);
+	open_bytes(out->data, out->len);
+	ck_assert(record_decoder_read_header(dec));
+	ck_assert_int_eq(record_decoder_header(dec)->version, 11);
+	out->len = (size_t)record_decoder_header(dec)->header_size;
+}
+
+/* Format 10-11 allocator ids and today's (doc/capture-format.md §2.1). */
+static const struct {
+	uint8_t v11, today;
+} v11_allocators[] = {
+	{ 1, ALLOC_MALLOC }, { 2, ALLOC_FREE }, { 3, ALLOC_CALLOC }, { 4, ALLOC_REALLOC },
+	{ 5, ALLOC_POSIX_MEMALIGN }, { 6, ALLOC_ALIGNED_ALLOC }, { 7, ALLOC_MEMALIGN },
+	{ 8, ALLOC_VALLOC }, { 9, ALLOC_PVALLOC }, { 10, ALLOC_MMAP }, { 11, ALLOC_MUNMAP },
+	{ 12, ALLOC_PYMALLOC_MALLOC }, { 13, ALLOC_PYMALLOC_CALLOC }, { 14, ALLOC_PYMALLOC_REALLOC },
+	{ 15, ALLOC_PYMALLOC_FREE },
+};
+
+enum { V11_RECORDS = 20000, V11_CASES = 30 };
+
+/*
+ * Random records of format 11, the hot ones (ALLOCATION, with or without
+ * native, FRAME_PUSH, FRAME_POP) among the others, which the fast path
+ * leaves: whole, each hot record decodes to what was written, one at a
+ * time; whole, damaged or cut short, they decode in batches (or fed) as
+ * one at a time.
+ */
+START_TEST(test_v11_records)
+{
+	static const size_t batches[] = { 1, 3, 64, 256, 300 };
+	static struct record expected[V11_RECORDS];
+	bool damaged = _i % 3 != 0;
+	uint64_t address = 0, native_id = 0, frame_id = 0, frames = 0;
+	bool not_entry[64] = { false };
+	size_t n_expected = 0;
+
+	rng_seed(0x11 + (uint64_t)_i);
+	put_v11_header(&input);
+	size_t header_end = input.len;
+	for (int i = 0; i < V11_RECORDS; i++) {
+		unsigned kind = (unsigned)(rng() % 100);
+		struct record *e = &expected[n_expected];
+		memset(e, 0, sizeof *e);
+		e->offset = input.len;
+		if (kind < 60) {			/* ALLOCATION, with native one time in four */
+			unsigned a = 1 + (unsigned)(rng() % 15);
+			bool native = rng() % 4 == 0;
+			uint8_t today = v11_allocators[a - 1].today;
+			bool sized = native || allocator_kind(today) != SIMPLE_DEALLOCATOR;
+			int64_t delta = zigzag_decode(random_varint_value());
+			uint64_t size = sized ? random_varint_value() : 0;
+			int64_t native_delta = native ? (int64_t)(rng() % 3) - 1 : 0;
+			if (native && native_id + (uint64_t)native_delta > frames)
+				native_delta = 0;
+			builder_u8(&input, (uint8_t)(a << 4 | (native ? 2 : 1)));
+			builder_svarint(&input, delta);
+			if (sized)
+				builder_varint(&input, size);
+			if (native)
+				builder_svarint(&input, native_delta);
+			address += (uint64_t)delta;
+			native_id += (uint64_t)native_delta;
+			e->type = REC_ALLOCATION;
+			e->u.alloc.address = address;
+			e->u.alloc.size = size;
+			e->u.alloc.allocator = today;
+			e->u.alloc.native_id = native && !allocator_is_deallocator(allocator_kind(today)) ?
+			    native_id : 0;
+			n_expected++;
+		} else if (kind < 75) {			/* FRAME_PUSH of one of 64 frames */
+			int64_t delta = (int64_t)(rng() % 64) - (int64_t)frame_id;
+			builder_u8(&input, 0x04);
+			builder_svarint(&input, delta);
+			frame_id += (uint64_t)delta;
+			e->type = REC_FRAME_PUSH;
+			e->u.push.code_id = frame_id;
+			e->u.push.is_entry = !not_entry[frame_id];
+			n_expected++;
+		} else if (kind < 85) {			/* FRAME_POP */
+			unsigned count = 1 + (unsigned)(rng() % 16);
+			builder_u8(&input, (uint8_t)((count - 1) << 4 | 0x09));
+			e->type = REC_FRAME_POP;
+			e->u.pop.count = count;
+			n_expected++;
+		} else if (kind < 90) {			/* FRAME_INDEX of one of 64 frames */
+			bool entry = rng() % 2 == 0;
+			int64_t delta = (int64_t)(rng() % 64) - (int64_t)frame_id;
+			builder_u8(&input, entry ? 0x03 : 0x13);
+			builder_svarint(&input, delta);
+			builder_cstr(&input, "f");
+			builder_cstr(&input, "f.py");
+			builder_svarint(&input, 1);
+			frame_id += (uint64_t)delta;
+			not_entry[frame_id] = !entry;
+		} else if (kind < 94) {			/* NATIVE_TRACE_INDEX */
+			int64_t parent_delta = native_id > 0 ? -1 : 0;
+			builder_u8(&input, 0x05);
+			builder_svarint(&input, (int64_t)(rng() % 1000));
+			builder_svarint(&input, parent_delta);
+			native_id += (uint64_t)parent_delta;
+			frames++;
+		} else if (kind < 97) {			/* CONTEXT_SWITCH */
+			builder_u8(&input, 0x0c);
+			builder_le(&input, rng(), 8);
+		} else {				/* MEMORY_RECORD */
+			builder_u8(&input, 0x0b);
+			builder_varint(&input, random_varint_value());
+			builder_varint(&input, random_varint_value());
+		}
+	}
+	builder_u8(&input, 0x10);			/* TRAILER */
+	size_t len = input.len;
+	if (!damaged) {
+		struct record rec;
+		open_bytes(input.data, len);
+		ck_assert(record_decoder_read_header(dec));
+		for (size_t k = 0; k < n_expected;) {
+			enum record_type type = next(&rec);
+			require(type != REC_END && type != REC_ERROR);
+			if (type == REC_ALLOCATION || type == REC_FRAME_PUSH || type == REC_FRAME_POP)
+				require_same_hot_record(&rec, &expected[k++]);
+		}
+		while (next(&rec) != REC_END)
+			require(rec.type != REC_ERROR && rec.type > REC_FRAME_POP);
+	} else if (_i % 3 == 1) {
+		len = header_end + (size_t)(rng() % (input.len - header_end));	/* cut short */
+	} else {
+		for (int flips = 1 + (int)(rng() % 3); flips > 0; flips--)
+			input.data[header_end + rng() % (input.len - header_end)] ^= (uint8_t)(1 + rng() % 255);
+	}
+	require_batches_match(input.data, len, batches[(size_t)_i % (sizeof batches / sizeof batches[0])],
+	    _i % 2 == 0, _i / 2 % 2 == 1);
+}
+END_TEST
+
 static Suite *
 record_decoder_suite(void)
 {
@@ -1406,6 +1561,7 @@ record_decoder_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_loop_test(tc, test_batch_matches_next, 0, BATCH_CASES);
+	tcase_add_loop_test(tc, test_v11_records, 0, V11_CASES);
 	tcase_add_test(tc, test_batch_matches_next_on_captures);
 	suite_add_tcase(s, tc);
 	return s;
