@@ -190,8 +190,8 @@ size_t record_decoder_next_batch(struct record_decoder *dec, struct record *recs
  * (record_queue's reader thread): the next records, as far as the
  * decoder's fast path goes (allocations, frame pushes and pops of
  * ALL_ALLOCATIONS files, until a record of another kind or near the end
- * of the decoder's buffer), each handed to record_decoder_take(taker, rec) from inside
- * the decoding loop, until it returns false.  rec is valid during the
+ * of the decoder's buffer), each handed to record_decoder_take(taker,
+ * rec) from inside the decoding loop, until it returns false.  rec is valid during the
  * call, and the caller may keep a copy (it has no strings).  Returns
  * whether it handed over any record; if not, the next one is for
  * record_decoder_next.  The two may be called in turn.  native: the

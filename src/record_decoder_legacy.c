@@ -9,8 +9,6 @@
  * record_decoder_internal.h, where record_decoder.c's fast path inlines
  * them.
  */
-#include <inttypes.h>
-
 #include "allocator.h"
 #include "record_decoder_internal.h"
 #include "u64map.h"

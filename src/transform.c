@@ -486,9 +486,9 @@ prefetch_ahead(const struct pipeline *p)
  * native capture, --mmap-share 50) once native records crossed compact
  * and slots were stored from registers (ab5b4ea).  Formats 10-11 go in
  * batches from the start, as only batches take their fast path
- * (record_decoder_fast_in_batches_only): 0.59x to 0.67x the time on
+ * (record_decoder_fast_in_batches_only): 0.59x to 0.73x the time on
  * memray 1.18.0's captures of bench/workload.py (json, keepall, a native
- * keep2000; paired wall time, medians of 7).
+ * keep2000; paired wall time, two runs, medians of 7 and of 5).
  */
 #define BATCH_ASK_EVERY 4096
 
