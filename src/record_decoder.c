@@ -850,18 +850,19 @@ next_slow(struct record_decoder *dec, struct record *rec)
  * hot record reads: no refill, no end of data, no record skipped, no
  * bounds check.  Up to n of them, with the cursor and the hot state in
  * registers: into recs[0..n), or (feed) each decoded into recs[0] and
- * handed to record_decoder_take(taker, recs, native) at once, until it
- * returns false (record_decoder_feed).  It stops at a record of another
+ * handed to record_decoder_take(taker, recs, native) (with direct,
+ * record_decoder_take_direct) at once, until it returns false
+ * (record_decoder_feed, record_decoder_feed_direct).  It stops at a record of another
  * kind, or one it does not complete (see struct cursor), which has
  * changed nothing and is left to next_slow.  Returns how many it took
  * (feed: whether it took any).
  * native: dec->header.native_traces, branchless: dec->branchless,
  * legacy: dec->legacy (formats 10-11: their hot records, is_hot_type_v11),
- * and feed, made constants by the caller.
+ * feed and direct, made constants by the caller.
  */
 ALWAYS_INLINE size_t
-next_fast(struct record_decoder *dec, struct record *recs, size_t n, bool feed, void *taker,
-    bool native, bool branchless, bool legacy)
+next_fast(struct record_decoder *dec, struct record *recs, size_t n, bool feed, bool direct,
+    void *taker, bool native, bool branchless, bool legacy)
 {
 	if (dec->fast_end < REFILL_THRESHOLD)
 		return 0;	/* fast_end 0: no fast path */
@@ -887,7 +888,8 @@ next_fast(struct record_decoder *dec, struct record *recs, size_t n, bool feed, 
 		counts[rec->type]++;
 		p = c.p;
 		if (feed) {
-			if (!record_decoder_take(taker, rec, native))
+			if (!(direct ? record_decoder_take_direct(taker, rec, native) :
+			    record_decoder_take(taker, rec, native)))
 				break;
 		} else {
 			i++;
@@ -951,28 +953,57 @@ record_decoder_next(struct record_decoder *dec, struct record *rec)
 /*
  * next_fast made for captures with and without native traces, with each
  * way of taking pointers, and for formats 10-11 (which cache no
- * pointers), into an array or to a taker: functions of their own, so
- * that each loop has all the registers.
+ * pointers), into an array or to a taker of either kind (feed, direct):
+ * functions of their own, so that each loop has all the registers.
  */
+#define FEED_VARIANT(name, direct, native, branchless, legacy)                        \
+	static __attribute__((noinline)) size_t                                       \
+	name(struct record_decoder *dec, void *taker)                                 \
+	{                                                                             \
+		/* The fields the decoder leaves are set once, not left undefined. */  \
+		struct record rec = { 0 };                                            \
+		return next_fast(dec, &rec, SIZE_MAX, true, direct, taker, native, branchless, \
+		    legacy);                                                          \
+	}
 #define NEXT_FAST_VARIANT(name, native, branchless, legacy)                           \
 	static __attribute__((noinline)) size_t                                       \
 	name(struct record_decoder *dec, struct record *recs, size_t n)               \
 	{                                                                             \
-		return next_fast(dec, recs, n, false, NULL, native, branchless, legacy);  \
+		return next_fast(dec, recs, n, false, false, NULL, native, branchless, legacy); \
 	}                                                                             \
-	static __attribute__((noinline)) size_t                                       \
-	name##_feed(struct record_decoder *dec, void *taker)                          \
-	{                                                                             \
-		/* The fields the decoder leaves are set once, not left undefined. */  \
-		struct record rec = { 0 };                                            \
-		return next_fast(dec, &rec, SIZE_MAX, true, taker, native, branchless, legacy); \
-	}
-NEXT_FAST_VARIANT(next_fast_native, true, false, false)
-NEXT_FAST_VARIANT(next_fast_native_branchless, true, true, false)
-NEXT_FAST_VARIANT(next_fast_plain, false, false, false)
-NEXT_FAST_VARIANT(next_fast_plain_branchless, false, true, false)
-NEXT_FAST_VARIANT(next_fast_legacy_native, true, false, true)
-NEXT_FAST_VARIANT(next_fast_legacy_plain, false, false, true)
+	FEED_VARIANT(name##_feed, false, native, branchless, legacy)                  \
+	FEED_VARIANT(name##_direct, true, native, branchless, legacy)
+/* The variants, in the order of fast_variant's index. */
+#define FAST_VARIANTS(X)                                   \
+	X(next_fast_native, true, false, false)            \
+	X(next_fast_native_branchless, true, true, false)  \
+	X(next_fast_plain, false, false, false)            \
+	X(next_fast_plain_branchless, false, true, false)  \
+	X(next_fast_legacy_native, true, false, true)      \
+	X(next_fast_legacy_plain, false, false, true)
+FAST_VARIANTS(NEXT_FAST_VARIANT)
+
+#define BATCH_LOOP(name, native, branchless, legacy) name,
+#define FEED_LOOP(name, native, branchless, legacy) name##_feed,
+#define DIRECT_LOOP(name, native, branchless, legacy) name##_direct,
+static size_t (*const batch_loops[])(struct record_decoder *, struct record *, size_t) = {
+	FAST_VARIANTS(BATCH_LOOP)
+};
+static size_t (*const feed_loops[])(struct record_decoder *, void *) = { FAST_VARIANTS(FEED_LOOP) };
+static size_t (*const direct_loops[])(struct record_decoder *, void *) = {
+	FAST_VARIANTS(DIRECT_LOOP)
+};
+
+/* The index in FAST_VARIANTS of the one for dec's capture and pointer path. */
+static unsigned
+fast_variant(const struct record_decoder *dec)
+{
+	bool native = dec->header.native_traces;
+
+	if (dec->legacy)
+		return native ? 4 : 5;
+	return (native ? 0 : 2) + dec->branchless;
+}
 
 size_t
 record_decoder_next_batch(struct record_decoder *dec, struct record *recs, size_t n)
@@ -980,15 +1011,7 @@ record_decoder_next_batch(struct record_decoder *dec, struct record *recs, size_
 	size_t i = 0;
 
 	while (i < n) {
-		if (dec->legacy)
-			i += (dec->header.native_traces ? next_fast_legacy_native : next_fast_legacy_plain)(dec,
-			    recs + i, n - i);
-		else if (dec->header.native_traces)
-			i += (dec->branchless ? next_fast_native_branchless : next_fast_native)(dec, recs + i,
-			    n - i);
-		else
-			i += (dec->branchless ? next_fast_plain_branchless : next_fast_plain)(dec, recs + i,
-			    n - i);
+		i += batch_loops[fast_variant(dec)](dec, recs + i, n - i);
 		if (i == n)
 			break;
 		enum record_type type = next_slow(dec, &recs[i++]);
@@ -1001,13 +1024,13 @@ record_decoder_next_batch(struct record_decoder *dec, struct record *recs, size_
 bool
 record_decoder_feed(struct record_decoder *dec, void *taker)
 {
-	if (dec->legacy)
-		return (dec->header.native_traces ? next_fast_legacy_native_feed :
-		    next_fast_legacy_plain_feed)(dec, taker);
-	if (dec->header.native_traces)
-		return (dec->branchless ? next_fast_native_branchless_feed : next_fast_native_feed)(dec,
-		    taker);
-	return (dec->branchless ? next_fast_plain_branchless_feed : next_fast_plain_feed)(dec, taker);
+	return feed_loops[fast_variant(dec)](dec, taker);
+}
+
+bool
+record_decoder_feed_direct(struct record_decoder *dec, void *taker)
+{
+	return direct_loops[fast_variant(dec)](dec, taker);
 }
 
 bool

@@ -206,6 +206,13 @@ size_t record_decoder_next_batch(struct record_decoder *dec, struct record *recs
  */
 bool record_decoder_take(void *taker, struct record *rec, bool native);
 bool record_decoder_feed(struct record_decoder *dec, void *taker);
+/*
+ * record_decoder_feed with a taker of the program's other kind: the
+ * records handed to record_decoder_take_direct (memray-transform's, in
+ * record_queue.c, gives them to its consumer without batches).
+ */
+bool record_decoder_take_direct(void *taker, struct record *rec, bool native);
+bool record_decoder_feed_direct(struct record_decoder *dec, void *taker);
 
 /*
  * Whether only batches (record_decoder_next_batch, record_decoder_feed)

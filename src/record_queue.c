@@ -410,6 +410,17 @@ record_decoder_take(void *taker, struct record *rec, bool native)
 }
 
 /*
+ * A hot record, from inside the decoder's loop, for a consumer without
+ * batches (record_queue_feed_consumer): followed by the consumer itself.
+ */
+__attribute__((always_inline)) inline bool
+record_decoder_take_direct(void *taker, struct record *rec, bool native)
+{
+	(void)native;
+	return record_queue_consume(taker, rec);
+}
+
+/*
  * Decode into b until it is full, or the stream ends (returns true).  A
  * record whose strings did not fit is left in *pending (its strings still
  * in the decoder's buffer or the follower's, as neither is called again
@@ -749,6 +760,14 @@ record_queue_next_ref(struct record_queue *q)
 		return &q->current;
 	}
 	return next_past_batch(q);
+}
+
+bool
+record_queue_feed_consumer(struct record_queue *q, void *consumer)
+{
+	if (q->mode != QUEUE_DIRECT || q->follower != NULL)
+		return false;
+	return record_decoder_feed_direct(q->dec, consumer);
 }
 
 size_t

@@ -99,6 +99,21 @@ enum record_type record_queue_next(struct record_queue *q, struct record *rec);
 struct record *record_queue_next_ref(struct record_queue *q);
 
 /*
+ * Without batches or a follower (QUEUE_DIRECT), the next records as far
+ * as the decoder's fast path goes (record_decoder_feed: allocations,
+ * frame pushes and pops), each handed to record_queue_consume(consumer,
+ * rec) as it is decoded, until that returns false: the consumer follows
+ * and takes them itself, with no call of the queue for each.  rec is
+ * valid during the call (it has no strings).  Returns whether it handed
+ * over any record; if not, or in another mode, the next one is for
+ * record_queue_next_ref.  The program that calls it defines
+ * record_queue_consume (memray-transform's, in transform.c), which
+ * link-time optimization inlines into the decoder's loop.
+ */
+bool record_queue_consume(void *consumer, struct record *rec);
+bool record_queue_feed_consumer(struct record_queue *q, void *consumer);
+
+/*
  * A slot of the ring.  An allocation record with a thread, no mmap piece
  * or munmap changes and no capture error before it (nearly all of them)
  * crosses in one, compact: these fields are all it says, but for a

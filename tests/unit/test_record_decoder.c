@@ -1157,8 +1157,9 @@ require_same_hot_record(const struct record *a, const struct record *b)
 }
 
 /*
- * record_decoder_feed's taker here: up to max records into recs, each
- * handed over with the header's native_traces as `native`.
+ * The takers of record_decoder_feed and record_decoder_feed_direct here:
+ * up to max records into recs, each handed over with the header's
+ * native_traces as `native`.
  */
 struct collector {
 	const struct record_decoder *dec;
@@ -1166,27 +1167,41 @@ struct collector {
 	size_t n, max;
 };
 
-bool
-record_decoder_take(void *taker, struct record *rec, bool native)
+static bool
+collect(struct collector *c, const struct record *rec, bool native)
 {
-	struct collector *c = taker;
-
 	require(native == record_decoder_header(c->dec)->native_traces);
 	c->recs[c->n++] = *rec;
 	return c->n < c->max;
 }
 
+bool
+record_decoder_take(void *taker, struct record *rec, bool native)
+{
+	return collect(taker, rec, native);
+}
+
+bool
+record_decoder_take_direct(void *taker, struct record *rec, bool native)
+{
+	return collect(taker, rec, native);
+}
+
+/* How require_batches_match's side decoder takes its records. */
+enum batch_way { IN_BATCHES, FED, FED_DIRECT };
+
 /*
- * Up to max records, as record_queue's reader thread takes them: fed while
- * the fast path goes, else one from record_decoder_next.  Returns how many;
- * *fed: whether they were fed.
+ * Up to max records, as record_queue's reader thread takes them: fed
+ * (record_decoder_feed, or with direct record_decoder_feed_direct) while
+ * the fast path goes, else one from record_decoder_next.  Returns how
+ * many; *fed: whether they were fed.
  */
 static size_t
-feed_batch(struct record_decoder *d, struct record *recs, size_t max, bool *fed)
+feed_batch(struct record_decoder *d, struct record *recs, size_t max, bool direct, bool *fed)
 {
 	struct collector c = { d, recs, 0, max };
 
-	*fed = record_decoder_feed(d, &c);
+	*fed = direct ? record_decoder_feed_direct(d, &c) : record_decoder_feed(d, &c);
 	require(*fed == (c.n > 0));
 	if (*fed)
 		return c.n;
@@ -1196,13 +1211,15 @@ feed_batch(struct record_decoder *d, struct record *recs, size_t max, bool *fed)
 
 /*
  * Decode data one record at a time (dec) and in batches of batch (a side
- * decoder: record_decoder_next_batch, or with feed record_decoder_feed and
- * record_decoder_next in turn): the same records, counts, end and error.
+ * decoder, `way`: record_decoder_next_batch, or record_decoder_feed or
+ * record_decoder_feed_direct and record_decoder_next in turn): the same
+ * records, counts, end and error.
  * One takes pointers with branches, the other with masks (batch_masks:
  * the batches), so that both ways are checked against each other.
  */
 static void
-require_batches_match(const uint8_t *data, size_t len, size_t batch, bool batch_masks, bool feed)
+require_batches_match(const uint8_t *data, size_t len, size_t batch, bool batch_masks,
+    enum batch_way way)
 {
 	enum { MAX_BATCH = 300 };
 	struct side_decoder side;
@@ -1220,8 +1237,8 @@ require_batches_match(const uint8_t *data, size_t len, size_t batch, bool batch_
 	for (bool done = !header; !done;) {
 		if (at == n) {
 			memset(recs, 0xA5, sizeof recs);
-			if (feed)
-				n = feed_batch(side.dec, recs, batch, &fed);
+			if (way != IN_BATCHES)
+				n = feed_batch(side.dec, recs, batch, way == FED_DIRECT, &fed);
 			else
 				n = record_decoder_next_batch(side.dec, recs, batch);
 			require(n >= 1 && n <= batch);
@@ -1323,11 +1340,11 @@ START_TEST(test_batch_matches_next)
 			input.data[header_end + rng() % (input.len - header_end)] ^= (uint8_t)(1 + rng() % 255);
 	}
 	require_batches_match(input.data, len, batches[(size_t)_i % (sizeof batches / sizeof batches[0])],
-	    _i % 2 == 0, _i / 2 % 2 == 1);
+	    _i % 2 == 0, (enum batch_way)(_i / 2 % 3));
 }
 END_TEST
 
-/* Every capture of tests/data, in batches of 256 and fed, as one at a time. */
+/* Every capture of tests/data, in batches of 256 and fed both ways, as one at a time. */
 START_TEST(test_batch_matches_next_on_captures)
 {
 	static const char *const captures[] = {
@@ -1350,8 +1367,9 @@ START_TEST(test_batch_matches_next_on_captures)
 		while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
 			builder_bytes(&input, chunk, got);
 		fclose(f);
-		require_batches_match(input.data, input.len, 256, i % 2 == 0, false);
-		require_batches_match(input.data, input.len, 256, i % 2 == 1, true);
+		require_batches_match(input.data, input.len, 256, i % 2 == 0, IN_BATCHES);
+		require_batches_match(input.data, input.len, 256, i % 2 == 1, FED);
+		require_batches_match(input.data, input.len, 256, i % 2 == 0, FED_DIRECT);
 	}
 }
 END_TEST
@@ -1507,7 +1525,7 @@ START_TEST(test_v11_records)
 			input.data[header_end + rng() % (input.len - header_end)] ^= (uint8_t)(1 + rng() % 255);
 	}
 	require_batches_match(input.data, len, batches[(size_t)_i % (sizeof batches / sizeof batches[0])],
-	    _i % 2 == 0, _i / 2 % 2 == 1);
+	    _i % 2 == 0, (enum batch_way)(_i / 2 % 3));
 }
 END_TEST
 

@@ -6,7 +6,8 @@
  * that storage, a stream cut short (REC_ERROR and the decoder's error
  * afterwards), a queue freed before the end, the records in batches
  * (record_queue_next_batch, as --info reads them), and a follower that
- * works on the records as they are decoded and keeps some back.
+ * works on the records as they are decoded and keeps some back, and a
+ * consumer fed from the decoder's loop without batches.
  */
 #include <check.h>
 #include <inttypes.h>
@@ -601,6 +602,89 @@ START_TEST(test_follower)
 }
 END_TEST
 
+/*
+ * The consumer of record_queue_feed_consumer (record_queue_consume, which
+ * a program that links the queue defines: this test's, here): each
+ * record it is handed must be the next that a decoder of its own gives.
+ * It refuses more after every STOP_EVERY-th, which must leave the rest
+ * to the queue in order.
+ */
+#define STOP_EVERY 5
+struct checking_consumer {
+	struct record_decoder *direct;
+	uint64_t handed;
+	bool refused;			/* since the last record_queue_feed_consumer */
+};
+
+bool
+record_queue_consume(void *consumer, struct record *rec)
+{
+	struct checking_consumer *c = consumer;
+	struct record expected;
+
+	ck_assert_msg(!c->refused, "handed a record after refusing one");
+	record_decoder_next(c->direct, &expected);
+	ck_assert_msg(same_record(rec, &expected), "handed record %" PRIu64 " (type %d, not %d)",
+	    c->handed, rec->type, expected.type);
+	ck_assert(rec->type == REC_ALLOCATION || rec->type == REC_FRAME_POP);
+	c->refused = ++c->handed % STOP_EVERY == 0;
+	return !c->refused;
+}
+
+/*
+ * Without batches or a follower, a consumer fed from the decoder's loop
+ * and record_queue_next_ref between its runs see every record once, in
+ * order, with native stacks or not, pointers taken either way
+ * (_i: bit 0 native, bit 1 masks); with batches, none is fed.
+ */
+START_TEST(test_consumer)
+{
+	struct capture_builder b = { 0 };
+	struct reader direct, queued;
+	struct record expected;
+	uint64_t taken = 0, feeds = 0;
+	bool native = _i & 1;
+
+	build_native_capture(&b, true, native);
+	reader_open(&direct, &b);
+	reader_open(&queued, &b);
+	record_decoder_set_pointer_path(queued.dec,
+	    _i & 2 ? POINTER_PATH_MASKS : POINTER_PATH_BRANCHES);
+	struct checking_consumer c = { direct.dec, 0, false };
+	struct record_queue *q = record_queue_new(queued.dec, queued.src, QUEUE_DIRECT, NULL);
+	for (;;) {
+		c.refused = false;
+		if (record_queue_feed_consumer(q, &c)) {
+			feeds++;
+			continue;
+		}
+		const struct record *got = record_queue_next_ref(q);
+		record_decoder_next(direct.dec, &expected);
+		ck_assert(same_record(got, &expected));
+		taken++;
+		if (got->type == REC_END)
+			break;
+	}
+	/* A record's pops and allocations: most come through the decoder's loop, in many runs. */
+	ck_assert_uint_gt(c.handed, taken);
+	ck_assert_uint_gt(feeds, c.handed / STOP_EVERY);
+	ck_assert_uint_eq(record_decoder_offset(queued.dec), record_decoder_offset(direct.dec));
+	ck_assert_mem_eq(record_decoder_counts(queued.dec), record_decoder_counts(direct.dec),
+	    RECORD_TYPE_COUNT * sizeof(uint64_t));
+	record_queue_free(q);
+
+	/* With batches: nothing for the consumer. */
+	reader_close(&queued);
+	reader_open(&queued, &b);
+	q = record_queue_new(queued.dec, queued.src, QUEUE_BATCHES, NULL);
+	ck_assert(!record_queue_feed_consumer(q, &c));
+	record_queue_free(q);
+	reader_close(&queued);
+	reader_close(&direct);
+	builder_free(&b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -617,6 +701,7 @@ main(void)
 	tcase_add_loop_test(tc, test_peek, 0, 3);
 	/* 3 to 5 and 9 to 11 take compact records first; 6 to 11 have native stacks. */
 	tcase_add_loop_test(tc, test_follower, 0, 12);
+	tcase_add_loop_test(tc, test_consumer, 0, 4);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
