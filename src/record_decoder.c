@@ -852,8 +852,8 @@ next_slow(struct record_decoder *dec, struct record *rec)
  * registers: into recs[0..n), or (feed) each decoded into recs[0] and
  * handed to record_decoder_take(taker, recs, native) (with direct,
  * record_decoder_take_direct) at once, until it returns false
- * (record_decoder_feed, record_decoder_feed_direct).  It stops at a record of another
- * kind, or one it does not complete (see struct cursor), which has
+ * (record_decoder_feed, record_decoder_feed_direct).  It stops at a
+ * record of another kind, or one it does not complete (see struct cursor), which has
  * changed nothing and is left to next_slow.  Returns how many it took
  * (feed: whether it took any).
  * native: dec->header.native_traces, branchless: dec->branchless,

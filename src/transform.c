@@ -484,8 +484,8 @@ prefetch_ahead(const struct pipeline *p)
 /*
  * One thread: the records come from the decoder's loop to
  * record_queue_consume (or, where that loop stops, one at a time),
- * followed here, until the report takes hints (report_takes_hints, asked every BATCH_ASK_EVERY
- * allocation records), then in batches that this thread fills as the
+ * followed here, until the report takes hints (report_takes_hints,
+ * asked every BATCH_ASK_EVERY allocation records), then in batches that this thread fills as the
  * report needs them, followed in the queue: the report then takes
  * compact runs, and hints of the records ahead, as from a reader
  * thread's batches.  With --temporary-allocation-threshold 100000 (10^7
