@@ -106,7 +106,9 @@ struct record *record_queue_next_ref(struct record_queue *q);
  * and takes them itself, with no call of the queue for each.  rec is
  * valid during the call (it has no strings).  Returns whether it handed
  * over any record; if not, or in another mode, the next one is for
- * record_queue_next_ref.  The program that calls it defines
+ * record_queue_next_ref.  A consumer that calls
+ * record_queue_start_batches must then return false: the loop does not
+ * look at the queue's mode.  The program that calls it defines
  * record_queue_consume (memray-transform's, in transform.c), which
  * link-time optimization inlines into the decoder's loop.
  */
