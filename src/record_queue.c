@@ -733,6 +733,13 @@ next_batch(struct record_queue *q)
 	return take_ref(q);	/* every batch has a record */
 }
 
+/* No batches and nothing to follow: the decoder's records go to the consumer as they are. */
+static bool
+decodes_for_consumer(const struct record_queue *q)
+{
+	return q->mode == QUEUE_DIRECT && q->follower == NULL;
+}
+
 /* The next record when the held batch has none left (or there are no batches). */
 static __attribute__((noinline)) struct record *
 next_past_batch(struct record_queue *q)
@@ -755,7 +762,7 @@ record_queue_next_ref(struct record_queue *q)
 	 * One thread, nothing to follow: decode in place without the call
 	 * through next_past_batch (3-7% fewer instructions per capture).
 	 */
-	if (q->mode == QUEUE_DIRECT && q->follower == NULL) {
+	if (decodes_for_consumer(q)) {
 		q->current.type = record_decoder_next(q->dec, &q->current);
 		return &q->current;
 	}
@@ -765,9 +772,7 @@ record_queue_next_ref(struct record_queue *q)
 bool
 record_queue_feed_consumer(struct record_queue *q, void *consumer)
 {
-	if (q->mode != QUEUE_DIRECT || q->follower != NULL)
-		return false;
-	return record_decoder_feed_direct(q->dec, consumer);
+	return decodes_for_consumer(q) && record_decoder_feed_direct(q->dec, consumer);
 }
 
 size_t

@@ -485,10 +485,10 @@ prefetch_ahead(const struct pipeline *p)
  * One thread: the records come from the decoder's loop to
  * record_queue_consume (or, where that loop stops, one at a time),
  * followed here, until the report takes hints (report_takes_hints,
- * asked every BATCH_ASK_EVERY allocation records), then in batches that this thread fills as the
- * report needs them, followed in the queue: the report then takes
- * compact runs, and hints of the records ahead, as from a reader
- * thread's batches.  With --temporary-allocation-threshold 100000 (10^7
+ * asked every BATCH_ASK_EVERY allocation records), then in batches that
+ * this thread fills as the report needs them, followed in the queue: the
+ * report then takes compact runs, and hints of the records ahead, as
+ * from a reader thread's batches.  With --temporary-allocation-threshold 100000 (10^7
  * records, paired wall time) that took 0.67x the time of records kept
  * 16 ahead in a ring of their own for hints (the way before).  Batches
  * from the start cost where the report is cheap, as every record is
