@@ -52,6 +52,8 @@ struct thread {
 /* A node of the stack trie: the stack `parent` with one frame pushed. */
 struct stack_node {
 	uint32_t parent;
+	/* In the trie: the children found last, newest first (child_node_uncached); 0: none. */
+	uint32_t recent_children[2];
 	bool is_entry;
 	uint64_t code_id;
 	int64_t instruction_offset;
@@ -396,6 +398,31 @@ find_child(struct capture *cap, const struct stack_node *want)
 }
 
 /*
+ * child_node where its cache has not the child: the parent's two children
+ * found last, then the map.  A walk of a call tree visits its nodes in
+ * the order it made them, so these are near in memory where the map's
+ * slots are not.  A recursion of two calls on a line (fib, in
+ * Python 3.11 or later, whose frames have their instruction offsets) made
+ * 133,720 nodes, too many for the cache, and every push waited on the
+ * map's memory: 0.61 s of CPU for 14 M records, 0.24 s with these.
+ */
+static uint32_t
+child_node_uncached(struct capture *cap, const struct stack_node *want)
+{
+	uint32_t *recent = cap->nodes[want->parent].recent_children;
+
+	for (int i = 0; i < 2; i++) {
+		if (recent[i] != 0 && same_node(&cap->nodes[recent[i]], want))
+			return recent[i];
+	}
+	uint32_t node = find_child(cap, want);
+	recent = cap->nodes[want->parent].recent_children;	/* find_child may move the nodes */
+	recent[1] = recent[0];
+	recent[0] = node;
+	return node;
+}
+
+/*
  * The child (parent, frame) of the stack trie.  A program pushes the same
  * few frames over and over, so a direct-mapped cache of the children
  * found lately (slot: a cheap hash of the child; 0: empty, as the root is
@@ -409,7 +436,7 @@ child_node(struct capture *cap, const struct stack_node *want)
 	uint32_t *cached = &cap->child_cache[h >> (64 - CHILD_CACHE_BITS)];
 
 	if (*cached == 0 || !same_node(&cap->nodes[*cached], want))
-		*cached = find_child(cap, want);
+		*cached = child_node_uncached(cap, want);
 	return *cached;
 }
 

@@ -2,7 +2,7 @@
  * test_capture: the state of the traced process (src/capture.c), fed
  * records as the decoder returns them: threads and their Python stacks
  * (the stack trie gives equal stacks one id, whichever thread pushes
- * them), thread names and code objects as they were at the last mark,
+ * them, and finds them again in trees too large for its cache), thread names and code objects as they were at the last mark,
  * rendering (most recent frame first, the main thread's skipped frames,
  * unknown code objects), the records memray cannot place, memory-map
  * generations, and the stacks of an aggregated file's trace index.
@@ -17,6 +17,7 @@
 #include "capture.h"
 #include "record_decoder.h"
 #include "support.h"
+#include "xmalloc.h"
 
 #define MAIN_TID 1
 
@@ -141,6 +142,60 @@ START_TEST(test_stacks_shared_by_threads)
 	switch_to(2);
 	ck_assert_uint_eq(capture_current_stack(cap), stack);
 	ck_assert_uint_eq(capture_thread_tid(cap, capture_current_thread(cap)), 2);
+}
+END_TEST
+
+/*
+ * Walk a full call tree of `fanout` calls per level, `depth` levels deep,
+ * pushing code ids 1..fanout, as a recursion does; ids[] gets the stack
+ * id of each node in the order visited (n counts them).
+ */
+static void
+walk_call_tree(unsigned fanout, unsigned depth, uint32_t *ids, size_t *n)
+{
+	ids[(*n)++] = capture_current_stack(cap);
+	if (depth == 0)
+		return;
+	for (unsigned call = 1; call <= fanout; call++) {
+		push(call);
+		walk_call_tree(fanout, depth - 1, ids, n);
+		pop(1);
+	}
+}
+
+/*
+ * A call tree with more nodes than the trie's cache of children (4096
+ * slots), walked twice: the second walk finds the nodes the first made,
+ * through a parent's children found last (two calls a level) or the map
+ * (three), and every node has its own id.
+ */
+START_TEST(test_call_tree_larger_than_the_child_cache)
+{
+	static const struct { unsigned fanout, depth; } trees[] = { { 2, 13 }, { 3, 8 } };
+	unsigned fanout = trees[_i].fanout, depth = trees[_i].depth;
+	size_t nodes = 0, n = 0;
+
+	for (unsigned level = 0, width = 1; level <= depth; level++, width *= fanout)
+		nodes += width;
+	ck_assert_uint_gt(nodes, 4096 * 2);
+	uint32_t *first = xreallocarray(NULL, nodes, sizeof *first);
+	uint32_t *second = xreallocarray(NULL, nodes, sizeof *second);
+	bool *seen = xcalloc(nodes + 1, sizeof *seen);
+
+	switch_to(MAIN_TID);
+	walk_call_tree(fanout, depth, first, &n);
+	ck_assert_uint_eq(n, nodes);
+	n = 0;
+	walk_call_tree(fanout, depth, second, &n);
+	for (size_t i = 0; i < nodes; i++) {
+		ck_assert_uint_eq(second[i], first[i]);
+		ck_assert_uint_le(first[i], nodes);
+		ck_assert_msg(!seen[first[i]], "node %zu has the id of another", i);
+		seen[first[i]] = true;
+	}
+	free(first);
+	free(second);
+	free(seen);
 }
 END_TEST
 
@@ -373,6 +428,7 @@ capture_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_stacks_shared_by_threads);
+	tcase_add_loop_test(tc, test_call_tree_larger_than_the_child_cache, 0, 2);
 	tcase_add_test(tc, test_place_allocation_and_free);
 	tcase_add_test(tc, test_pop_past_the_bottom_stops_at_empty);
 	tcase_add_test(tc, test_frames_before_any_context_switch);
