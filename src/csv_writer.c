@@ -67,7 +67,7 @@ static void
 csv_row(void *state, const struct output_row *row)
 {
 	struct csv_state *s = state;
-	char number[32];
+	char number[1 + WRITER_DECIMAL_MAX];
 	size_t name_len = 40 + (row->thread_name ? strlen(row->thread_name) : 0);
 	char *thread_name = xmalloc(name_len);
 
@@ -86,8 +86,8 @@ csv_row(void *state, const struct output_row *row)
 		append(s, f->function, strlen(f->function));
 		append(s, ";", 1);
 		append(s, f->file, strlen(f->file));
-		int n = snprintf(number, sizeof number, ";%" PRId32, f->line);
-		append(s, number, (size_t)n);
+		number[0] = ';';
+		append(s, number, 1 + writer_decimal(number + 1, f->line));
 	}
 	write_field(s, s->stack ? s->stack : "", s->stack_len);
 	fputs(s->eol, s->out);

@@ -94,15 +94,18 @@ append_raw(struct folded_state *s, const char *text, size_t len)
 static void
 append_frame(struct folded_state *s, const struct frame_text *f)
 {
-	char number[24];
-	int n = snprintf(number, sizeof number, ":%" PRId32 ")", f->line);
+	char number[2 + WRITER_DECIMAL_MAX];
+	size_t n = 1 + writer_decimal(number + 1, f->line);
+
+	number[0] = ':';
+	number[n++] = ')';
 
 	if (s->scratch_len > 0)
 		append_raw(s, ";", 1);
 	append_name(s, f->function);
 	append_raw(s, " (", 2);
 	append_name(s, f->file);
-	append_raw(s, number, (size_t)n);
+	append_raw(s, number, n);
 }
 
 /* What line_for_scratch looks for. */

@@ -233,6 +233,26 @@ START_TEST(test_long_stack)
 }
 END_TEST
 
+/* Lines in decimal, whatever their sign and size (writer_decimal), as memray's str(). */
+START_TEST(test_line_numbers)
+{
+	char digits[WRITER_DECIMAL_MAX + 1];
+
+	ck_assert_str_eq(one_row(1, NULL, "f", "x.py", 0), HEADER "\nMALLOC,1,10,1,0x1,f;x.py;0\n");
+	ck_assert_str_eq(one_row(1, NULL, "f", "x.py", -1), HEADER "\nMALLOC,1,10,1,0x1,f;x.py;-1\n");
+	ck_assert_str_eq(one_row(1, NULL, "f", "x.py", INT32_MAX),
+	    HEADER "\nMALLOC,1,10,1,0x1,f;x.py;2147483647\n");
+	ck_assert_str_eq(one_row(1, NULL, "f", "x.py", INT32_MIN),
+	    HEADER "\nMALLOC,1,10,1,0x1,f;x.py;-2147483648\n");
+	digits[writer_decimal(digits, INT64_MIN)] = '\0';
+	ck_assert_str_eq(digits, "-9223372036854775808");
+	digits[writer_decimal(digits, INT64_MAX)] = '\0';
+	ck_assert_str_eq(digits, "9223372036854775807");
+	digits[writer_decimal(digits, 1000)] = '\0';
+	ck_assert_str_eq(digits, "1000");
+}
+END_TEST
+
 /* F5: names that are not UTF-8 come out repaired, as Python's "replace" decodes them. */
 START_TEST(test_names_not_utf8)
 {
@@ -255,6 +275,7 @@ csv_writer_suite(void)
 	tc = tcase_create("document");
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_registry);
+	tcase_add_test(tc, test_line_numbers);
 	tcase_add_test(tc, test_header_only);
 	tcase_add_test(tc, test_spec_example_row);
 	tcase_add_test(tc, test_crlf);
