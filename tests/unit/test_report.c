@@ -605,6 +605,31 @@ START_TEST(test_group_key_stack_and_native_id)
 }
 END_TEST
 
+START_TEST(test_group_key_without_native_id)
+{
+	/*
+	 * Without a native id a stack's group is found by the stack alone
+	 * (group_of_stack): it still differs from the stack's with one, and
+	 * stacks far apart, or the empty stack, each have their own.
+	 */
+	const struct report_row *row;
+
+	r = report_new(REPORT_LEAKS, 0, false);
+	feed_full(ALLOC_MALLOC, 0x10, 1, 1, 1, 0, 1);		/* seq 0: (1, 0) */
+	feed_full(ALLOC_MALLOC, 0x20, 2, 1, 1, 5, 1);		/* seq 1: (1, 5) */
+	feed_full(ALLOC_MALLOC, 0x30, 4, 1000000, 1, 0, 1);	/* seq 2: (1000000, 0) */
+	feed_full(ALLOC_MALLOC, 0x40, 8, 1, 1, 0, 1);		/* seq 3: (1, 0) again */
+	feed_full(ALLOC_MALLOC, 0x50, 16, 0, 1, 0, 1);		/* seq 4: the empty stack */
+	ck_assert_uint_eq(rows(&row), 4);
+	check_row(&row[0], 1, 2, 9, 0, ALLOC_MALLOC, 1);
+	ck_assert_uint_eq(row[0].native_id, 0);
+	check_row(&row[1], 1, 1, 2, 1, ALLOC_MALLOC, 1);
+	ck_assert_uint_eq(row[1].native_id, 5);
+	check_row(&row[2], 1000000, 1, 4, 2, ALLOC_MALLOC, 1);
+	check_row(&row[3], 0, 1, 16, 4, ALLOC_MALLOC, 1);
+}
+END_TEST
+
 START_TEST(test_rows_sorted_by_seq)
 {
 	/* Groups created in one order, shown by their earliest live member's seq. */
@@ -1292,6 +1317,7 @@ report_suite(void)
 	tcase_add_loop_test(tc, test_young_change_nothing, 0, 2);
 	tcase_add_test(tc, test_hints_change_nothing);
 	tcase_add_test(tc, test_group_key_stack_and_native_id);
+	tcase_add_test(tc, test_group_key_without_native_id);
 	tcase_add_test(tc, test_rows_sorted_by_seq);
 	suite_add_tcase(s, tc);
 
