@@ -1,4 +1,4 @@
-"""bench/workload.py: the Python programs behind README's side-by-side table.
+"""bench/workload.py: the Python programs behind README's side-by-side tables.
 
 usage: memray run --trace-python-allocators -o CAPTURE bench/workload.py MODE [ROUNDS]
 
@@ -14,12 +14,30 @@ small dicts, keeps it among the last 500 rounds' and sends it through
 json.dumps and json.loads (most blocks die within a few hundred
 allocations, some live for 500 rounds; stacks up to 50 frames deep).
 The default 3,000 rounds make about 11 M allocation records.
+
+fib: each round walks a call tree of two calls on one line, 16 deep, and
+a chain of 800 calls: about 134,000 distinct stacks (Python 3.11 and later
+tell the calls on a line apart), more than a cache of them holds.  The
+default 30 rounds make about 8 M allocation records.
+
+leaves: a call tree of two calls on one line, 15 deep, keeps a small list
+at each of its 32,768 leaves: the report's rows are tens of thousands of
+stacks 20 frames deep, and writing them costs more than reading the
+records (about 400,000 allocation records a round, default 1).
+
+threads: 8 threads each make ROUNDS small dicts, send them through
+json.dumps and json.loads, and keep up to 500: about 61 M allocation
+records by default (60,000 rounds).
 """
 import json
 import random
 import sys
+import threading
 
-ROUNDS = {"keep2000": 83_600, "keepall": 83_600, "json": 3_000}
+ROUNDS = {
+    "keep2000": 83_600, "keepall": 83_600, "json": 3_000, "fib": 30, "leaves": 1,
+    "threads": 60_000,
+}
 
 
 def keep(mode, rounds):
@@ -51,14 +69,65 @@ def round_trips(rounds):
     return len(kept)
 
 
+def chain(n, acc):
+    if n == 0:
+        return acc
+    return chain(n - 1, acc) + 1
+
+
+def tree(depth, kept):
+    if depth == 0:
+        if kept is not None:
+            kept.append([depth] * 3)
+        return 1
+    return tree(depth - 1, kept) + tree(depth - 1, kept)
+
+
+def fib_like(rounds):
+    total = 0
+    for _ in range(rounds):
+        total += tree(16, None) + chain(800, 0)
+    return total
+
+
+def leaves(rounds):
+    kept = []
+    for _ in range(rounds):
+        tree(15, kept)
+    return len(kept)
+
+
+def json_thread(rounds):
+    kept = []
+    for i in range(rounds):
+        value = {"a": [i, str(i), (i, i)], "b": "x" * (i % 50)}
+        kept.append(json.loads(json.dumps(value)))
+        if len(kept) > 500:
+            kept.clear()
+
+
+def threads(rounds):
+    workers = [threading.Thread(target=json_thread, args=(rounds,)) for _ in range(8)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return len(workers)
+
+
+MODES = {
+    "json": round_trips, "fib": fib_like, "leaves": leaves, "threads": threads,
+    "keep2000": lambda rounds: keep("keep2000", rounds),
+    "keepall": lambda rounds: keep("keepall", rounds),
+}
+
+
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else "keepall"
     if mode not in ROUNDS:
-        sys.exit("usage: workload.py keep2000|keepall|json [ROUNDS]")
+        sys.exit("usage: workload.py " + "|".join(ROUNDS) + " [ROUNDS]")
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else ROUNDS[mode]
-    if mode == "json":
-        return round_trips(rounds)
-    return keep(mode, rounds)
+    return MODES[mode](rounds)
 
 
 if __name__ == "__main__":
