@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "utf8.h"
 #include "writer.h"
 #include "xmalloc.h"
@@ -67,7 +68,7 @@ static void
 csv_row(void *state, const struct output_row *row)
 {
 	struct csv_state *s = state;
-	char number[1 + WRITER_DECIMAL_MAX];
+	char number[1 + DECIMAL_MAX];
 	size_t name_len = 40 + (row->thread_name ? strlen(row->thread_name) : 0);
 	char *thread_name = xmalloc(name_len);
 
@@ -86,8 +87,9 @@ csv_row(void *state, const struct output_row *row)
 		append(s, f->function, strlen(f->function));
 		append(s, ";", 1);
 		append(s, f->file, strlen(f->file));
-		number[0] = ';';
-		append(s, number, 1 + writer_decimal(number + 1, f->line));
+		char *line = decimal_i64(number + sizeof number, f->line);
+		*--line = ';';
+		append(s, line, (size_t)(number + sizeof number - line));
 	}
 	write_field(s, s->stack ? s->stack : "", s->stack_len);
 	fputs(s->eol, s->out);

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "message.h"
 #include "utf8.h"
 #include "writer.h"
@@ -94,18 +95,19 @@ append_raw(struct folded_state *s, const char *text, size_t len)
 static void
 append_frame(struct folded_state *s, const struct frame_text *f)
 {
-	char number[2 + WRITER_DECIMAL_MAX];
-	size_t n = 1 + writer_decimal(number + 1, f->line);
+	char number[DECIMAL_MAX + 2];
+	char *end = number + sizeof number, *line;
 
-	number[0] = ':';
-	number[n++] = ')';
+	end[-1] = ')';
+	line = decimal_i64(end - 1, f->line);
+	*--line = ':';
 
 	if (s->scratch_len > 0)
 		append_raw(s, ";", 1);
 	append_name(s, f->function);
 	append_raw(s, " (", 2);
 	append_name(s, f->file);
-	append_raw(s, number, n);
+	append_raw(s, line, (size_t)(end - line));
 }
 
 /* What line_for_scratch looks for. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <yajl/yajl_gen.h>
 
+#include "decimal.h"
 #include "message.h"
 #include "utf8.h"
 #include "xmalloc.h"
@@ -131,17 +132,6 @@ json_key(struct json_out *j, const char *key)
 	json_string(j, key);
 }
 
-/* Digits of v, written backwards ending at end; returns the first digit. */
-static char *
-format_u64(char *end, uint64_t v)
-{
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	return end;
-}
-
 void
 json_bool(struct json_out *j, bool v)
 {
@@ -151,8 +141,8 @@ json_bool(struct json_out *j, bool v)
 void
 json_u64(struct json_out *j, uint64_t v)
 {
-	char buf[24];
-	char *p = format_u64(buf + sizeof buf, v);
+	char buf[DECIMAL_MAX];
+	char *p = decimal_u64(buf + sizeof buf, v);
 
 	/* yajl_gen_integer takes a long long: a decimal string holds any u64. */
 	check(yajl_gen_number(j->gen, p, (size_t)(buf + sizeof buf - p)), "a number");
@@ -161,12 +151,9 @@ json_u64(struct json_out *j, uint64_t v)
 void
 json_i64(struct json_out *j, int64_t v)
 {
-	char buf[24];
-	uint64_t magnitude = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	char *p = format_u64(buf + sizeof buf, magnitude);
+	char buf[DECIMAL_MAX];
+	char *p = decimal_i64(buf + sizeof buf, v);
 
-	if (v < 0)
-		*--p = '-';
 	check(yajl_gen_number(j->gen, p, (size_t)(buf + sizeof buf - p)), "a number");
 }
 

@@ -477,17 +477,17 @@ group_for(struct report *r, uint32_t stack, uint64_t native_id, uint32_t thread)
 	uint64_t key = (uint64_t)stack | native_id << 32;
 	uint32_t index = (uint32_t)r->n_groups;
 
-	if (!r->split_threads && native_id == 0 && !r->aggregated) {
-		uint32_t *of_stack = group_of_stack(r, stack);
-		if (*of_stack != NONE)
-			return *of_stack;
-		*of_stack = index;
+	if (!r->split_threads) {
 		thread = NONE;
-	} else if (!r->split_threads) {
-		/* The key is the pair itself: no verification needed. */
-		if (!u64map_insert(&r->group_by_key, key, index, &index))
+		if (native_id == 0 && !r->aggregated) {
+			uint32_t *of_stack = group_of_stack(r, stack);
+			if (*of_stack != NONE)
+				return *of_stack;
+			*of_stack = index;
+		} else if (!u64map_insert(&r->group_by_key, key, index, &index)) {
+			/* The key is the pair itself: no verification needed. */
 			return index;
-		thread = NONE;
+		}
 	} else {
 		uint64_t slot = 0;
 		uint32_t found = find_split_group(r, key, thread, &slot);

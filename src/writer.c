@@ -69,24 +69,6 @@ writer_thread_label(char *buf, size_t size, uint64_t tid, const char *name)
 		snprintf(buf + n, size - (size_t)n, " (%s)", name);
 }
 
-size_t
-writer_decimal(char *buf, int64_t value)
-{
-	char digits[WRITER_DECIMAL_MAX];
-	uint64_t magnitude = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
-	size_t n = 0, len = 0;
-
-	do {
-		digits[n++] = (char)('0' + magnitude % 10);
-		magnitude /= 10;
-	} while (magnitude > 0);
-	if (value < 0)
-		buf[len++] = '-';
-	while (n > 0)
-		buf[len++] = digits[--n];
-	return len;
-}
-
 /*
  * The writers' tables are keyed by this hash of frame names, stack arrays
  * and lines, which the capture chooses.  A plain mixing hash has

@@ -114,17 +114,6 @@ const char *writer_names(const char *separator);
  */
 void writer_thread_label(char *buf, size_t size, uint64_t tid, const char *name);
 
-/* Room writer_decimal needs: a sign and 19 digits. */
-#define WRITER_DECIMAL_MAX 20
-
-/*
- * value in decimal ("-12"), into buf (WRITER_DECIMAL_MAX bytes, not
- * NUL-terminated): returns the length.  For every frame's line of the
- * CSV and folded stacks, where snprintf took 700 instructions a call
- * and two fifths of a run that writes 660,000 frames.
- */
-size_t writer_decimal(char *buf, int64_t value);
-
 /*
  * frame_table: frames numbered in order of first appearance, for the JSON
  * writers.  gprof2dot numbers functions by (function, file), ignoring the

@@ -2,10 +2,11 @@
  * test_capture: the state of the traced process (src/capture.c), fed
  * records as the decoder returns them: threads and their Python stacks
  * (the stack trie gives equal stacks one id, whichever thread pushes
- * them, and finds them again in trees too large for its cache), thread names and code objects as they were at the last mark,
- * rendering (most recent frame first, the main thread's skipped frames,
- * unknown code objects), the records memray cannot place, memory-map
- * generations, and the stacks of an aggregated file's trace index.
+ * them, and finds them again in trees too large for its cache), thread
+ * names and code objects as they were at the last mark, rendering (most
+ * recent frame first, the main thread's skipped frames, unknown code
+ * objects), the records memray cannot place, memory-map generations, and
+ * the stacks of an aggregated file's trace index.
  */
 #include <check.h>
 #include <stdbool.h>

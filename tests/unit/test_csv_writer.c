@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "support.h"
 #include "writer.h"
 
@@ -233,10 +234,11 @@ START_TEST(test_long_stack)
 }
 END_TEST
 
-/* Lines in decimal, whatever their sign and size (writer_decimal), as memray's str(). */
+/* Lines in decimal, whatever their sign and size (decimal.h), as memray's str(). */
 START_TEST(test_line_numbers)
 {
-	char digits[WRITER_DECIMAL_MAX + 1];
+	char digits[DECIMAL_MAX + 1];
+	char *end = digits + DECIMAL_MAX;
 
 	ck_assert_str_eq(one_row(1, NULL, "f", "x.py", 0), HEADER "\nMALLOC,1,10,1,0x1,f;x.py;0\n");
 	ck_assert_str_eq(one_row(1, NULL, "f", "x.py", -1), HEADER "\nMALLOC,1,10,1,0x1,f;x.py;-1\n");
@@ -244,12 +246,11 @@ START_TEST(test_line_numbers)
 	    HEADER "\nMALLOC,1,10,1,0x1,f;x.py;2147483647\n");
 	ck_assert_str_eq(one_row(1, NULL, "f", "x.py", INT32_MIN),
 	    HEADER "\nMALLOC,1,10,1,0x1,f;x.py;-2147483648\n");
-	digits[writer_decimal(digits, INT64_MIN)] = '\0';
-	ck_assert_str_eq(digits, "-9223372036854775808");
-	digits[writer_decimal(digits, INT64_MAX)] = '\0';
-	ck_assert_str_eq(digits, "9223372036854775807");
-	digits[writer_decimal(digits, 1000)] = '\0';
-	ck_assert_str_eq(digits, "1000");
+	*end = '\0';
+	ck_assert_str_eq(decimal_i64(end, INT64_MIN), "-9223372036854775808");
+	ck_assert_str_eq(decimal_i64(end, INT64_MAX), "9223372036854775807");
+	ck_assert_str_eq(decimal_i64(end, 1000), "1000");
+	ck_assert_str_eq(decimal_u64(end, UINT64_MAX), "18446744073709551615");
 }
 END_TEST
 
