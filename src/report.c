@@ -303,13 +303,13 @@ struct report {
 	struct report_row *rows;
 };
 
-/* The key of member m in the live index. */
-static uint64_t
+/* Where the live index finds the key of member m. */
+static const uint64_t *
 member_address(const void *ctx, uint32_t m)
 {
 	const struct report *r = ctx;
 
-	return r->members[m].address;
+	return &r->members[m].address;
 }
 
 struct report *
@@ -588,6 +588,12 @@ new_member(struct report *r, const struct member *value)
 
 	if (index != NONE) {
 		r->free_members = r->members[index].next;
+		/*
+		 * The next new member is written over the free list's new head, a
+		 * block freed a while ago and mostly gone from the cache by then.
+		 */
+		if (r->free_members != NONE)
+			cache_prefetch(&r->members[r->free_members]);
 	} else {
 		/* Member indices stop short of the young, FREED and NONE marks. */
 		if (r->n_members >= YOUNG_MARK)

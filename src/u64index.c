@@ -24,10 +24,10 @@
 #define INDEX_SATURATED 254
 
 void
-u64index_init(struct u64index *index, uint64_t (*key_of)(const void *ctx, uint32_t id),
-    const void *ctx)
+u64index_init(struct u64index *index,
+    const uint64_t *(*key_at)(const void *ctx, uint32_t id), const void *ctx)
 {
-	*index = (struct u64index){ .seed = random_seed(), .key_of = key_of, .ctx = ctx };
+	*index = (struct u64index){ .seed = random_seed(), .key_at = key_at, .ctx = ctx };
 }
 
 void
@@ -35,7 +35,7 @@ u64index_free(struct u64index *index)
 {
 	free(index->meta);
 	free(index->ids);
-	*index = (struct u64index){ .seed = index->seed, .key_of = index->key_of, .ctx = index->ctx };
+	*index = (struct u64index){ .seed = index->seed, .key_at = index->key_at, .ctx = index->ctx };
 }
 
 /*
@@ -79,7 +79,7 @@ index_distance(const struct u64index *index, size_t i)
 	if (d < INDEX_SATURATED)
 		return d;
 	/* Only keys crafted to collide get this far: ask the key. */
-	return (i - (index_hash(index, index->key_of(index->ctx, index->ids[i])) & index->mask)) &
+	return (i - (index_hash(index, *index->key_at(index->ctx, index->ids[i])) & index->mask)) &
 	    index->mask;
 }
 
@@ -112,6 +112,13 @@ index_insert(struct u64index *index, uint64_t hash, uint32_t id)
 	index->ids[i] = id;
 }
 
+/*
+ * index_grow reads the keys in the order of the old slots, each a cache
+ * miss in the caller's array once that outgrows the caches: it asks for
+ * the key this many slots on before it reads one.
+ */
+#define GROW_KEYS_AHEAD 16
+
 static void
 index_grow(struct u64index *index)
 {
@@ -124,8 +131,11 @@ index_grow(struct u64index *index)
 	index->ids = xreallocarray(NULL, capacity, sizeof *index->ids);
 	index->mask = capacity - 1;
 	for (size_t i = 0; i < old_capacity; i++) {
+		if (i + GROW_KEYS_AHEAD < old_capacity && old_meta[i + GROW_KEYS_AHEAD] != 0)
+			cache_prefetch(index->key_at(index->ctx, old_ids[i + GROW_KEYS_AHEAD]));
 		if (old_meta[i] != 0)
-			index_insert(index, index_hash(index, index->key_of(index->ctx, old_ids[i])), old_ids[i]);
+			index_insert(index, index_hash(index, *index->key_at(index->ctx, old_ids[i])),
+			    old_ids[i]);
 	}
 	free(old_meta);
 	free(old_ids);
@@ -142,7 +152,7 @@ index_find_far(const struct u64index *index, uint64_t key, unsigned tag, size_t 
 		size_t here = index_distance(index, i);
 		if (here < d)
 			return SIZE_MAX;
-		if (here == d && m >> 8 == tag && index->key_of(index->ctx, index->ids[i]) == key)
+		if (here == d && m >> 8 == tag && *index->key_at(index->ctx, index->ids[i]) == key)
 			return i;
 	}
 }
@@ -164,7 +174,7 @@ index_find(const struct u64index *index, uint64_t key, uint64_t hash)
 		/* Free slots store 0, and saturated distances exceed d: no need to know them. */
 		if ((m & 0xff) < d + 1)
 			return SIZE_MAX;
-		if (m == index_meta(tag, d) && index->key_of(index->ctx, index->ids[i]) == key)
+		if (m == index_meta(tag, d) && *index->key_at(index->ctx, index->ids[i]) == key)
 			return i;
 	}
 	return index_find_far(index, key, tag, i, INDEX_SATURATED);

@@ -1,6 +1,6 @@
 /*
  * u64index: 32-bit ids found by a 64-bit key that the caller stores with
- * each id and hands back through key_of.  A slot is 6 bytes (u64map's
+ * each id, where key_at points.  A slot is 6 bytes (u64map's
  * is 16): per live allocation the report pays for its own record plus
  * 6 / load bytes, at most 70% full, and 18 / load while growing.
  *
@@ -9,7 +9,8 @@
  * (a cache miss in the caller's array) only for an entry with the same
  * home and tag, gives up as soon as the distances say the key would have
  * been met, and a removal shifts the entries after it back without
- * reading any key.  Keys are read for every entry when the table grows.
+ * reading any key.  Keys are read for every entry when the table grows,
+ * each asked of the cache some entries before it is read.
  */
 #ifndef MT_U64INDEX_H
 #define MT_U64INDEX_H
@@ -25,14 +26,14 @@ struct u64index {
 	size_t mask;		/* capacity - 1; capacity is a power of two */
 	size_t count;
 	uint64_t seed;		/* as u64map's */
-	uint64_t (*key_of)(const void *ctx, uint32_t id);
+	const uint64_t *(*key_at)(const void *ctx, uint32_t id);
 	const void *ctx;
 };
 
-void u64index_init(struct u64index *index, uint64_t (*key_of)(const void *ctx, uint32_t id),
-    const void *ctx);
+void u64index_init(struct u64index *index,
+    const uint64_t *(*key_at)(const void *ctx, uint32_t id), const void *ctx);
 void u64index_free(struct u64index *index);
-/* File id under key, which is not in the index (key_of(ctx, id) must be key). */
+/* File id under key, which is not in the index (*key_at(ctx, id) must be key). */
 void u64index_add(struct u64index *index, uint64_t key, uint32_t id);
 /* Remove the id filed under key; returns whether there was one and stores it. */
 bool u64index_remove(struct u64index *index, uint64_t key, uint32_t *id);

@@ -17,12 +17,12 @@
 /* The caller's records: id -> key. */
 static uint64_t keys[MAX_IDS];
 
-static uint64_t
-key_of(const void *ctx, uint32_t id)
+static const uint64_t *
+key_at(const void *ctx, uint32_t id)
 {
 	const uint64_t *k = ctx;
 
-	return k[id];
+	return &k[id];
 }
 
 START_TEST(test_basic)
@@ -30,7 +30,7 @@ START_TEST(test_basic)
 	struct u64index ix;
 	uint32_t id = 7;
 
-	u64index_init(&ix, key_of, keys);
+	u64index_init(&ix, key_at, keys);
 	require(!u64index_remove(&ix, 5, &id));
 	require_uint_eq(id, 7);
 	keys[2] = 5;
@@ -59,7 +59,7 @@ START_TEST(test_guess)
 	struct u64index ix;
 	uint32_t id = 7;
 
-	u64index_init(&ix, key_of, keys);
+	u64index_init(&ix, key_at, keys);
 	/*
 	 * The seed is random: under about one in 700, two of the keys
 	 * below share a home slot and a tag.  Under this one they do not.
@@ -123,7 +123,7 @@ START_TEST(test_long_colliding_runs)
 	uint64_t low = (uint64_t)_i * 4093 & 0xfff;	/* also near the end, so runs wrap */
 
 	colliding(low, 12, 1, keys, 600);
-	u64index_init(&ix, key_of, keys);
+	u64index_init(&ix, key_at, keys);
 	ix.seed = 0;	/* the plain hash, under which the keys collide */
 	for (uint32_t k = 0; k < 600; k++) {
 		u64index_add(&ix, keys[k], k);
@@ -157,7 +157,7 @@ START_TEST(test_randomized_against_reference)
 	rng_seed(0x9e3779b97f4a7c15u + (uint64_t)_i);
 	for (size_t k = 0; k < (1 << 16); k++)
 		owner[k] = -1;
-	u64index_init(&ix, key_of, keys);
+	u64index_init(&ix, key_at, keys);
 	for (int step = 0; step < 400000 && n < MAX_IDS; step++) {
 		/* Universe of 2^16 keys, spread (and with low bits 0, as addresses have). */
 		unsigned k = (unsigned)(rng() % (1 << (10 + _i % 7)));
@@ -207,7 +207,7 @@ START_TEST(test_seed_spreads_crafted_keys)
 	size_t longest = 0;
 
 	colliding(7, 12, 1, keys, 600);
-	u64index_init(&ix, key_of, keys);
+	u64index_init(&ix, key_at, keys);
 	for (uint32_t k = 0; k < 600; k++)
 		u64index_add(&ix, keys[k], k);
 	for (size_t i = 0; i <= ix.mask; i++) {
