@@ -52,9 +52,13 @@ struct thread {
 /* A node of the stack trie: the stack `parent` with one frame pushed. */
 struct stack_node {
 	uint32_t parent;
-	/* In the trie: the children found last, newest first (recent_child); 0: none. */
-	uint32_t recent_children[2];
+	/*
+	 * In the trie: the node's first two children (0: none yet); any later
+	 * ones are in node_by_key, which more_children says (see first_child).
+	 */
+	uint32_t children[2];
 	bool is_entry;
+	bool more_children;
 	uint64_t code_id;
 	int64_t instruction_offset;
 };
@@ -116,7 +120,7 @@ struct capture {
 	size_t n_nodes, nodes_cap;
 	struct u64map node_by_key;
 	uint32_t child_cache[CHILD_CACHE_SIZE];	/* see child_node */
-	bool recent_first;		/* child_node asks the parent's recent children first */
+	bool parent_first;		/* child_node asks the parent's first two children first */
 	uint32_t order_misses;		/* of the way asked first, since order_since */
 	uint64_t order_since;		/* allocations when child_node last counted from 0 */
 
@@ -381,6 +385,19 @@ same_node(const struct stack_node *n, const struct stack_node *want)
 	    n->instruction_offset == want->instruction_offset && n->is_entry == want->is_entry;
 }
 
+/* A new node of the trie, child (parent, frame) of want. */
+static uint32_t
+new_node(struct capture *cap, const struct stack_node *want)
+{
+	cap->nodes = xgrowarray(cap->nodes, &cap->nodes_cap, cap->n_nodes + 1,
+	    sizeof *cap->nodes, 64);
+	struct stack_node *n = &cap->nodes[cap->n_nodes];
+	*n = *want;
+	n->children[0] = n->children[1] = 0;
+	n->more_children = false;
+	return (uint32_t)cap->n_nodes++;
+}
+
 /* The node of child (parent, frame) in node_by_key, added if it is new. */
 static __attribute__((noinline)) uint32_t
 find_child(struct capture *cap, const struct stack_node *want)
@@ -393,41 +410,57 @@ find_child(struct capture *cap, const struct stack_node *want)
 				return index;
 			continue;
 		}
-		cap->nodes = xgrowarray(cap->nodes, &cap->nodes_cap, cap->n_nodes + 1,
-		    sizeof *cap->nodes, 64);
-		cap->nodes[cap->n_nodes++] = *want;
-		return index;
+		return new_node(cap, want);
 	}
 }
 
 /*
- * The child of the parent's two children found last (see child_node), or
- * 0.  A walk of a call tree visits its nodes in the order it made them,
- * so these are near in memory where the map's slots and the cache's
- * nodes are not.
+ * The child among the parent's first two, or 0.  Most nodes of a trie
+ * have one or two children, and a walk of a call tree visits its nodes
+ * in the order it made them, so these are near in memory where the
+ * map's slots and the cache's nodes are not.
  */
 static inline uint32_t
-recent_child(const struct capture *cap, const struct stack_node *want)
+first_child(const struct capture *cap, const struct stack_node *want)
 {
-	const uint32_t *recent = cap->nodes[want->parent].recent_children;
+	const uint32_t *children = cap->nodes[want->parent].children;
 
 	for (int i = 0; i < 2; i++) {
-		if (recent[i] != 0 && same_node(&cap->nodes[recent[i]], want))
-			return recent[i];
+		if (children[i] != 0 && same_node(&cap->nodes[children[i]], want))
+			return children[i];
 	}
 	return 0;
 }
 
-/* The child from the map, made its parent's newest recent child. */
+/*
+ * The child that is not among the parent's first two: new, if the parent
+ * has a place for it there; else in node_by_key, or added to it.  Only
+ * the children of nodes with three or more go to the map: building the
+ * trie of a call tree (a node for most records: leaves, 164,508 nodes)
+ * spent a fifth of its time inserting into the map and growing it.
+ */
 static uint32_t
-remember_child(struct capture *cap, const struct stack_node *want)
+other_child(struct capture *cap, const struct stack_node *want)
 {
-	uint32_t node = find_child(cap, want);
-	uint32_t *recent = cap->nodes[want->parent].recent_children;
+	struct stack_node *parent = &cap->nodes[want->parent];
 
-	recent[1] = recent[0];
-	recent[0] = node;
-	return node;
+	if (parent->children[1] == 0) {
+		int place = parent->children[0] == 0 ? 0 : 1;
+		uint32_t node = new_node(cap, want);
+		cap->nodes[want->parent].children[place] = node;
+		return node;
+	}
+	parent->more_children = true;
+	return find_child(cap, want);
+}
+
+/* The child of want's parent: the first two, then other_child. */
+static uint32_t
+any_child(struct capture *cap, const struct stack_node *want)
+{
+	uint32_t found = first_child(cap, want);
+
+	return found != 0 ? found : other_child(cap, want);
 }
 
 /*
@@ -445,7 +478,7 @@ order_missed(struct capture *cap)
 	if (++cap->order_misses < ORDER_MISSES)
 		return;
 	if (cap->allocations - cap->order_since < (uint64_t)ORDER_MISSES * ORDER_SPAN)
-		cap->recent_first = !cap->recent_first;
+		cap->parent_first = !cap->parent_first;
 	cap->order_misses = 0;
 	cap->order_since = cap->allocations;
 }
@@ -470,24 +503,22 @@ cached_child(const struct capture *cap, const uint32_t *slot, const struct stack
 static __attribute__((noinline)) uint32_t
 child_node_uncached(struct capture *cap, const struct stack_node *want)
 {
-	uint32_t found = recent_child(cap, want);
-
 	order_missed(cap);
-	return found != 0 ? found : remember_child(cap, want);
+	return any_child(cap, want);
 }
 
-/* child_node where the parent's recent children are asked first. */
+/* child_node where the parent's first two children are asked first. */
 static __attribute__((noinline)) uint32_t
-child_node_recent_first(struct capture *cap, const struct stack_node *want)
+child_node_parent_first(struct capture *cap, const struct stack_node *want)
 {
-	uint32_t found = recent_child(cap, want);
+	uint32_t found = first_child(cap, want);
 
 	if (found != 0)
 		return found;
 	order_missed(cap);
 	uint32_t *slot = child_cache_slot(cap, want);
 	if (!cached_child(cap, slot, want))
-		*slot = remember_child(cap, want);
+		*slot = other_child(cap, want);
 	return *slot;
 }
 
@@ -496,7 +527,7 @@ child_node_recent_first(struct capture *cap, const struct stack_node *want)
  * few frames over and over, so a direct-mapped cache of the children
  * found lately (slot: a cheap hash of the child; 0: empty, as the root is
  * no child) answers most pushes without node_key's hashes and the map;
- * then the parent's two children found last, then the map.  A trie too
+ * then the parent's first two children, then the map.  A trie too
  * large for the cache (a recursion of two calls on a line, fib, in
  * Python 3.11 or later, whose frames have their instruction offsets:
  * 133,720 nodes) missed it at nearly every push, and the map's slots
@@ -509,8 +540,8 @@ child_node_recent_first(struct capture *cap, const struct stack_node *want)
 static inline __attribute__((always_inline)) uint32_t
 child_node(struct capture *cap, const struct stack_node *want)
 {
-	if (cap->recent_first)
-		return child_node_recent_first(cap, want);
+	if (cap->parent_first)
+		return child_node_parent_first(cap, want);
 
 	uint32_t *slot = child_cache_slot(cap, want);
 	if (!cached_child(cap, slot, want))
