@@ -6,6 +6,7 @@
  * surrogates, truncated sequences and code points above U+10FFFF.
  */
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,30 @@ START_TEST(test_valid_prefix)
 }
 END_TEST
 
+/*
+ * ASCII is checked a word at a time: a sequence at every offset of a
+ * longer name, in and across the words, and ASCII after it.
+ */
+START_TEST(test_sequence_at_every_offset)
+{
+	static const struct { const char *seq; bool valid; } cases[] = {
+		{ "\x80", false }, { "\xc3\xa9", true }, { "\xe2\x82", false },
+		{ "\xf0\x9f\x98\x80", true }, { "\xed\xa0\x80", false },
+	};
+	char name[64];
+
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		size_t seq_len = strlen(cases[c].seq);
+		for (size_t at = 0; at + seq_len <= 40; at++) {
+			memset(name, 'a', 40);
+			memcpy(name + at, cases[c].seq, seq_len);
+			ck_assert_msg(utf8_valid_prefix(name, 40) == (cases[c].valid ? 40 : at),
+			    "case %zu at %zu: %zu", c, at, utf8_valid_prefix(name, 40));
+		}
+	}
+}
+END_TEST
+
 /* The first repair of a run warns, once: later repairs are silent. */
 START_TEST(test_one_warning)
 {
@@ -121,6 +146,7 @@ utf8_suite(void)
 	tcase_add_test(tc, test_like_python);
 	tcase_add_test(tc, test_valid_is_not_copied);
 	tcase_add_test(tc, test_valid_prefix);
+	tcase_add_test(tc, test_sequence_at_every_offset);
 	tcase_add_test(tc, test_one_warning);
 	suite_add_tcase(s, tc);
 	return s;
