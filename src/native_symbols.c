@@ -18,6 +18,7 @@
 #include "elf_file.h"
 #include "elf_symbols.h"
 #include "frame.h"
+#include "inflated_elf.h"
 #include "message.h"
 #include "owned.h"
 #include "u64map.h"
@@ -42,6 +43,7 @@ struct binary {
 	Elf *elfs[2];			/* the binary, then its separate debug file */
 	size_t n_elfs;
 	struct dwarf_frames *dwarf;	/* NULL: no DWARF */
+	struct inflated_elf inflated;	/* the DWARF's file inflated, if it was compressed */
 	struct elf_symbols tables[2];	/* searched in order, as libbacktrace's list */
 	size_t n_tables;
 	struct u64map resolved;		/* relative address -> index into results */
@@ -49,6 +51,7 @@ struct binary {
 
 struct native_symbols {
 	char *symfs;			/* without a trailing slash; NULL: none */
+	unsigned threads;		/* for inflated_elf_open */
 	struct binary **binaries;
 	size_t n_binaries, binaries_cap;
 	struct u64map binary_by_path;	/* hash of the path (probed, see binary_for) -> index */
@@ -165,7 +168,10 @@ open_binary(struct native_symbols *ns, struct binary *b, const struct native_ima
 		add_elf(b, debug_fd, debug);
 	else if (debug_fd >= 0)
 		close(debug_fd);
-	b->dwarf = dwarf_frames_open(b->elfs[b->n_elfs - 1]);
+	Elf *dwarf_elf = b->elfs[b->n_elfs - 1];
+	if (inflated_elf_open(dwarf_elf, ns->threads, &b->inflated))
+		dwarf_elf = b->inflated.elf;
+	b->dwarf = dwarf_frames_open(dwarf_elf);
 	b->state = BINARY_USABLE;
 }
 
@@ -205,10 +211,11 @@ binary_for(struct native_symbols *ns, const struct native_image *image)
 }
 
 struct native_symbols *
-native_symbols_new(const char *symfs)
+native_symbols_new(const char *symfs, unsigned threads)
 {
 	struct native_symbols *ns = xcalloc(1, sizeof *ns);
 
+	ns->threads = threads;
 	elf_version(EV_CURRENT);
 	if (symfs != NULL) {
 		size_t len = strlen(symfs);
@@ -228,6 +235,7 @@ native_symbols_free(struct native_symbols *ns)
 	for (size_t i = 0; i < ns->n_binaries; i++) {
 		struct binary *b = ns->binaries[i];
 		dwarf_frames_free(b->dwarf);
+		inflated_elf_close(&b->inflated);
 		for (size_t k = 0; k < b->n_tables; k++)
 			elf_symbols_free(&b->tables[k]);
 		for (size_t k = 0; k < b->n_elfs; k++) {

@@ -55,8 +55,11 @@ struct native_image {
 
 struct native_symbols;
 
-/* symfs: a directory the recorded paths are read under, or NULL for "/". */
-struct native_symbols *native_symbols_new(const char *symfs);
+/*
+ * symfs: a directory the recorded paths are read under, or NULL for "/";
+ * threads: how many threads it may use (see inflated_elf.h).
+ */
+struct native_symbols *native_symbols_new(const char *symfs, unsigned threads);
 void native_symbols_free(struct native_symbols *ns);
 
 /*

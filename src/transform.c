@@ -809,7 +809,7 @@ transform_run(int fd, FILE *out, const struct transform_options *opts)
 		goto done;
 	}
 	if (h->native_traces)
-		p.symbols = native_symbols_new(opts->symfs);
+		p.symbols = native_symbols_new(opts->symfs, opts->cpu_threads);
 	p.cap = capture_new(h);
 	/* --thread picks rows of single threads (see pipeline_rows). */
 	p.report = report_new(opts->mode, opts->threshold,

@@ -168,7 +168,7 @@ START_TEST(test_resolve_own_function)
 	uintptr_t ip = (uintptr_t)&probe_target + 1;
 
 	find_image(ip, &f);
-	struct native_symbols *ns = native_symbols_new(NULL);
+	struct native_symbols *ns = native_symbols_new(NULL, 1);
 	size_t n = native_symbols_resolve(ns, &f.image, ip, &frames);
 	ck_assert_uint_ge(n, 1);
 	/* The real function comes last, after anything inlined into it. */
@@ -193,7 +193,7 @@ START_TEST(test_symfs_root)
 
 	find_image(ip, &f);
 	/* "/" and "//" are the root itself. */
-	struct native_symbols *ns = native_symbols_new("//");
+	struct native_symbols *ns = native_symbols_new("//", 1);
 	size_t n = native_symbols_resolve(ns, &f.image, ip, &frames);
 	ck_assert_uint_ge(n, 1);
 	ck_assert_str_eq(frames[n - 1].function, "probe_target");
@@ -208,7 +208,7 @@ START_TEST(test_missing_binary_is_unknown)
 	uintptr_t ip = (uintptr_t)&probe_target + 1;
 
 	find_image(ip, &f);
-	struct native_symbols *ns = native_symbols_new("/nonexistent/memray-transform-symfs");
+	struct native_symbols *ns = native_symbols_new("/nonexistent/memray-transform-symfs", 1);
 	ck_assert_uint_eq(native_symbols_resolve(ns, &f.image, ip, &frames), 1);
 	ck_assert_str_eq(frames[0].function, "<unknown>");
 	ck_assert_str_eq(frames[0].file, "<unknown>");
@@ -226,14 +226,14 @@ START_TEST(test_other_build_is_unknown)
 	/* Loadable segments that differ from the file's: another build, not used. */
 	find_image(ip, &f);
 	f.segments[0].memsz += 0x1000;
-	struct native_symbols *ns = native_symbols_new(NULL);
+	struct native_symbols *ns = native_symbols_new(NULL, 1);
 	ck_assert_uint_eq(native_symbols_resolve(ns, &f.image, ip, &frames), 1);
 	ck_assert_str_eq(frames[0].function, "<unknown>");
 	native_symbols_free(ns);
 
 	find_image(ip, &f);
 	f.image.n_segments--;
-	ns = native_symbols_new(NULL);
+	ns = native_symbols_new(NULL, 1);
 	ck_assert_uint_eq(native_symbols_resolve(ns, &f.image, ip, &frames), 1);
 	ck_assert_str_eq(frames[0].function, "<unknown>");
 	native_symbols_free(ns);
