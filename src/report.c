@@ -1383,11 +1383,25 @@ by_seq(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
+/* A young block alive at the peak (peak_young[k]) and its group, for report_rows. */
+struct young_in_group {
+	uint32_t group;
+	uint32_t k;
+};
+
+static int
+by_group(const void *a, const void *b)
+{
+	const struct young_in_group *x = a, *y = b;
+
+	return (x->group > y->group) - (x->group < y->group);
+}
+
 size_t
 report_rows(struct report *r, const struct report_row **rows)
 {
-	uint32_t young_groups[YOUNG_MAX];
-	size_t n = 0;
+	struct young_in_group young[YOUNG_MAX];
+	size_t n = 0, next = 0;
 
 	/* Filing puts the young still alive from the last peak in peak_young too. */
 	file_all_young(r);
@@ -1395,38 +1409,37 @@ report_rows(struct report *r, const struct report_row **rows)
 		const struct young_at_peak *y = &r->peak_young[k];
 		const struct alloc_event ev = { .native_id = y->native_id, .stack = y->stack,
 			.thread = y->thread };
-		young_groups[k] = member_group(r, &ev);
+		young[k] = (struct young_in_group){ member_group(r, &ev), k };
 	}
-	/* The groups' values to report, the young alive at the peak folded in. */
-	struct group_value *values = xreallocarray(NULL, r->n_groups ? r->n_groups : 1,
-	    sizeof *values);
-	for (size_t i = 0; i < r->n_groups; i++) {
-		const struct group *g = &r->groups[i];
-		values[i] = r->mode == REPORT_PEAK && !r->aggregated && g->epoch == r->epoch ?
-		    g->at_peak : g->now;
-	}
-	for (uint32_t k = 0; k < r->n_peak_young; k++) {
-		const struct young_at_peak *y = &r->peak_young[k];
-		const struct group_value member = {
-			.n_allocations = 1, .size = y->size, .seq = y->seq, .thread = y->thread,
-			.generation = y->generation, .allocator = y->allocator,
-		};
-		fold(&values[young_groups[k]], &member);
-	}
+	qsort(young, r->n_peak_young, sizeof *young, by_group);
 	free(r->rows);
 	r->rows = xreallocarray(NULL, r->n_groups ? r->n_groups : 1, sizeof *r->rows);
-	for (size_t i = 0; i < r->n_groups; i++) {
+	for (uint32_t i = 0; i < r->n_groups; i++) {
 		const struct group *g = &r->groups[i];
-		const struct group_value *v = &values[i];
-		if (v->n_allocations == 0)
+		struct group_value v = r->mode == REPORT_PEAK && !r->aggregated &&
+		    g->epoch == r->epoch ? g->at_peak : g->now;
+		/*
+		 * The young alive at the peak folded in, met in group order.
+		 * Folding them into a copy of every group's value instead cost
+		 * temporary mode 8% more CPU time on a capture of 164,508
+		 * stacks (leaves), 5% on fib's (paired medians).
+		 */
+		for (; next < r->n_peak_young && young[next].group == i; next++) {
+			const struct young_at_peak *y = &r->peak_young[young[next].k];
+			const struct group_value member = {
+				.n_allocations = 1, .size = y->size, .seq = y->seq, .thread = y->thread,
+				.generation = y->generation, .allocator = y->allocator,
+			};
+			fold(&v, &member);
+		}
+		if (v.n_allocations == 0)
 			continue;
 		r->rows[n++] = (struct report_row){
-			.seq = v->seq, .n_allocations = v->n_allocations, .size = v->size,
-			.native_id = g->native_id, .stack = g->stack, .thread = v->thread,
-			.generation = v->generation, .allocator = v->allocator,
+			.seq = v.seq, .n_allocations = v.n_allocations, .size = v.size,
+			.native_id = g->native_id, .stack = g->stack, .thread = v.thread,
+			.generation = v.generation, .allocator = v.allocator,
 		};
 	}
-	free(values);
 	qsort(r->rows, n, sizeof *r->rows, by_seq);
 	*rows = r->rows;
 	return n;
