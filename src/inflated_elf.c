@@ -116,6 +116,26 @@ has_section(Elf *elf, size_t shstrndx, const char *name)
 	return false;
 }
 
+/*
+ * Debug sections no report reads (locations, macros, call frames): left
+ * out, empty, when compressed.  dwarf_frames asks libdw for names, line
+ * tables, ranges and inlined calls only, as memray's libbacktrace does.
+ * On libc's debug file .debug_loclists is a fifth of the compressed bytes.
+ */
+static bool
+unread_section(const char *name)
+{
+	static const char *const unread[] = {
+		".debug_loc", ".debug_loclists", ".debug_macro", ".debug_macinfo", ".debug_frame",
+	};
+
+	for (size_t i = 0; i < sizeof unread / sizeof unread[0]; i++) {
+		if (strcmp(name, unread[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Round offset up to a multiple of align (a power of two, or 0 or 1 for none); false on overflow. */
 static bool
 align_up(size_t *offset, uint64_t align)
@@ -136,8 +156,8 @@ align_up(size_t *offset, uint64_t align)
  * reached.
  */
 static bool
-lay_out(Elf *elf, size_t shnum, Elf64_Shdr *shdrs, struct inflation *jobs, size_t *n_jobs,
-    size_t *shoff, size_t *size)
+lay_out(Elf *elf, size_t shnum, size_t shstrndx, Elf64_Shdr *shdrs, struct inflation *jobs,
+    size_t *n_jobs, size_t *shoff, size_t *size)
 {
 	size_t offset = sizeof(Elf64_Ehdr);
 
@@ -156,6 +176,13 @@ lay_out(Elf *elf, size_t shnum, Elf64_Shdr *shdrs, struct inflation *jobs, size_
 		if (raw == NULL || raw->d_buf == NULL || raw->d_size != shdr->sh_size)
 			return false;
 		uint64_t content = shdr->sh_size, align = shdr->sh_addralign;
+		const char *name = elf_strptr(elf, shstrndx, shdr->sh_name);
+		if ((shdr->sh_flags & SHF_COMPRESSED) && name != NULL && unread_section(name)) {
+			shdrs[i].sh_flags &= ~(uint64_t)SHF_COMPRESSED;
+			shdrs[i].sh_offset = offset;
+			shdrs[i].sh_size = 0;
+			continue;
+		}
 		if (shdr->sh_flags & SHF_COMPRESSED) {
 			Elf64_Chdr chdr;
 			if (raw->d_size < sizeof chdr)
@@ -233,7 +260,7 @@ inflated_elf_open(Elf *elf, unsigned threads, struct inflated_elf *out)
 		return false;
 	Elf64_Shdr *shdrs = xreallocarray(NULL, shnum, sizeof *shdrs);
 	struct inflation *jobs = xreallocarray(NULL, shnum, sizeof *jobs);
-	bool ok = lay_out(elf, shnum, shdrs, jobs, &n_jobs, &shoff, &size) && n_jobs > 0 &&
+	bool ok = lay_out(elf, shnum, shstrndx, shdrs, jobs, &n_jobs, &shoff, &size) && n_jobs > 0 &&
 	    size <= SIZE_MAX - HUGE_PAGE;
 	void *mapping = MAP_FAILED;
 

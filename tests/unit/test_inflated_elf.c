@@ -1,13 +1,16 @@
 /*
  * test_inflated_elf: a copy of this test program (built with -g) whose
  * debug sections objcopy compressed with zlib, inflated: every section as
- * libelf's own elf_compress inflates it, on one thread and on two.  A
+ * libelf's own elf_compress inflates it, on one thread and on two, but
+ * those no report reads (locations, macros, call frames), empty.  A
  * file with nothing compressed, a damaged stream and a size no stream
  * could inflate to are left to the caller.
  */
 #include <check.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,21 +84,44 @@ largest_compressed(Elf *elf)
 	return largest;
 }
 
+/* The sections inflated_elf leaves out, empty. */
+static bool
+left_out(const char *name)
+{
+	static const char *const names[] = {
+		".debug_loc", ".debug_loclists", ".debug_macro", ".debug_macinfo", ".debug_frame",
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
 START_TEST(test_sections_as_libelf_inflates_them)
 {
 	unsigned threads = (unsigned)_i + 1;
 	char *bytes, *ref_bytes;
 	Elf *elf = open_copy(&bytes), *ref = open_copy(&ref_bytes);
 	struct inflated_elf ie;
-	size_t n, inflated = 0;
+	size_t n, shstrndx, inflated = 0;
 
 	ck_assert(inflated_elf_open(elf, threads, &ie));
 	ck_assert_int_eq(elf_getshdrnum(ref, &n), 0);
+	ck_assert_int_eq(elf_getshdrstrndx(ref, &shstrndx), 0);
 	for (size_t i = 1; i < n; i++) {
 		Elf_Scn *want_scn = elf_getscn(ref, i), *got_scn = elf_getscn(ie.elf, i);
 		GElf_Shdr want, got;
 		ck_assert_ptr_nonnull(gelf_getshdr(want_scn, &want));
 		ck_assert_ptr_nonnull(gelf_getshdr(got_scn, &got));
+		if ((want.sh_flags & SHF_COMPRESSED) &&
+		    left_out(elf_strptr(ref, shstrndx, want.sh_name))) {
+			ck_assert_uint_eq(got.sh_name, want.sh_name);
+			ck_assert_uint_eq(got.sh_flags, want.sh_flags & ~(uint64_t)SHF_COMPRESSED);
+			ck_assert_uint_eq(got.sh_size, 0);
+			continue;
+		}
 		if (want.sh_flags & SHF_COMPRESSED) {
 			ck_assert_int_eq(elf_compress(want_scn, 0, 0), 1);
 			ck_assert_ptr_nonnull(gelf_getshdr(want_scn, &want));
