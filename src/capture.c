@@ -54,11 +54,10 @@ struct stack_node {
 	uint32_t parent;
 	/*
 	 * In the trie: the node's first two children (0: none yet); any later
-	 * ones are in node_by_key, which more_children says (see first_child).
+	 * ones are in node_by_key (see other_child).
 	 */
 	uint32_t children[2];
 	bool is_entry;
-	bool more_children;
 	uint64_t code_id;
 	int64_t instruction_offset;
 };
@@ -394,7 +393,6 @@ new_node(struct capture *cap, const struct stack_node *want)
 	struct stack_node *n = &cap->nodes[cap->n_nodes];
 	*n = *want;
 	n->children[0] = n->children[1] = 0;
-	n->more_children = false;
 	return (uint32_t)cap->n_nodes++;
 }
 
@@ -442,15 +440,14 @@ first_child(const struct capture *cap, const struct stack_node *want)
 static uint32_t
 other_child(struct capture *cap, const struct stack_node *want)
 {
-	struct stack_node *parent = &cap->nodes[want->parent];
+	const uint32_t *children = cap->nodes[want->parent].children;
 
-	if (parent->children[1] == 0) {
-		int place = parent->children[0] == 0 ? 0 : 1;
-		uint32_t node = new_node(cap, want);
+	if (children[1] == 0) {
+		int place = children[0] == 0 ? 0 : 1;
+		uint32_t node = new_node(cap, want);	/* moves the nodes */
 		cap->nodes[want->parent].children[place] = node;
 		return node;
 	}
-	parent->more_children = true;
 	return find_child(cap, want);
 }
 

@@ -26,6 +26,7 @@
 
 /* One compressed section: where its stream is, where it inflates to. */
 struct inflation {
+	size_t section;
 	const unsigned char *from;
 	size_t from_size;
 	unsigned char *to;
@@ -196,6 +197,7 @@ lay_out(Elf *elf, size_t shnum, size_t shstrndx, Elf64_Shdr *shdrs, struct infla
 			shdrs[i].sh_flags &= ~(uint64_t)SHF_COMPRESSED;
 			shdrs[i].sh_addralign = align;
 			jobs[(*n_jobs)++] = (struct inflation){
+				.section = i,
 				.from = (const unsigned char *)raw->d_buf + sizeof chdr,
 				.from_size = raw->d_size - sizeof chdr,
 				.to_size = (size_t)content,
@@ -220,7 +222,6 @@ fill(Elf *elf, const Elf64_Ehdr *ehdr, size_t shnum, const Elf64_Shdr *shdrs,
     struct inflation *jobs, size_t n_jobs, size_t shoff, unsigned char *image, unsigned threads)
 {
 	Elf64_Ehdr header = *ehdr;
-	size_t job = 0;
 
 	/* No program headers: the file's describe the binary's memory, which libdw does not ask. */
 	header.e_phoff = 0;
@@ -230,14 +231,13 @@ fill(Elf *elf, const Elf64_Ehdr *ehdr, size_t shnum, const Elf64_Shdr *shdrs,
 	memcpy(image, &header, sizeof header);
 	for (size_t i = 1; i < shnum; i++) {
 		const Elf64_Shdr *old = elf64_getshdr(elf_getscn(elf, i));
-		if (shdrs[i].sh_type == SHT_NOBITS || shdrs[i].sh_size == 0)
-			continue;
-		if (old->sh_flags & SHF_COMPRESSED)
-			jobs[job++].to = image + shdrs[i].sh_offset;
-		else
+		if (shdrs[i].sh_type != SHT_NOBITS && shdrs[i].sh_size > 0 &&
+		    !(old->sh_flags & SHF_COMPRESSED))
 			memcpy(image + shdrs[i].sh_offset, elf_rawdata(elf_getscn(elf, i), NULL)->d_buf,
 			    shdrs[i].sh_size);
 	}
+	for (size_t k = 0; k < n_jobs; k++)
+		jobs[k].to = image + shdrs[jobs[k].section].sh_offset;
 	memcpy(image + shoff, shdrs, shnum * sizeof *shdrs);
 	return inflate_all(jobs, n_jobs, threads);
 }
