@@ -2,9 +2,10 @@
  * test_inflated_elf: a copy of this test program (built with -g) whose
  * debug sections objcopy compressed with zlib, inflated: every section as
  * libelf's own elf_compress inflates it, on one thread and on two, but
- * those no report reads (locations, macros, call frames), empty.  A
- * file with nothing compressed, a damaged stream and a size no stream
- * could inflate to are left to the caller.
+ * those no report reads (locations, macros, call frames), empty; also
+ * beside a section that inflates to nothing.  A file with nothing
+ * compressed, a damaged stream and a size no stream could inflate to are
+ * left to the caller.
  */
 #include <check.h>
 #include <fcntl.h>
@@ -99,24 +100,26 @@ left_out(const char *name)
 	return false;
 }
 
-START_TEST(test_sections_as_libelf_inflates_them)
+/*
+ * Every section of the inflated image against the compressed file's, as
+ * libelf inflates them: the same, but the ones left out and section
+ * `emptied` (0: none), which must be empty.  Returns how many it compared
+ * after inflating them.
+ */
+static size_t
+check_sections(const struct inflated_elf *ie, Elf *ref, size_t emptied)
 {
-	unsigned threads = (unsigned)_i + 1;
-	char *bytes, *ref_bytes;
-	Elf *elf = open_copy(&bytes), *ref = open_copy(&ref_bytes);
-	struct inflated_elf ie;
 	size_t n, shstrndx, inflated = 0;
 
-	ck_assert(inflated_elf_open(elf, threads, &ie));
 	ck_assert_int_eq(elf_getshdrnum(ref, &n), 0);
 	ck_assert_int_eq(elf_getshdrstrndx(ref, &shstrndx), 0);
 	for (size_t i = 1; i < n; i++) {
-		Elf_Scn *want_scn = elf_getscn(ref, i), *got_scn = elf_getscn(ie.elf, i);
+		Elf_Scn *want_scn = elf_getscn(ref, i), *got_scn = elf_getscn(ie->elf, i);
 		GElf_Shdr want, got;
 		ck_assert_ptr_nonnull(gelf_getshdr(want_scn, &want));
 		ck_assert_ptr_nonnull(gelf_getshdr(got_scn, &got));
 		if ((want.sh_flags & SHF_COMPRESSED) &&
-		    left_out(elf_strptr(ref, shstrndx, want.sh_name))) {
+		    (i == emptied || left_out(elf_strptr(ref, shstrndx, want.sh_name)))) {
 			ck_assert_uint_eq(got.sh_name, want.sh_name);
 			ck_assert_uint_eq(got.sh_flags, want.sh_flags & ~(uint64_t)SHF_COMPRESSED);
 			ck_assert_uint_eq(got.sh_size, 0);
@@ -138,9 +141,62 @@ START_TEST(test_sections_as_libelf_inflates_them)
 		ck_assert_msg(memcmp(got_data->d_buf, want_data->d_buf, want_data->d_size) == 0,
 		    "section %zu differs", i);
 	}
-	ck_assert_uint_gt(inflated, 0);
+	return inflated;
+}
+
+START_TEST(test_sections_as_libelf_inflates_them)
+{
+	unsigned threads = (unsigned)_i + 1;
+	char *bytes, *ref_bytes;
+	Elf *elf = open_copy(&bytes), *ref = open_copy(&ref_bytes);
+	struct inflated_elf ie;
+
+	ck_assert(inflated_elf_open(elf, threads, &ie));
+	ck_assert_uint_gt(check_sections(&ie, ref, 0), 1);
 	inflated_elf_close(&ie);
 	ck_assert_ptr_null(ie.elf);
+	elf_end(elf);
+	elf_end(ref);
+	free(bytes);
+	free(ref_bytes);
+}
+END_TEST
+
+/*
+ * A compressed section that inflates to nothing (its stream an empty zlib
+ * stream) among the others: they still land where they belong.
+ */
+START_TEST(test_empty_section_among_others)
+{
+	static const unsigned char empty_stream[] = { 0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01 };
+	char *bytes, *ref_bytes;
+	Elf *elf = open_copy(&bytes), *ref = open_copy(&ref_bytes);
+	Elf_Scn *scn = NULL, *smallest = NULL;
+	GElf_Shdr shdr;
+	Elf64_Chdr chdr;
+	struct inflated_elf ie;
+	uint64_t size = UINT64_MAX;
+
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		ck_assert_ptr_nonnull(gelf_getshdr(scn, &shdr));
+		if ((shdr.sh_flags & SHF_COMPRESSED) && shdr.sh_size < size) {
+			smallest = scn;
+			size = shdr.sh_size;
+		}
+	}
+	ck_assert_ptr_nonnull(gelf_getshdr(smallest, &shdr));
+	size_t emptied = elf_ndxscn(smallest);
+	ck_assert_uint_ge(shdr.sh_size, sizeof chdr + sizeof empty_stream);
+	memcpy(&chdr, bytes + shdr.sh_offset, sizeof chdr);
+	chdr.ch_size = 0;
+	memcpy(bytes + shdr.sh_offset, &chdr, sizeof chdr);
+	memcpy(bytes + shdr.sh_offset + sizeof chdr, empty_stream, sizeof empty_stream);
+	elf_end(elf);
+	elf = elf_memory(bytes, copy_size);
+
+	ck_assert(inflated_elf_open(elf, 2, &ie));
+	ck_assert_uint_gt(check_sections(&ie, ref, emptied), 0);
+	inflated_elf_close(&ie);
 	elf_end(elf);
 	elf_end(ref);
 	free(bytes);
@@ -199,6 +255,7 @@ inflated_elf_suite(void)
 
 	tcase_add_unchecked_fixture(tc, make_copy, free_copy);
 	tcase_add_loop_test(tc, test_sections_as_libelf_inflates_them, 0, 2);
+	tcase_add_test(tc, test_empty_section_among_others);
 	tcase_add_test(tc, test_nothing_compressed_is_left);
 	tcase_add_loop_test(tc, test_damage_is_left, 0, 2);
 	suite_add_tcase(s, tc);
