@@ -37,14 +37,19 @@ struct group_value {
 	uint8_t allocator;
 };
 
+/*
+ * A group's value at the peak is in the report's at_peak array, beside
+ * the groups (peak mode only): it is written once a peak, where `now` and
+ * the list change at every member, and temporary and leaks modes, whose
+ * groups are many where stacks are (leaves: 164,508), need none.
+ */
 struct group {
 	uint64_t native_id;
 	uint32_t stack;
 	uint32_t head, tail;		/* live members, oldest first (peak, leaks) */
 	uint32_t thread;		/* the key's thread with split_threads, else NONE */
 	struct group_value now;
-	struct group_value at_peak;	/* valid when epoch == report epoch (peak mode) */
-	uint64_t epoch;
+	uint64_t epoch;			/* at_peak[group] is valid when this is the report's */
 };
 
 /*
@@ -247,6 +252,8 @@ struct report {
 
 	struct group *groups;
 	size_t n_groups, groups_cap;
+	struct group_value *at_peak;	/* by group (peak mode): see struct group */
+	size_t at_peak_cap;
 	struct u64map group_by_key;
 	uint32_t *group_of_stack;	/* see group_for; NONE: none yet */
 	size_t group_of_stack_len;
@@ -346,6 +353,7 @@ report_free(struct report *r)
 	free(r->rings);
 	free(r->thread_live);
 	free(r->groups);
+	free(r->at_peak);
 	free(r->group_of_stack);
 	free(r->members);
 	free(r->origins);
@@ -501,6 +509,11 @@ group_for(struct report *r, uint32_t stack, uint64_t native_id, uint32_t thread)
 		.native_id = native_id, .stack = stack, .head = NONE, .tail = NONE, .thread = thread,
 		.epoch = r->epoch,
 	};
+	if (r->mode == REPORT_PEAK) {
+		r->at_peak = xgrowarray(r->at_peak, &r->at_peak_cap, r->n_groups + 1,
+		    sizeof *r->at_peak, 256);
+		r->at_peak[index] = (struct group_value){ 0 };
+	}
 	r->n_groups++;
 	return index;
 }
@@ -510,7 +523,7 @@ static void
 touch(struct report *r, struct group *g)
 {
 	if (r->mode == REPORT_PEAK && g->epoch != r->epoch) {
-		g->at_peak = g->now;
+		r->at_peak[g - r->groups] = g->now;
 		g->epoch = r->epoch;
 	}
 }
@@ -1417,7 +1430,7 @@ report_rows(struct report *r, const struct report_row **rows)
 	for (uint32_t i = 0; i < r->n_groups; i++) {
 		const struct group *g = &r->groups[i];
 		struct group_value v = r->mode == REPORT_PEAK && !r->aggregated &&
-		    g->epoch == r->epoch ? g->at_peak : g->now;
+		    g->epoch == r->epoch ? r->at_peak[i] : g->now;
 		/*
 		 * The young alive at the peak folded in, met in group order.
 		 * Folding them into a copy of every group's value instead cost
