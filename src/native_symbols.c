@@ -6,6 +6,7 @@
  */
 #include "native_symbols.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <gelf.h>
 #include <stdbool.h>
@@ -25,7 +26,7 @@
 #include "xmalloc.h"
 
 /* libstdc++'s abi::__cxa_demangle (Itanium C++ ABI), the demangler memray calls. */
-extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+typedef char *cxa_demangle_fn(const char *mangled, char *buf, size_t *len, int *status);
 
 static const struct frame_text unknown_frame = { "<unknown>", "<unknown>", 0 };
 
@@ -60,6 +61,9 @@ struct native_symbols {
 	struct frame_text *scratch;	/* the frames of the address being resolved */
 	size_t n_scratch, scratch_cap;
 	struct owned demangled;		/* the demangled names in results */
+	bool demangler_sought;		/* see demangler */
+	void *libstdcxx;		/* dlopen's handle, or NULL */
+	cxa_demangle_fn *cxa_demangle;
 };
 
 /* Whether the PT_LOAD segments are those the capture recorded (dl_iterate_phdr's). */
@@ -85,6 +89,28 @@ segments_match(Elf *elf, const struct native_image *image)
 }
 
 /*
+ * __cxa_demangle, from libstdc++ loaded the first time a name needs it,
+ * or NULL (after a warning) if it cannot be.  Linked in, libstdc++ cost
+ * every run 1.6 ms of loading, a third of starting the process, where
+ * only native captures of C++ code call it.
+ */
+static cxa_demangle_fn *
+demangler(struct native_symbols *ns)
+{
+	if (ns->demangler_sought)
+		return ns->cxa_demangle;
+	ns->demangler_sought = true;
+	ns->libstdcxx = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+	void *symbol = ns->libstdcxx != NULL ? dlsym(ns->libstdcxx, "__cxa_demangle") : NULL;
+	if (symbol != NULL)
+		memcpy(&ns->cxa_demangle, &symbol, sizeof symbol);
+	else
+		warning("no __cxa_demangle in libstdc++.so.6 (%s): C++ names are not demangled",
+		    dlerror());
+	return ns->cxa_demangle;
+}
+
+/*
  * Add a frame for function, unless it has no name, as memray's callback
  * does (a dwarf_frame_fn; arg is the native_symbols).
  */
@@ -93,9 +119,9 @@ add_frame(void *arg, const char *function, const char *file, int line)
 {
 	struct native_symbols *ns = arg;
 
-	if (function != NULL && function[0] == '_' && function[1] == 'Z') {
+	if (function != NULL && function[0] == '_' && function[1] == 'Z' && demangler(ns) != NULL) {
 		int status;
-		char *demangled = __cxa_demangle(function, NULL, NULL, &status);
+		char *demangled = ns->cxa_demangle(function, NULL, NULL, &status);
 		if (demangled != NULL)
 			function = owned_keep(&ns->demangled, demangled);
 	}
@@ -249,6 +275,8 @@ native_symbols_free(struct native_symbols *ns)
 	for (size_t i = 0; i < ns->n_results; i++)
 		free(ns->results[i].frames);
 	owned_free(&ns->demangled);
+	if (ns->libstdcxx != NULL)
+		dlclose(ns->libstdcxx);
 	free(ns->results);
 	free(ns->scratch);
 	free(ns->binaries);

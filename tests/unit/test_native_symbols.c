@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE		/* dl_iterate_phdr */
 #include <check.h>
+#include <dlfcn.h>
 #include <link.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -185,6 +186,31 @@ START_TEST(test_resolve_own_function)
 }
 END_TEST
 
+/*
+ * A C++ function's name comes out demangled, as memray's __cxa_demangle
+ * gives it: std::exception's destructor in libstdc++, from its symbol
+ * table (its mangled name, D1 or D2, is the same destructor).
+ */
+START_TEST(test_cxx_name_demangled)
+{
+	struct found f;
+	const struct frame_text *frames;
+	void *lib = dlopen("libstdc++.so.6", RTLD_NOW | RTLD_LOCAL);
+
+	ck_assert_ptr_nonnull(lib);
+	void *function = dlsym(lib, "_ZNSt9exceptionD2Ev");
+	ck_assert_ptr_nonnull(function);
+	uintptr_t ip = (uintptr_t)function + 1;
+	find_image(ip, &f);
+	struct native_symbols *ns = native_symbols_new(NULL, 1);
+	size_t n = native_symbols_resolve(ns, &f.image, ip, &frames);
+	ck_assert_uint_ge(n, 1);
+	ck_assert_str_eq(frames[n - 1].function, "std::exception::~exception()");
+	native_symbols_free(ns);
+	dlclose(lib);
+}
+END_TEST
+
 START_TEST(test_symfs_root)
 {
 	struct found f;
@@ -255,6 +281,7 @@ native_symbols_suite(void)
 
 	tc = tcase_create("resolve");
 	tcase_add_test(tc, test_resolve_own_function);
+	tcase_add_test(tc, test_cxx_name_demangled);
 	tcase_add_test(tc, test_symfs_root);
 	tcase_add_test(tc, test_missing_binary_is_unknown);
 	tcase_add_test(tc, test_other_build_is_unknown);
