@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <zlib.h>
 
+#include "elf_file.h"
 #include "xmalloc.h"
 
 /* The image is aligned to this, the size of a huge page on x86-64 and arm64. */
@@ -100,21 +101,6 @@ inflate_all(struct inflation *jobs, size_t n, unsigned threads)
 	if (helped)
 		pthread_join(helper, NULL);
 	return !atomic_load(&all.failed);
-}
-
-/* Whether elf has a section called name. */
-static bool
-has_section(Elf *elf, size_t shstrndx, const char *name)
-{
-	Elf_Scn *scn = NULL;
-
-	while ((scn = elf_nextscn(elf, scn)) != NULL) {
-		const Elf64_Shdr *shdr = elf64_getshdr(scn);
-		const char *n = shdr != NULL ? elf_strptr(elf, shstrndx, shdr->sh_name) : NULL;
-		if (n != NULL && strcmp(n, name) == 0)
-			return true;
-	}
-	return false;
 }
 
 /*
@@ -256,7 +242,7 @@ inflated_elf_open(Elf *elf, unsigned threads, struct inflated_elf *out)
 	    elf_getshdrstrndx(elf, &shstrndx) != 0)
 		return false;
 	/* libdw finds a dwz file's other half from where the file is: keep reading the file. */
-	if (has_section(elf, shstrndx, ".gnu_debugaltlink"))
+	if (elf_file_section(elf, ".gnu_debugaltlink") != NULL)
 		return false;
 	Elf64_Shdr *shdrs = xreallocarray(NULL, shnum, sizeof *shdrs);
 	struct inflation *jobs = xreallocarray(NULL, shnum, sizeof *jobs);
