@@ -4,6 +4,8 @@
  * Running out of memory is reported once and ends the program with exit
  * status 1, as tmux's and OpenSSH's xmalloc do: no caller has a meaningful
  * way to recover, and checking every allocation would hide the real logic.
+ * A large block (2 MiB or more) is sized and advised to lie in huge pages
+ * (see xmalloc.c); an array that grows past that size takes the room.
  */
 #ifndef MT_XMALLOC_H
 #define MT_XMALLOC_H

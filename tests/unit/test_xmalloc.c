@@ -1,7 +1,16 @@
-/* test_xmalloc: xgrowarray, the one way arrays grow, xgrowzeroed and xstrndup (xmalloc.h). */
+/*
+ * test_xmalloc: xgrowarray, the one way arrays grow, xgrowzeroed,
+ * xstrndup, and large blocks in huge pages (xmalloc.h).
+ */
+#define _DEFAULT_SOURCE	/* MADV_HUGEPAGE, beside -D_POSIX_C_SOURCE */
 #include <check.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 
 #include "support.h"
 #include "xmalloc.h"
@@ -104,6 +113,94 @@ START_TEST(test_grow_zeroed)
 }
 END_TEST
 
+#define MIB ((size_t)1 << 20)
+
+/*
+ * A large array's capacity is what the huge pages it fills hold, less
+ * glibc's 24 bytes: doubling to 4 MiB gives 3 elements fewer, not a third
+ * huge page for 24 bytes; past that, the next whole huge page.
+ */
+START_TEST(test_grow_large_fills_huge_pages)
+{
+	uint64_t *p = NULL;
+	size_t cap = 0;
+
+	p = xgrowarray(p, &cap, 300000, sizeof *p, 16);
+	ck_assert_uint_eq(cap, (4 * MIB - 24) / sizeof *p);
+	for (size_t i = 0; i < cap; i++)
+		p[i] = i ^ 0x5555;
+	p = xgrowarray(p, &cap, cap + 1, sizeof *p, 16);
+	ck_assert_uint_eq(cap, (8 * MIB - 24) / sizeof *p);
+	for (size_t i = 0; i < (4 * MIB - 24) / sizeof *p; i++)
+		ck_assert_uint_eq(p[i], i ^ 0x5555);
+	free(p);
+
+	/* Elements that do not divide the huge pages: as many as fit. */
+	char (*q)[24] = NULL;
+	cap = 0;
+	q = xgrowarray(q, &cap, 100000, sizeof *q, 16);
+	ck_assert_uint_eq(cap, (4 * MIB - 24) / sizeof *q);
+	free(q);
+}
+END_TEST
+
+#if defined(__GLIBC__) && defined(MADV_HUGEPAGE) && !defined(__SANITIZE_ADDRESS__)
+/*
+ * Whether the mapping at address is advised for huge pages ("hg" among
+ * its VmFlags in /proc/self/smaps), and its length; false if none holds it.
+ */
+static bool
+mapping_at(const void *address, bool *huge, uint64_t *length)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool found = false;
+	uint64_t at = (uint64_t)(uintptr_t)address, start, end;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " ", &start, &end) == 2) {
+			found = start <= at && at < end;
+			if (found)
+				*length = end - start;
+		} else if (found && strncmp(line, "VmFlags:", 8) == 0) {
+			*huge = strstr(line, " hg") != NULL;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * A large block lies in a mapping of its own of whole huge pages, all of
+ * it advised for huge pages (one mapping, which mremap can grow).
+ */
+START_TEST(test_large_block_advised)
+{
+	bool huge = false;
+	uint64_t length = 0;
+	/* Nothing large freed before them: glibc maps them (see xmalloc.c). */
+	char *whole = xmalloc(4 * MIB - 24), *longer = xcalloc(3 * MIB, 1), *small = xmalloc(MIB);
+
+	ck_assert(mapping_at(whole, &huge, &length));
+	ck_assert(huge);
+	ck_assert_uint_eq(length, 4 * MIB);
+	ck_assert(mapping_at(longer + 3 * MIB - 1, &huge, &length));
+	ck_assert(huge);
+	ck_assert_uint_eq(length, 4 * MIB);
+	ck_assert(mapping_at(longer, &huge, &length));
+	ck_assert_uint_eq(length, 4 * MIB);
+	/* Small blocks are left alone. */
+	ck_assert(mapping_at(small, &huge, &length));
+	ck_assert(!huge);
+	free(whole);
+	free(longer);
+	free(small);
+}
+END_TEST
+#endif
+
 static Suite *
 xmalloc_suite(void)
 {
@@ -113,6 +210,10 @@ xmalloc_suite(void)
 	tcase_add_test(tc, test_grow_appending);
 	tcase_add_test(tc, test_grow_jump);
 	tcase_add_test(tc, test_grow_zeroed);
+	tcase_add_test(tc, test_grow_large_fills_huge_pages);
+#if defined(__GLIBC__) && defined(MADV_HUGEPAGE) && !defined(__SANITIZE_ADDRESS__)
+	tcase_add_test(tc, test_large_block_advised);
+#endif
 	tcase_add_exit_test(tc, test_grow_overflow, 1);
 	tcase_add_exit_test(tc, test_grow_past_size_max, 1);
 	suite_add_tcase(s, tc);
