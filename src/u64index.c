@@ -33,8 +33,10 @@ u64index_init(struct u64index *index,
 void
 u64index_free(struct u64index *index)
 {
-	free(index->meta);
-	free(index->ids);
+	if (index->meta != NULL) {
+		xtable_free(index->meta, index->mask + 1, sizeof *index->meta);
+		xtable_free(index->ids, index->mask + 1, sizeof *index->ids);
+	}
 	*index = (struct u64index){ .seed = index->seed, .key_at = index->key_at, .ctx = index->ctx };
 }
 
@@ -127,8 +129,8 @@ index_grow(struct u64index *index)
 	size_t old_capacity = old_meta ? index->mask + 1 : 0;
 	size_t capacity = old_meta ? old_capacity * 2 : INITIAL_CAPACITY;
 
-	index->meta = xcalloc(capacity, sizeof *index->meta);
-	index->ids = xreallocarray(NULL, capacity, sizeof *index->ids);
+	index->meta = xtable_new(capacity, sizeof *index->meta);
+	index->ids = xtable_new(capacity, sizeof *index->ids);
 	index->mask = capacity - 1;
 	for (size_t i = 0; i < old_capacity; i++) {
 		if (i + GROW_KEYS_AHEAD < old_capacity && old_meta[i + GROW_KEYS_AHEAD] != 0)
@@ -137,8 +139,10 @@ index_grow(struct u64index *index)
 			index_insert(index, index_hash(index, *index->key_at(index->ctx, old_ids[i])),
 			    old_ids[i]);
 	}
-	free(old_meta);
-	free(old_ids);
+	if (old_meta != NULL) {
+		xtable_free(old_meta, old_capacity, sizeof *old_meta);
+		xtable_free(old_ids, old_capacity, sizeof *old_ids);
+	}
 }
 
 /* index_find from distance INDEX_SATURATED on, where distances are asked of the keys. */

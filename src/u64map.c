@@ -20,7 +20,8 @@ u64map_init(struct u64map *map)
 void
 u64map_free(struct u64map *map)
 {
-	free(map->slots);
+	if (map->slots != NULL)
+		xtable_free(map->slots, map->mask + 1, sizeof *map->slots);
 	*map = (struct u64map){ .seed = map->seed };
 }
 
@@ -49,13 +50,14 @@ grow(struct u64map *map)
 	size_t old_capacity = old ? map->mask + 1 : 0;
 	size_t capacity = old ? old_capacity * 2 : INITIAL_CAPACITY;
 
-	map->slots = xcalloc(capacity, sizeof *map->slots);
+	map->slots = xtable_new(capacity, sizeof *map->slots);
 	map->mask = capacity - 1;
 	for (size_t i = 0; i < old_capacity; i++) {
 		if (old[i].used)
 			map->slots[find_slot(map, old[i].key)] = old[i];
 	}
-	free(old);
+	if (old != NULL)
+		xtable_free(old, old_capacity, sizeof *old);
 }
 
 bool

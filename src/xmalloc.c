@@ -66,6 +66,55 @@ advise_huge(void *p, size_t size)
 #endif
 }
 
+/*
+ * A hash table's slots are rebuilt when it grows, not grown in place:
+ * each growth frees the old table.  glibc would then raise its threshold
+ * for mapped blocks to the freed one's size and put the next table of
+ * that size on its heap, out of huge pages.  So a large table gets a
+ * mapping of its own, on a 2 MiB boundary whatever the kernel, advised
+ * for huge pages, and goes back to the system when freed.
+ */
+#define TABLE_MAPPED_MIN ((size_t)256 << 10)
+
+/* The length of the mapping of a large table of size bytes: whole huge pages. */
+static size_t
+table_mapping_size(size_t size)
+{
+	return (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+}
+
+void *
+xtable_new(size_t count, size_t size)
+{
+	if (size != 0 && count > (SIZE_MAX - 2 * HUGE_PAGE) / size)
+		fatal("out of memory (%zu x %zu bytes)", count, size);
+	if (count * size < TABLE_MAPPED_MIN)
+		return xcalloc(count, size);
+	size_t len = table_mapping_size(count * size);
+	/* A huge page more, its ends cut off: the table starts on a 2 MiB boundary. */
+	char *mapped = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mapped == MAP_FAILED)
+		fatal("out of memory (%zu x %zu bytes)", count, size);
+	char *table = mapped + (HUGE_PAGE - (uintptr_t)mapped % HUGE_PAGE) % HUGE_PAGE;
+	if (table > mapped)
+		munmap(mapped, (size_t)(table - mapped));
+	munmap(table + len, (size_t)(mapped + HUGE_PAGE - table));
+#ifdef MADV_HUGEPAGE
+	madvise(table, len, MADV_HUGEPAGE);
+#endif
+	return table;
+}
+
+void
+xtable_free(void *table, size_t count, size_t size)
+{
+	if (count * size < TABLE_MAPPED_MIN)
+		free(table);
+	else if (table != NULL)
+		munmap(table, table_mapping_size(count * size));
+}
+
 /* p, a block for size bytes from malloc or the like: NULL is fatal, a large block advised. */
 static void *
 check(void *p, size_t size)

@@ -40,6 +40,13 @@ xgrowarray(void *ptr, size_t *cap, size_t need, size_t size, size_t initial)
  * indexed by an id that may skip ahead.  *len becomes at least need.
  */
 void *xgrowzeroed(void *ptr, size_t *len, size_t *cap, size_t need, size_t size);
+/*
+ * xtable_new: the zeroed slots of a hash table, count elements of size
+ * bytes, which the table replaces when it grows (see xmalloc.c); free
+ * them with xtable_free and the same count and size.
+ */
+void *xtable_new(size_t count, size_t size);
+void xtable_free(void *table, size_t count, size_t size);
 char *xstrdup(const char *s);
 char *xmemdup(const void *data, size_t len);
 /* The first len bytes of s (which has at least len) as a string. */

@@ -1,6 +1,6 @@
 /*
  * test_xmalloc: xgrowarray, the one way arrays grow, xgrowzeroed,
- * xstrndup, and large blocks in huge pages (xmalloc.h).
+ * xstrndup, and large blocks and tables in huge pages (xmalloc.h).
  */
 #define _DEFAULT_SOURCE	/* MADV_HUGEPAGE, beside -D_POSIX_C_SOURCE */
 #include <check.h>
@@ -199,6 +199,33 @@ START_TEST(test_large_block_advised)
 	free(small);
 }
 END_TEST
+
+/*
+ * A large hash table's slots: zeroed, on a 2 MiB boundary, in a mapping
+ * of their own of whole huge pages, advised; a small table's are not.
+ */
+START_TEST(test_large_table_mapped)
+{
+	bool huge = true;
+	uint64_t length = 0;
+	size_t count = (3 * MIB) / sizeof(uint64_t);
+	uint64_t *table = xtable_new(count, sizeof *table), *small = xtable_new(1000, sizeof *small);
+
+	ck_assert_uint_eq((uintptr_t)table % (2 * MIB), 0);
+	ck_assert(mapping_at(table, &huge, &length));
+	ck_assert(huge);
+	ck_assert_uint_eq(length, 4 * MIB);
+	for (size_t i = 0; i < count; i++)
+		ck_assert_uint_eq(table[i], 0);
+	for (size_t i = 0; i < 1000; i++)
+		ck_assert_uint_eq(small[i], 0);
+	ck_assert(mapping_at(small, &huge, &length));
+	ck_assert(!huge);
+	xtable_free(table, count, sizeof *table);
+	ck_assert(!mapping_at(table, &huge, &length));
+	xtable_free(small, 1000, sizeof *small);
+}
+END_TEST
 #endif
 
 static Suite *
@@ -213,6 +240,7 @@ xmalloc_suite(void)
 	tcase_add_test(tc, test_grow_large_fills_huge_pages);
 #if defined(__GLIBC__) && defined(MADV_HUGEPAGE) && !defined(__SANITIZE_ADDRESS__)
 	tcase_add_test(tc, test_large_block_advised);
+	tcase_add_test(tc, test_large_table_mapped);
 #endif
 	tcase_add_exit_test(tc, test_grow_overflow, 1);
 	tcase_add_exit_test(tc, test_grow_past_size_max, 1);
