@@ -28,6 +28,16 @@ static char *volatile pending_output;
  */
 static const char *output_path;
 static char *rename_to;
+/* The stream's buffer (see buffered), freed once the stream is closed. */
+static char *output_buffer;
+
+/*
+ * The report's stream buffer.  glibc's is the destination's block size,
+ * 4 KiB for a pipe, /dev/null or a file here: leaves' 29 MB of CSV took
+ * 7,118 write() calls, each a trip through the kernel.  A terminal keeps
+ * its line buffering.
+ */
+#define OUTPUT_BUFFER ((size_t)64 << 10)
 
 static void
 remove_pending_output(void)
@@ -141,8 +151,8 @@ open_temporary(const char *path, char *target, const struct stat *replaced)
  * links) that a rename would leave holding the old file: writing through
  * it instead could leave it half-written.
  */
-FILE *
-output_open(const char *path, int input_fd)
+static FILE *
+open_destination(const char *path, int input_fd)
 {
 	struct stat st;
 
@@ -180,6 +190,23 @@ output_open(const char *path, int input_fd)
 	return open_temporary(path, target, &st);
 }
 
+/* out (NULL: none), with a buffer of OUTPUT_BUFFER bytes unless it is a terminal. */
+static FILE *
+buffered(FILE *out)
+{
+	if (out != NULL && !isatty(fileno(out))) {
+		output_buffer = xmalloc(OUTPUT_BUFFER);
+		setvbuf(out, output_buffer, _IOFBF, OUTPUT_BUFFER);
+	}
+	return out;
+}
+
+FILE *
+output_open(const char *path, int input_fd)
+{
+	return buffered(open_destination(path, input_fd));
+}
+
 int
 output_close(FILE *out, int status)
 {
@@ -190,6 +217,8 @@ output_close(FILE *out, int status)
 		close_errno = errno ? errno : EIO;
 	if (fclose(out) != 0 && close_errno == 0)
 		close_errno = errno;
+	free(output_buffer);
+	output_buffer = NULL;
 	/* The reader of a pipe went away (SIGPIPE blocked): nothing to say to anyone. */
 	if (close_errno == EPIPE && output_path == NULL)
 		return 1;
