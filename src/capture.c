@@ -281,7 +281,7 @@ capture_free(struct capture *cap)
 	free(cap->native_rendered);
 	free(cap->threads);
 	free(cap->codes);
-	free(cap->nodes);
+	xbig_free(cap->nodes, cap->nodes_cap, sizeof *cap->nodes);
 	free(cap->rendered);
 	free(cap->node_lines);
 	free(cap->frames);
@@ -388,7 +388,7 @@ same_node(const struct stack_node *n, const struct stack_node *want)
 static uint32_t
 new_node(struct capture *cap, const struct stack_node *want)
 {
-	cap->nodes = xgrowarray(cap->nodes, &cap->nodes_cap, cap->n_nodes + 1,
+	cap->nodes = xbig_grow(cap->nodes, &cap->nodes_cap, cap->n_nodes + 1,
 	    sizeof *cap->nodes, 64);
 	struct stack_node *n = &cap->nodes[cap->n_nodes];
 	*n = *want;

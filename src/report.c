@@ -352,10 +352,10 @@ report_free(struct report *r)
 	}
 	free(r->rings);
 	free(r->thread_live);
-	free(r->groups);
+	xbig_free(r->groups, r->groups_cap, sizeof *r->groups);
 	free(r->at_peak);
 	free(r->group_of_stack);
-	free(r->members);
+	xbig_free(r->members, r->members_cap, sizeof *r->members);
 	free(r->origins);
 	free(r->rows);
 	u64map_free(&r->group_by_key);
@@ -503,7 +503,7 @@ group_for(struct report *r, uint32_t stack, uint64_t native_id, uint32_t thread)
 			return found;
 		u64map_set(&r->group_by_key, slot, index);
 	}
-	r->groups = xgrowarray(r->groups, &r->groups_cap, r->n_groups + 1, sizeof *r->groups, 256);
+	r->groups = xbig_grow(r->groups, &r->groups_cap, r->n_groups + 1, sizeof *r->groups, 256);
 	/* A new group had no members at the last peak. */
 	r->groups[index] = (struct group){
 		.native_id = native_id, .stack = stack, .head = NONE, .tail = NONE, .thread = thread,
@@ -617,7 +617,7 @@ new_member(struct report *r)
 		/* Member indices stop short of the young, FREED and NONE marks. */
 		if (r->n_members >= YOUNG_MARK)
 			fatal("more than %" PRIu32 " live allocations", YOUNG_MARK);
-		r->members = xgrowarray(r->members, &r->members_cap, r->n_members + 1,
+		r->members = xbig_grow(r->members, &r->members_cap, r->n_members + 1,
 		    sizeof *r->members, 1024);
 		index = (uint32_t)r->n_members++;
 	}

@@ -47,6 +47,13 @@ void *xgrowzeroed(void *ptr, size_t *len, size_t *cap, size_t need, size_t size)
  */
 void *xtable_new(size_t count, size_t size);
 void xtable_free(void *table, size_t count, size_t size);
+/*
+ * xbig_grow: xgrowarray for the few large arrays that every record may
+ * touch; from 256 KiB on they lie in huge pages (see xmalloc.c).  Free
+ * the array with xbig_free and its capacity.
+ */
+void *xbig_grow(void *ptr, size_t *cap, size_t need, size_t size, size_t initial);
+void xbig_free(void *ptr, size_t cap, size_t size);
 char *xstrdup(const char *s);
 char *xmemdup(const void *data, size_t len);
 /* The first len bytes of s (which has at least len) as a string. */

@@ -1,6 +1,6 @@
 /*
  * test_xmalloc: xgrowarray, the one way arrays grow, xgrowzeroed,
- * xstrndup, and large blocks and tables in huge pages (xmalloc.h).
+ * xstrndup, and large blocks, tables and arrays in huge pages (xmalloc.h).
  */
 #define _DEFAULT_SOURCE	/* MADV_HUGEPAGE, beside -D_POSIX_C_SOURCE */
 #include <check.h>
@@ -144,6 +144,39 @@ START_TEST(test_grow_large_fills_huge_pages)
 }
 END_TEST
 
+/*
+ * A large hot array (xbig_grow): below 256 KiB it grows as xgrowarray;
+ * past that its capacity fills whole huge pages, and its contents move
+ * with it at every growth.
+ */
+START_TEST(test_big_array_grows)
+{
+	uint32_t *p = NULL;
+	size_t cap = 0, n = 0, growths = 0, wrong = 0;
+
+	for (uint32_t i = 0; i < 600000; i++) {
+		size_t before = cap;
+		p = xbig_grow(p, &cap, n + 1, sizeof *p, 64);
+		if (cap != before) {
+			growths++;
+			if (cap * sizeof *p >= 256 * 1024)
+				ck_assert_uint_eq(cap * sizeof *p % (2 * MIB), 0);
+			else
+				ck_assert_uint_eq(cap, before ? 2 * before : 64);
+		}
+		p[n++] = i * 2654435761u;
+	}
+	/* 64 elements, doubled up to 128 KiB (10 growths), then 2 MiB and 4 MiB. */
+	ck_assert_uint_eq(growths, 12);
+	ck_assert_uint_eq(cap, 4 * MIB / sizeof *p);
+	for (uint32_t i = 0; i < n; i++)
+		wrong += p[i] != i * 2654435761u;
+	ck_assert_uint_eq(wrong, 0);
+	ck_assert_ptr_eq(xbig_grow(p, &cap, cap, sizeof *p, 64), p);
+	xbig_free(p, cap, sizeof *p);
+}
+END_TEST
+
 #if defined(__GLIBC__) && defined(MADV_HUGEPAGE) && !defined(__SANITIZE_ADDRESS__)
 /*
  * Whether the mapping at address is advised for huge pages ("hg" among
@@ -226,6 +259,38 @@ START_TEST(test_large_table_mapped)
 	xtable_free(small, 1000, sizeof *small);
 }
 END_TEST
+
+/*
+ * A large hot array lies in huge pages from its start, on a 2 MiB
+ * boundary, also once grown; freed, it is gone.
+ */
+START_TEST(test_big_array_mapped)
+{
+	bool huge = false;
+	uint64_t length = 0;
+	size_t cap = 0;
+	uint64_t *p = xbig_grow(NULL, &cap, 300000, sizeof *p, 16);
+
+	ck_assert_uint_eq(cap, 4 * MIB / sizeof *p);
+	ck_assert_uint_eq((uintptr_t)p % (2 * MIB), 0);
+	ck_assert(mapping_at(p, &huge, &length));
+	ck_assert(huge);
+	ck_assert_uint_eq(length, 4 * MIB);
+	p[cap - 1] = 7;
+	/* Grown: moved whole, to a new boundary, all of it advised. */
+	p = xbig_grow(p, &cap, cap + 1, sizeof *p, 16);
+	ck_assert_uint_eq(cap, 8 * MIB / sizeof *p);
+	ck_assert_uint_eq(p[4 * MIB / sizeof *p - 1], 7);
+	ck_assert_uint_eq((uintptr_t)p % (2 * MIB), 0);
+	ck_assert(mapping_at(p, &huge, &length));
+	ck_assert(huge);
+	ck_assert(mapping_at((char *)p + 6 * MIB, &huge, &length));
+	ck_assert(huge);
+	xbig_free(p, cap, sizeof *p);
+	ck_assert(!mapping_at(p, &huge, &length));
+	ck_assert(!mapping_at((char *)p + 6 * MIB, &huge, &length));
+}
+END_TEST
 #endif
 
 static Suite *
@@ -238,9 +303,11 @@ xmalloc_suite(void)
 	tcase_add_test(tc, test_grow_jump);
 	tcase_add_test(tc, test_grow_zeroed);
 	tcase_add_test(tc, test_grow_large_fills_huge_pages);
+	tcase_add_test(tc, test_big_array_grows);
 #if defined(__GLIBC__) && defined(MADV_HUGEPAGE) && !defined(__SANITIZE_ADDRESS__)
 	tcase_add_test(tc, test_large_block_advised);
 	tcase_add_test(tc, test_large_table_mapped);
+	tcase_add_test(tc, test_big_array_mapped);
 #endif
 	tcase_add_exit_test(tc, test_grow_overflow, 1);
 	tcase_add_exit_test(tc, test_grow_past_size_max, 1);
