@@ -144,9 +144,9 @@ xtable_free(void *table, size_t count, size_t size)
 /*
  * The few large arrays that every record may touch (the trie's nodes,
  * the report's groups and members) grow the same way from
- * TABLE_MAPPED_MIN on, into mappings of their own in huge pages, copied
- * at each doubling: their first 2 MiB too, which as glibc blocks stayed
- * in small pages (see map_huge).
+ * TABLE_MAPPED_MIN on, into mappings of their own in huge pages: their
+ * first 2 MiB too, which as glibc blocks stayed in small pages (see
+ * map_huge).  Past that step, each growth moves the pages.
  */
 void *
 xbig_grow(void *ptr, size_t *cap, size_t need, size_t size, size_t initial)
