@@ -33,10 +33,8 @@ u64index_init(struct u64index *index,
 void
 u64index_free(struct u64index *index)
 {
-	if (index->meta != NULL) {
-		xtable_free(index->meta, index->mask + 1, sizeof *index->meta);
-		xtable_free(index->ids, index->mask + 1, sizeof *index->ids);
-	}
+	xtable_free(index->meta, index->mask + 1, sizeof *index->meta);
+	xtable_free(index->ids, index->mask + 1, sizeof *index->ids);
 	*index = (struct u64index){ .seed = index->seed, .key_at = index->key_at, .ctx = index->ctx };
 }
 
@@ -139,10 +137,8 @@ index_grow(struct u64index *index)
 			index_insert(index, index_hash(index, *index->key_at(index->ctx, old_ids[i])),
 			    old_ids[i]);
 	}
-	if (old_meta != NULL) {
-		xtable_free(old_meta, old_capacity, sizeof *old_meta);
-		xtable_free(old_ids, old_capacity, sizeof *old_ids);
-	}
+	xtable_free(old_meta, old_capacity, sizeof *old_meta);
+	xtable_free(old_ids, old_capacity, sizeof *old_ids);
 }
 
 /* index_find from distance INDEX_SATURATED on, where distances are asked of the keys. */

@@ -20,8 +20,7 @@ u64map_init(struct u64map *map)
 void
 u64map_free(struct u64map *map)
 {
-	if (map->slots != NULL)
-		xtable_free(map->slots, map->mask + 1, sizeof *map->slots);
+	xtable_free(map->slots, map->mask + 1, sizeof *map->slots);
 	*map = (struct u64map){ .seed = map->seed };
 }
 
@@ -56,8 +55,7 @@ grow(struct u64map *map)
 		if (old[i].used)
 			map->slots[find_slot(map, old[i].key)] = old[i];
 	}
-	if (old != NULL)
-		xtable_free(old, old_capacity, sizeof *old);
+	xtable_free(old, old_capacity, sizeof *old);
 }
 
 bool

@@ -34,14 +34,20 @@
 #define HUGE_BLOCK_OVERHEAD 24	/* glibc's 16 bytes before a block, 8 after */
 #define HUGE_BLOCK_MIN (HUGE_PAGE - HUGE_BLOCK_OVERHEAD)
 
+/* size bytes rounded up to whole huge pages. */
+static size_t
+whole_huge_pages(size_t size)
+{
+	return (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+}
+
 /* The size to ask malloc for size bytes: for a large block, its mapping whole huge pages. */
 static size_t
 huge_block_size(size_t size)
 {
 	if (size < HUGE_BLOCK_MIN || size > SIZE_MAX - HUGE_PAGE)
 		return size;
-	return (size + HUGE_BLOCK_OVERHEAD + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE -
-	    HUGE_BLOCK_OVERHEAD;
+	return whole_huge_pages(size + HUGE_BLOCK_OVERHEAD) - HUGE_BLOCK_OVERHEAD;
 }
 
 /*
@@ -91,13 +97,6 @@ grown_capacity(size_t cap, size_t need, size_t initial)
  */
 #define TABLE_MAPPED_MIN ((size_t)256 << 10)
 
-/* The length of the mapping of a large table of size bytes: whole huge pages. */
-static size_t
-table_mapping_size(size_t size)
-{
-	return (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-}
-
 /*
  * A mapping of len bytes (whole huge pages) on a 2 MiB boundary, advised
  * for huge pages before anything touches it: mapped a huge page longer,
@@ -129,7 +128,7 @@ xtable_new(size_t count, size_t size)
 		fatal("out of memory (%zu x %zu bytes)", count, size);
 	if (count * size < TABLE_MAPPED_MIN)
 		return xcalloc(count, size);
-	return map_huge(table_mapping_size(count * size), count, size);
+	return map_huge(whole_huge_pages(count * size), count, size);
 }
 
 void
@@ -138,7 +137,7 @@ xtable_free(void *table, size_t count, size_t size)
 	if (count * size < TABLE_MAPPED_MIN)
 		free(table);
 	else if (table != NULL)
-		munmap(table, table_mapping_size(count * size));
+		munmap(table, whole_huge_pages(count * size));
 }
 
 /*
@@ -149,16 +148,14 @@ xtable_free(void *table, size_t count, size_t size)
  * map_huge).  Past that step, each growth moves the pages.
  */
 void *
-xbig_grow(void *ptr, size_t *cap, size_t need, size_t size, size_t initial)
+xbig_grow_resize(void *ptr, size_t *cap, size_t need, size_t size, size_t initial)
 {
-	if (need <= *cap)
-		return ptr;
 	size_t n = grown_capacity(*cap, need, initial);
 	if (n > (SIZE_MAX - 2 * HUGE_PAGE) / size)
 		fatal("out of memory (%zu x %zu bytes)", n, size);
 	if (n * size < TABLE_MAPPED_MIN)
 		return xgrowarray(ptr, cap, need, size, initial);
-	size_t len = table_mapping_size(n * size);
+	size_t len = whole_huge_pages(n * size);
 	void *grown = map_huge(len, n, size);
 #ifdef MREMAP_FIXED
 	/*
@@ -167,7 +164,7 @@ xbig_grow(void *ptr, size_t *cap, size_t need, size_t size, size_t initial)
 	 * the old ones never count twice (a copy took 4,000,000 live blocks
 	 * from 200 to 321 MB of peak RSS).
 	 */
-	size_t old_len = table_mapping_size(*cap * size);
+	size_t old_len = whole_huge_pages(*cap * size);
 	if (*cap * size >= TABLE_MAPPED_MIN &&
 	    mremap(ptr, old_len, old_len, MREMAP_MAYMOVE | MREMAP_FIXED, grown) != MAP_FAILED) {
 		*cap = len / size;
@@ -176,15 +173,9 @@ xbig_grow(void *ptr, size_t *cap, size_t need, size_t size, size_t initial)
 #endif
 	if (*cap != 0)
 		memcpy(grown, ptr, *cap * size);
-	xbig_free(ptr, *cap, size);
+	xtable_free(ptr, *cap, size);
 	*cap = len / size;
 	return grown;
-}
-
-void
-xbig_free(void *ptr, size_t cap, size_t size)
-{
-	xtable_free(ptr, cap, size);
 }
 
 /* p, a block for size bytes from malloc or the like: NULL is fatal, a large block advised. */
@@ -239,7 +230,7 @@ xgrowarray_resize(void *ptr, size_t *cap, size_t need, size_t size, size_t initi
 
 	/* A large array: as many elements as the huge pages hold that it fills. */
 	if (n <= SIZE_MAX / size && n * size >= HUGE_PAGE) {
-		size_t fit = (n * size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE - HUGE_BLOCK_OVERHEAD;
+		size_t fit = whole_huge_pages(n * size) - HUGE_BLOCK_OVERHEAD;
 		n = (fit / size >= need ? fit : huge_block_size(n * size)) / size;
 	}
 	ptr = xreallocarray(ptr, n, size);

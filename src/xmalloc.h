@@ -43,7 +43,8 @@ void *xgrowzeroed(void *ptr, size_t *len, size_t *cap, size_t need, size_t size)
 /*
  * xtable_new: the zeroed slots of a hash table, count elements of size
  * bytes, which the table replaces when it grows (see xmalloc.c); free
- * them with xtable_free and the same count and size.
+ * them with xtable_free and the same count and size (NULL, as free, is
+ * nothing).
  */
 void *xtable_new(size_t count, size_t size);
 void xtable_free(void *table, size_t count, size_t size);
@@ -52,8 +53,21 @@ void xtable_free(void *table, size_t count, size_t size);
  * touch; from 256 KiB on they lie in huge pages (see xmalloc.c).  Free
  * the array with xbig_free and its capacity.
  */
-void *xbig_grow(void *ptr, size_t *cap, size_t need, size_t size, size_t initial);
-void xbig_free(void *ptr, size_t cap, size_t size);
+void *xbig_grow_resize(void *ptr, size_t *cap, size_t need, size_t size, size_t initial);
+
+/* Inline, as xgrowarray: every trie node, group and member asks for room. */
+static inline void *
+xbig_grow(void *ptr, size_t *cap, size_t need, size_t size, size_t initial)
+{
+	return need <= *cap ? ptr : xbig_grow_resize(ptr, cap, need, size, initial);
+}
+
+/* Free an array of xbig_grow: a table's storage, freed alike. */
+static inline void
+xbig_free(void *ptr, size_t cap, size_t size)
+{
+	xtable_free(ptr, cap, size);
+}
 char *xstrdup(const char *s);
 char *xmemdup(const void *data, size_t len);
 /* The first len bytes of s (which has at least len) as a string. */
