@@ -178,26 +178,32 @@ START_TEST(test_big_array_grows)
 END_TEST
 
 #if defined(__GLIBC__) && defined(MADV_HUGEPAGE) && !defined(__SANITIZE_ADDRESS__)
-/*
- * Whether the mapping at address is advised for huge pages ("hg" among
- * its VmFlags in /proc/self/smaps), and its length; false if none holds it.
- */
+/* A mapping as /proc/self/smaps shows it. */
+struct mapping {
+	uint64_t length;
+	uint64_t resident;	/* bytes ("Rss") */
+	bool huge;		/* advised for huge pages ("hg" among its VmFlags) */
+};
+
+/* The mapping that holds address, in *m; false if none does. */
 static bool
-mapping_at(const void *address, bool *huge, uint64_t *length)
+mapping_at(const void *address, struct mapping *m)
 {
 	FILE *f = fopen("/proc/self/smaps", "r");
 	char line[512];
 	bool found = false;
-	uint64_t at = (uint64_t)(uintptr_t)address, start, end;
+	uint64_t at = (uint64_t)(uintptr_t)address, start, end, kib;
 
 	ck_assert_ptr_nonnull(f);
 	while (fgets(line, sizeof line, f) != NULL) {
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " ", &start, &end) == 2) {
 			found = start <= at && at < end;
 			if (found)
-				*length = end - start;
+				m->length = end - start;
+		} else if (found && sscanf(line, "Rss: %" SCNu64 " kB", &kib) == 1) {
+			m->resident = kib * 1024;
 		} else if (found && strncmp(line, "VmFlags:", 8) == 0) {
-			*huge = strstr(line, " hg") != NULL;
+			m->huge = strstr(line, " hg") != NULL;
 			break;
 		}
 	}
@@ -211,22 +217,21 @@ mapping_at(const void *address, bool *huge, uint64_t *length)
  */
 START_TEST(test_large_block_advised)
 {
-	bool huge = false;
-	uint64_t length = 0;
+	struct mapping m;
 	/* Nothing large freed before them: glibc maps them (see xmalloc.c). */
 	char *whole = xmalloc(4 * MIB - 24), *longer = xcalloc(3 * MIB, 1), *small = xmalloc(MIB);
 
-	ck_assert(mapping_at(whole, &huge, &length));
-	ck_assert(huge);
-	ck_assert_uint_eq(length, 4 * MIB);
-	ck_assert(mapping_at(longer + 3 * MIB - 1, &huge, &length));
-	ck_assert(huge);
-	ck_assert_uint_eq(length, 4 * MIB);
-	ck_assert(mapping_at(longer, &huge, &length));
-	ck_assert_uint_eq(length, 4 * MIB);
+	ck_assert(mapping_at(whole, &m));
+	ck_assert(m.huge);
+	ck_assert_uint_eq(m.length, 4 * MIB);
+	ck_assert(mapping_at(longer + 3 * MIB - 1, &m));
+	ck_assert(m.huge);
+	ck_assert_uint_eq(m.length, 4 * MIB);
+	ck_assert(mapping_at(longer, &m));
+	ck_assert_uint_eq(m.length, 4 * MIB);
 	/* Small blocks are left alone. */
-	ck_assert(mapping_at(small, &huge, &length));
-	ck_assert(!huge);
+	ck_assert(mapping_at(small, &m));
+	ck_assert(!m.huge);
 	free(whole);
 	free(longer);
 	free(small);
@@ -235,27 +240,41 @@ END_TEST
 
 /*
  * A large hash table's slots: zeroed, on a 2 MiB boundary, in a mapping
- * of their own of whole huge pages, advised; a small table's are not.
+ * of their own.  The huge pages they fill are advised, the rest is in
+ * small pages, already there; a table smaller than a huge page has one.
+ * A small table is not mapped.
  */
 START_TEST(test_large_table_mapped)
 {
-	bool huge = true;
-	uint64_t length = 0;
-	size_t count = (3 * MIB) / sizeof(uint64_t);
-	uint64_t *table = xtable_new(count, sizeof *table), *small = xtable_new(1000, sizeof *small);
+	struct mapping m;
+	size_t count = (3 * MIB) / sizeof(uint64_t), one = MIB / sizeof(uint64_t);
+	uint64_t *table = xtable_new(count, sizeof *table), *smaller = xtable_new(one, sizeof *smaller),
+		 *small = xtable_new(1000, sizeof *small);
 
 	ck_assert_uint_eq((uintptr_t)table % (2 * MIB), 0);
-	ck_assert(mapping_at(table, &huge, &length));
-	ck_assert(huge);
-	ck_assert_uint_eq(length, 4 * MIB);
+	ck_assert(mapping_at(table, &m));
+	ck_assert(m.huge);
+	ck_assert_uint_eq(m.length, 2 * MIB);
+	ck_assert(mapping_at((char *)table + 2 * MIB, &m));
+	ck_assert(!m.huge);
+#ifdef MADV_POPULATE_WRITE
+	ck_assert_uint_eq(m.resident, MIB);
+#endif
 	for (size_t i = 0; i < count; i++)
 		ck_assert_uint_eq(table[i], 0);
+	ck_assert_uint_eq((uintptr_t)smaller % (2 * MIB), 0);
+	ck_assert(mapping_at(smaller, &m));
+	ck_assert(m.huge);
+	ck_assert_uint_eq(m.length, 2 * MIB);
 	for (size_t i = 0; i < 1000; i++)
 		ck_assert_uint_eq(small[i], 0);
-	ck_assert(mapping_at(small, &huge, &length));
-	ck_assert(!huge);
+	ck_assert(mapping_at(small, &m));
+	ck_assert(!m.huge);
 	xtable_free(table, count, sizeof *table);
-	ck_assert(!mapping_at(table, &huge, &length));
+	ck_assert(!mapping_at(table, &m));
+	ck_assert(!mapping_at((char *)table + 2 * MIB, &m));
+	xtable_free(smaller, one, sizeof *smaller);
+	ck_assert(!mapping_at(smaller, &m));
 	xtable_free(small, 1000, sizeof *small);
 }
 END_TEST
@@ -266,29 +285,28 @@ END_TEST
  */
 START_TEST(test_big_array_mapped)
 {
-	bool huge = false;
-	uint64_t length = 0;
+	struct mapping m;
 	size_t cap = 0;
 	uint64_t *p = xbig_grow(NULL, &cap, 300000, sizeof *p, 16);
 
 	ck_assert_uint_eq(cap, 4 * MIB / sizeof *p);
 	ck_assert_uint_eq((uintptr_t)p % (2 * MIB), 0);
-	ck_assert(mapping_at(p, &huge, &length));
-	ck_assert(huge);
-	ck_assert_uint_eq(length, 4 * MIB);
+	ck_assert(mapping_at(p, &m));
+	ck_assert(m.huge);
+	ck_assert_uint_eq(m.length, 4 * MIB);
 	p[cap - 1] = 7;
 	/* Grown: moved whole, to a new boundary, all of it advised. */
 	p = xbig_grow(p, &cap, cap + 1, sizeof *p, 16);
 	ck_assert_uint_eq(cap, 8 * MIB / sizeof *p);
 	ck_assert_uint_eq(p[4 * MIB / sizeof *p - 1], 7);
 	ck_assert_uint_eq((uintptr_t)p % (2 * MIB), 0);
-	ck_assert(mapping_at(p, &huge, &length));
-	ck_assert(huge);
-	ck_assert(mapping_at((char *)p + 6 * MIB, &huge, &length));
-	ck_assert(huge);
+	ck_assert(mapping_at(p, &m));
+	ck_assert(m.huge);
+	ck_assert(mapping_at((char *)p + 6 * MIB, &m));
+	ck_assert(m.huge);
 	xbig_free(p, cap, sizeof *p);
-	ck_assert(!mapping_at(p, &huge, &length));
-	ck_assert(!mapping_at((char *)p + 6 * MIB, &huge, &length));
+	ck_assert(!mapping_at(p, &m));
+	ck_assert(!mapping_at((char *)p + 6 * MIB, &m));
 }
 END_TEST
 #endif
