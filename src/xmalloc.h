@@ -43,7 +43,8 @@ void *xgrowzeroed(void *ptr, size_t *len, size_t *cap, size_t need, size_t size)
 /*
  * xtable_new: the zeroed storage of a table read at random, count
  * elements of size bytes: a hash table's slots, which the table replaces
- * when it grows, or the report with its nursery (see xmalloc.c); free
+ * when it grows, the report with its nursery, the record queue's ring
+ * (see xmalloc.c); free
  * them with xtable_free and the same count and size (NULL, as free, is
  * nothing).
  */
