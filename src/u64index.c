@@ -142,7 +142,7 @@ index_grow(struct u64index *index)
 	uint16_t *old_meta = index->meta;
 	uint32_t *old_ids = index->ids;
 	size_t old_capacity = old_meta ? index->mask + 1 : 0;
-	size_t capacity = old_meta ? old_capacity * 2 : INITIAL_CAPACITY;
+	size_t capacity = old_meta ? xtable_capacity(old_capacity * 2, SLOT_BYTES) : INITIAL_CAPACITY;
 
 	index_slots(index, capacity);
 	for (size_t i = 0; i < old_capacity; i++) {

@@ -47,7 +47,7 @@ grow(struct u64map *map)
 {
 	struct u64map_slot *old = map->slots;
 	size_t old_capacity = old ? map->mask + 1 : 0;
-	size_t capacity = old ? old_capacity * 2 : INITIAL_CAPACITY;
+	size_t capacity = old ? xtable_capacity(old_capacity * 2, sizeof *map->slots) : INITIAL_CAPACITY;
 
 	map->slots = xtable_new(capacity, sizeof *map->slots);
 	map->mask = capacity - 1;

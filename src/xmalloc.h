@@ -44,12 +44,17 @@ void *xgrowzeroed(void *ptr, size_t *len, size_t *cap, size_t need, size_t size)
  * xtable_new: the zeroed storage of a table read at random, count
  * elements of size bytes: a hash table's slots, which the table replaces
  * when it grows, the report with its nursery, the record queue's ring
- * (see xmalloc.c); free
- * them with xtable_free and the same count and size (NULL, as free, is
- * nothing).
+ * (see xmalloc.c).  Free it with xtable_free and the same count and size
+ * (NULL, as free, is nothing).
  */
 void *xtable_new(size_t count, size_t size);
 void xtable_free(void *table, size_t count, size_t size);
+/*
+ * xtable_capacity: the count to ask xtable_new for, for a hash table that
+ * needs count elements (a power of two) of size bytes: doubled while the
+ * slots stay within the huge pages that xtable_new would give it anyway.
+ */
+size_t xtable_capacity(size_t count, size_t size);
 /*
  * xbig_grow: xgrowarray for the few large arrays that every record may
  * touch; from 256 KiB on they lie in huge pages (see xmalloc.c).  Free

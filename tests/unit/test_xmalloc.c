@@ -145,6 +145,23 @@ START_TEST(test_grow_large_fills_huge_pages)
 END_TEST
 
 /*
+ * A hash table's capacity: as asked below 256 KiB and from 2 MiB on;
+ * between, doubled while it fits the huge page it takes.
+ */
+START_TEST(test_table_capacity)
+{
+	ck_assert_uint_eq(xtable_capacity(1024, 8), 1024);
+	ck_assert_uint_eq(xtable_capacity(32768, 6), 32768);	/* 192 KiB */
+	ck_assert_uint_eq(xtable_capacity(65536, 6), 262144);	/* 384 KiB -> 1.5 MiB */
+	ck_assert_uint_eq(xtable_capacity(262144, 6), 262144);
+	ck_assert_uint_eq(xtable_capacity(524288, 6), 524288);	/* 3 MiB */
+	ck_assert_uint_eq(xtable_capacity(16384, 16), 131072);	/* 256 KiB -> 2 MiB */
+	ck_assert_uint_eq(xtable_capacity(131072, 16), 131072);
+	ck_assert_uint_eq(xtable_capacity(262144, 16), 262144);
+}
+END_TEST
+
+/*
  * A large hot array (xbig_grow): below 256 KiB it grows as xgrowarray;
  * past that its capacity fills whole huge pages, and its contents move
  * with it at every growth.
@@ -322,6 +339,7 @@ xmalloc_suite(void)
 	tcase_add_test(tc, test_grow_zeroed);
 	tcase_add_test(tc, test_grow_large_fills_huge_pages);
 	tcase_add_test(tc, test_big_array_grows);
+	tcase_add_test(tc, test_table_capacity);
 #if defined(__GLIBC__) && defined(MADV_HUGEPAGE) && !defined(__SANITIZE_ADDRESS__)
 	tcase_add_test(tc, test_large_block_advised);
 	tcase_add_test(tc, test_large_table_mapped);
