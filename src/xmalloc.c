@@ -137,14 +137,26 @@ map_huge(size_t bytes, size_t count, size_t size)
 	return start;
 }
 
-void *
-xtable_new(size_t count, size_t size)
+/*
+ * The bytes of count elements of size bytes, for map_huge: out of memory
+ * unless their whole huge pages and one more (map_huge's) can be mapped.
+ */
+static size_t
+mapped_bytes(size_t count, size_t size)
 {
 	if (size != 0 && count > (SIZE_MAX - 2 * HUGE_PAGE) / size)
 		fatal("out of memory (%zu x %zu bytes)", count, size);
-	if (count * size < TABLE_MAPPED_MIN)
+	return count * size;
+}
+
+void *
+xtable_new(size_t count, size_t size)
+{
+	size_t bytes = mapped_bytes(count, size);
+
+	if (bytes < TABLE_MAPPED_MIN)
 		return xcalloc(count, size);
-	return map_huge(count * size, count, size);
+	return map_huge(bytes, count, size);
 }
 
 /*
@@ -187,12 +199,11 @@ xtable_free(void *table, size_t count, size_t size)
 void *
 xbig_grow_resize(void *ptr, size_t *cap, size_t need, size_t size, size_t initial)
 {
-	size_t n = grown_capacity(*cap, need, initial);
-	if (n > (SIZE_MAX - 2 * HUGE_PAGE) / size)
-		fatal("out of memory (%zu x %zu bytes)", n, size);
-	if (n * size < TABLE_MAPPED_MIN)
+	size_t n = grown_capacity(*cap, need, initial), bytes = mapped_bytes(n, size);
+
+	if (bytes < TABLE_MAPPED_MIN)
 		return xgrowarray(ptr, cap, need, size, initial);
-	size_t len = whole_huge_pages(n * size);
+	size_t len = whole_huge_pages(bytes);
 	void *grown = map_huge(len, n, size);
 #ifdef MREMAP_FIXED
 	/*
